@@ -1,0 +1,153 @@
+# xdpmux build. `make` builds everything; `make V=1` shows full commands.
+# Sources are discovered by directory, so adding a file needs no edit here:
+#   bpf/*.bpf.c              -> build/bpf/*.bpf.o + build/include/*.skel.h
+#   user/lib/**.c            -> build/libxdpmux.a, build/libxdpmux.so.$(SOVER)
+#   user/cli/*.c             -> build/xdpmux
+#   user/examples/NAME/*.c   -> build/NAME
+#   tests/unit/test_*.c      -> build/tests/test_* (Criterion; tests/unit/lib/*.c shared)
+#   bench/*.c                -> build/bench/*
+
+VERSION   := 0.1.0
+SOVER     := 0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PKGCONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)"
+endif
+
+DEPLIBS   := libbpf libxdp
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -fPIC -pthread \
+             -Iinclude -I$(BUILD)/include -DXM_VERSION='"$(VERSION)"' \
+             $(shell $(PKGCONFIG) --cflags $(DEPLIBS))
+LDLIBS    += $(shell $(PKGCONFIG) --libs $(DEPLIBS)) -lelf -lz -pthread
+ifeq ($(SAN),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+BPF_CFLAGS := -target bpf -O2 -g -D__bpf__ -Wall -Werror -Ivmlinux -Iinclude \
+              -D__TARGET_ARCH_x86
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/include/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS  := $(shell find user/lib -name '*.c' 2>/dev/null | sort)
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB_A     := $(BUILD)/libxdpmux.a
+LIB_SO    := $(BUILD)/libxdpmux.so.$(SOVER)
+
+CLI_SRCS  := $(wildcard user/cli/*.c)
+CLI_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
+CLI       := $(BUILD)/xdpmux
+
+EXAMPLES  := $(notdir $(wildcard user/examples/*))
+EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
+
+TEST_LIB_SRCS := $(wildcard tests/unit/lib/*.c)
+TEST_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_LIB_SRCS))
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+PUBLIC_HEADERS := $(wildcard include/xdpmux/*.h)
+
+.SECONDARY:
+.PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz
+all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(BENCH_BINS)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@mkdir -p $(@D)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: %.c $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libxdpmux.so.$(SOVER) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)ln -sf libxdpmux.so.$(SOVER) $(BUILD)/libxdpmux.so
+
+$(CLI): $(CLI_OBJS) $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS)
+
+define example_rule
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/examples/$(1)/*.c)) $(LIB_A)
+	$$(call msg,LD,$$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB_A) $$(LDLIBS)
+endef
+$(foreach e,$(EXAMPLES),$(eval $(call example_rule,$(e))))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIB_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) $(LDLIBS) -lcriterion
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lm
+
+# Unit tests (Criterion) then the namespace selftests; both need root for
+# BPF_PROG_TEST_RUN and netns.
+test: all
+	$(Q)scripts/run-tests.sh $(BUILD)
+
+unit: all
+	$(Q)scripts/run-tests.sh $(BUILD) unit
+
+selftest: all
+	$(Q)scripts/run-tests.sh $(BUILD) selftest
+
+bench: all
+	$(Q)bench/run.sh $(BUILD) $(if $(QUICK),--quick)
+
+vmtest: all
+	$(Q)scripts/vmtest.sh $(if $(KERNEL),--kernel $(KERNEL))
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include/xdpmux $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0755 $(CLI) $(EXAMPLE_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libxdpmux.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libxdpmux.so
+	install -m 0644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/xdpmux/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		scripts/xdpmux.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xdpmux.pc
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libxdpmux control plane: attach the XDP program to a device, and manage the
+ * bindings in its pinned maps. Used by the `xdpmux` CLI and by the runtime
+ * (xm_bind / xm_close). Every function returns 0 or a negative errno and
+ * never prints: the caller reports.
+ */
+#ifndef XDPMUX_CONTROL_H
+#define XDPMUX_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <xdpmux/maps.h>
+
+enum xm_attach_mode {
+	XM_MODE_AUTO = 0,
+	XM_MODE_NATIVE,
+	XM_MODE_GENERIC,
+};
+
+const char *xm_mode_name(enum xm_attach_mode mode);
+int xm_mode_parse(const char *s, enum xm_attach_mode *mode);
+
+/* Attach the demultiplexer to dev (through libxdp, so other XDP programs may
+ * share the device) and pin its maps under XM_PIN_ROOT/<dev>/, mounting bpffs
+ * if needed. `used` receives the mode actually attached (AUTO resolved).
+ * -EEXIST: already attached. */
+int xm_ctl_attach(const char *dev, enum xm_attach_mode mode,
+		  enum xm_attach_mode *used);
+/* Detach and remove every pin and directory attach created. -ENOENT: not
+ * attached. */
+int xm_ctl_detach(const char *dev);
+
+struct xm_dev_status {
+	char dev[32];
+	int ifindex;
+	bool attached;            /* our program is on the device */
+	enum xm_attach_mode mode; /* NATIVE or GENERIC when attached */
+	uint32_t prog_id;
+	unsigned bindings;
+	unsigned stale;
+};
+int xm_ctl_status(const char *dev, struct xm_dev_status *st);
+/* Devices with pins under XM_PIN_ROOT; *devs is malloc'd (free it). */
+int xm_ctl_devices(char (**devs)[32], size_t *n);
+
+/* An open handle on one attached device's pinned maps. */
+struct xm_ctl;
+/* -ENODEV: no such device; -ENOENT: device not attached. */
+int xm_ctl_open(const char *dev, struct xm_ctl **ctl);
+void xm_ctl_close(struct xm_ctl *ctl);
+int xm_ctl_xsks_fd(const struct xm_ctl *ctl);
+const char *xm_ctl_dev(const struct xm_ctl *ctl);
+
+/* Add one binding, owned by `owner` (0: nobody, made by an operator).
+ * -EEXIST: already bound; -ENOSPC: map full. Keeps port_index in step. */
+int xm_ctl_bind(struct xm_ctl *ctl, const struct xm_binding_key *key,
+		enum xm_fallback fallback, pid_t owner);
+/* -ENOENT: not bound. */
+int xm_ctl_unbind(struct xm_ctl *ctl, const struct xm_binding_key *key);
+
+struct xm_binding {
+	struct xm_binding_key key;
+	struct xm_binding_val val;
+	struct xm_binding_stats stats;  /* summed over CPUs */
+	bool stale;                     /* owner pid gone (or reused) */
+};
+/* All bindings, sorted by (proto, port, family, addr); *out malloc'd. */
+int xm_ctl_list(struct xm_ctl *ctl, struct xm_binding **out, size_t *n);
+/* Remove bindings whose owner died; *removed counts them. */
+int xm_ctl_gc(struct xm_ctl *ctl, size_t *removed);
+/* Counters summed over CPUs, indexed by enum xm_stat. */
+int xm_ctl_stats(struct xm_ctl *ctl, struct xm_stat_val out[XM_STAT_MAX]);
+const char *xm_stat_name(enum xm_stat s);
+
+/* Owner liveness: a pid is live when it exists and its start time matches. */
+int xm_proc_start_time(pid_t pid, uint64_t *start);
+bool xm_owner_alive(uint32_t pid, uint64_t start);
+
+/* A kernel socket already using (proto, port[, addr]) in this namespace. */
+struct xm_conflict {
+	pid_t pid;        /* 0 when no process could be found */
+	char comm[32];
+};
+/* 1 and *c filled when a kernel socket listens on (UDP: is bound to) the
+ * port on the binding's address or a wildcard; 0 when free. */
+int xm_ctl_port_conflict(const struct xm_binding_key *key, struct xm_conflict *c);
+
+#endif /* XDPMUX_CONTROL_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Map keys, values and constants shared by the XDP program (bpf/) and
+ * userspace (user/). One definition of each: both sides include this file.
+ *
+ * Byte order: ports and addresses are kept in network byte order, exactly as
+ * they sit in the packet, so the XDP program never swaps bytes on its fast
+ * path.
+ */
+#ifndef XDPMUX_MAPS_H
+#define XDPMUX_MAPS_H
+
+#ifdef __bpf__
+/* vmlinux.h already provides the __u* / __be* types. */
+#else
+#include <linux/types.h>
+#endif
+
+#define XM_MAX_BINDINGS   4096
+#define XM_MAX_QUEUES     64      /* rx queues per device with an XSK slot */
+#define XM_FRAG_ENTRIES   8192    /* in-flight fragmented datagrams tracked */
+#define XM_VLAN_MAX       2       /* 802.1ad outer + 802.1Q inner */
+#define XM_IPV6_EXT_MAX   6       /* extension headers walked before giving up */
+
+/* port_index is indexed by (proto slot << 16) | host-order port. */
+#define XM_PROTO_SLOT_UDP 0
+#define XM_PROTO_SLOT_TCP 1
+#define XM_PORT_INDEX_ENTRIES (2 * 65536)
+
+/* port_index value bits: which kinds of binding exist for the port. */
+#define XM_PORT_WILDCARD  0x1
+#define XM_PORT_ADDRESSED 0x2
+
+/* xm_binding_key.family: 0 is the wildcard (any destination address). */
+#define XM_FAMILY_ANY   0
+#define XM_FAMILY_INET  2   /* AF_INET */
+#define XM_FAMILY_INET6 10  /* AF_INET6 */
+
+/*
+ * A binding: (protocol, destination port[, destination address]).
+ * IPv4 addresses sit in the first four bytes of addr, the rest zero.
+ */
+struct xm_binding_key {
+	__u8 proto;        /* IPPROTO_UDP or IPPROTO_TCP */
+	__u8 family;       /* XM_FAMILY_* */
+	__be16 port;
+	__u8 addr[16];
+};
+
+enum xm_fallback {
+	XM_FALLBACK_PASS = 0, /* no socket on the queue: hand to the kernel */
+	XM_FALLBACK_DROP = 1, /* no socket on the queue: drop */
+};
+
+struct xm_binding_val {
+	__u32 owner_pid;      /* 0: made by the CLI, owned by nobody */
+	__u32 fallback;       /* enum xm_fallback */
+	__u64 owner_start;    /* owner's start time (clock ticks since boot), to
+	                       * tell a live owner from a reused pid */
+	__u64 created_ns;     /* CLOCK_REALTIME when bound */
+};
+
+/* Per-binding counters, per CPU; same key as the binding. */
+struct xm_binding_stats {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Per-verdict and per-reason counters (per-CPU array, indexed by these). */
+enum xm_stat {
+	XM_STAT_PASS = 0,      /* verdict: XDP_PASS (unbound, ARP, ICMP, ...) */
+	XM_STAT_REDIRECT,      /* verdict: redirected into an AF_XDP socket */
+	XM_STAT_DROP,          /* verdict: dropped by a binding's fallback */
+	XM_STAT_MALFORMED,     /* verdict: could not parse, passed to the kernel */
+	XM_STAT_FALLBACK,      /* reason: bound, but no socket on the rx queue */
+	XM_STAT_FRAG_FOLLOW,   /* reason: later fragment followed its first */
+	XM_STAT_FRAG_ORPHAN,   /* reason: later fragment with no first seen */
+	XM_STAT_EXT_LIMIT,     /* reason: IPv6 extension chain past the bound */
+	XM_STAT_MAX,
+};
+
+struct xm_stat_val {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Fragment tracking: the first fragment of a bound datagram records which
+ * binding it matched, so later fragments (which carry no ports) follow it.
+ */
+struct xm_frag_key {
+	__u8 family;       /* XM_FAMILY_INET or XM_FAMILY_INET6 */
+	__u8 proto;
+	__u16 pad;
+	__u32 id;          /* IPv4 id (16 bits) or IPv6 fragment id */
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+#define XM_PIN_ROOT "/sys/fs/bpf/xdpmux"
+
+/* Map names: the pinned file names under XM_PIN_ROOT/<dev>/. */
+#define XM_MAP_BINDINGS      "bindings"
+#define XM_MAP_BINDING_STATS "binding_stats"
+#define XM_MAP_PORT_INDEX    "port_index"
+#define XM_MAP_XSKS          "xsks"
+#define XM_MAP_STATS         "stats"
+#define XM_MAP_FRAGS         "frags"
+
+#endif /* XDPMUX_MAPS_H */

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install every build, test and benchmark dependency of xdpmux from Debian
+# packages. Idempotent: apt-get skips what is already installed.
+set -euo pipefail
+
+pkgs=(
+	# build
+	make gcc clang llvm pkg-config libbpf-dev libxdp-dev bpftool
+	libelf-dev zlib1g-dev
+	# tests
+	libcriterion-dev iproute2 socat netcat-openbsd curl jq procps
+	util-linux ethtool iputils-ping python3
+	# benchmarks
+	iperf3
+	# VM selftests (scripts/vmtest.sh)
+	qemu-system-x86 busybox-static linux-image-amd64 kmod cpio
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: must run as root (apt-get)" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${pkgs[@]}"

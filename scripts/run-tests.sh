@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Run the test suite: Criterion unit tests (build/tests/test_*), then the
+# namespace selftests (tests/selftests/test_*.sh). Prints one line per suite
+# and a closing "N passed, N failed" line; exits non-zero when any failed.
+#   scripts/run-tests.sh BUILD [unit|selftest]
+set -uo pipefail
+
+build=${1:-build}
+which=${2:-all}
+top=$(cd "$(dirname "$0")/.." && pwd)
+export XM_BUILD=$(cd "$top/$build" 2>/dev/null && pwd || echo "$top/$build")
+export XM_TOP=$top
+passed=0 failed=0 failures=()
+logdir=$XM_BUILD/test-logs
+mkdir -p "$logdir"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run-tests: the tests need root (BPF_PROG_TEST_RUN, network namespaces)" >&2
+	exit 1
+fi
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+run_one() {
+	local name=$1; shift
+	local log=$logdir/$name.log start=$SECONDS rc
+	"$@" >"$log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS  %-40s %4ds\n' "$name" $((SECONDS - start))
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		printf 'FAIL  %-40s %4ds (exit %d)\n' "$name" $((SECONDS - start)) $rc
+		sed 's/^/    | /' "$log" | tail -n 60
+	fi
+}
+
+if [ "$which" = all ] || [ "$which" = unit ]; then
+	for t in "$XM_BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_one "unit/$(basename "$t")" "$t" --verbose=0 --jobs=2
+	done
+fi
+if [ "$which" = all ] || [ "$which" = selftest ]; then
+	for t in "$top"/tests/selftests/test_*.sh; do
+		[ -f "$t" ] || continue
+		run_one "selftest/$(basename "$t" .sh)" timeout --kill-after=10 600 bash "$t"
+	done
+fi
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
