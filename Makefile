@@ -67,7 +67,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 PUBLIC_HEADERS := $(wildcard include/xdpmux/*.h)
 
 .SECONDARY:
-.PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz
+.PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz check demo
 all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(BENCH_BINS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
@@ -129,6 +129,14 @@ selftest: all
 
 bench: all
 	$(Q)bench/run.sh $(BUILD) $(if $(QUICK),--quick)
+
+# Everything CI runs: the tests on this kernel, then the selftests in a VM.
+check: all
+	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory vmtest
+
+demo: all
+	$(Q)scripts/demo.sh
 
 vmtest: all
 	$(Q)scripts/vmtest.sh $(if $(KERNEL),--kernel $(KERNEL))
