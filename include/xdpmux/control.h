@@ -53,11 +53,23 @@ int xm_ctl_open(const char *dev, struct xm_ctl **ctl);
 void xm_ctl_close(struct xm_ctl *ctl);
 int xm_ctl_xsks_fd(const struct xm_ctl *ctl);
 const char *xm_ctl_dev(const struct xm_ctl *ctl);
+/* The device's writer lock (flock on its pin directory), which bind, unbind
+ * and gc take for each call. Hold it across several calls that must not
+ * interleave with another writer (a range bind, check-then-bind). Nests. */
+int xm_ctl_lock(struct xm_ctl *ctl);
+void xm_ctl_unlock(struct xm_ctl *ctl);
 
 /* Add one binding, owned by `owner` (0: nobody, made by an operator).
  * -EEXIST: already bound; -ENOSPC: map full. Keeps port_index in step. */
 int xm_ctl_bind(struct xm_ctl *ctl, const struct xm_binding_key *key,
 		enum xm_fallback fallback, pid_t owner);
+/* Add one binding with a complete value, e.g. to restore one that unbind
+ * removed (its counters start again from zero). Errors as xm_ctl_bind. */
+int xm_ctl_bind_value(struct xm_ctl *ctl, const struct xm_binding_key *key,
+		      const struct xm_binding_val *val);
+/* The value of one binding. -ENOENT: not bound. */
+int xm_ctl_lookup(struct xm_ctl *ctl, const struct xm_binding_key *key,
+		  struct xm_binding_val *val);
 /* -ENOENT: not bound. */
 int xm_ctl_unbind(struct xm_ctl *ctl, const struct xm_binding_key *key);
 
@@ -74,8 +86,13 @@ int xm_ctl_gc(struct xm_ctl *ctl, size_t *removed);
 /* Counters summed over CPUs, indexed by enum xm_stat. */
 int xm_ctl_stats(struct xm_ctl *ctl, struct xm_stat_val out[XM_STAT_MAX]);
 const char *xm_stat_name(enum xm_stat s);
+/* true for the verdict counters (pass, redirect, drop, malformed), false for
+ * the reason counters. */
+bool xm_stat_is_verdict(enum xm_stat s);
 
-/* Owner liveness: a pid is live when it exists and its start time matches. */
+/* Owner liveness: a pid is live when it exists and its start time matches.
+ * xm_proc_start_time: -ESRCH when the pid does not exist. pid 0 (no owner)
+ * is never live; list reports such bindings as static, never stale. */
 int xm_proc_start_time(pid_t pid, uint64_t *start);
 bool xm_owner_alive(uint32_t pid, uint64_t start);
 

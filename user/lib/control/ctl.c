@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The open handle on one attached device: its pinned maps, and the writer
+ * lock (flock on the pin directory) that keeps a binding and its port_index
+ * bits from interleaving with another writer's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "ctl_internal.h"
+
+int xm_ctl_open(const char *dev, struct xm_ctl **out)
+{
+	struct {
+		const char *name;
+		int *fd;
+	} maps[5];
+	struct xm_ctl *ctl;
+	char dir[128];
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if (xm_pins_dir(dev, dir, sizeof(dir)) || !if_nametoindex(dev))
+		return -ENODEV;
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	strncpy(ctl->dev, dev, sizeof(ctl->dev) - 1);
+	ctl->bindings_fd = ctl->binding_stats_fd = ctl->port_index_fd = -1;
+	ctl->xsks_fd = ctl->stats_fd = ctl->dir_fd = -1;
+	ctl->ncpus = libbpf_num_possible_cpus();
+	if (ctl->ncpus < 1) {
+		err = ctl->ncpus < 0 ? ctl->ncpus : -EINVAL;
+		goto fail;
+	}
+	ctl->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ctl->dir_fd < 0) {
+		err = errno == ENOENT ? -ENOENT : -errno;
+		goto fail;
+	}
+	maps[0].name = XM_MAP_BINDINGS;      maps[0].fd = &ctl->bindings_fd;
+	maps[1].name = XM_MAP_BINDING_STATS; maps[1].fd = &ctl->binding_stats_fd;
+	maps[2].name = XM_MAP_PORT_INDEX;    maps[2].fd = &ctl->port_index_fd;
+	maps[3].name = XM_MAP_XSKS;          maps[3].fd = &ctl->xsks_fd;
+	maps[4].name = XM_MAP_STATS;         maps[4].fd = &ctl->stats_fd;
+	for (i = 0; i < 5; i++) {
+		*maps[i].fd = xm_pins_open_map(dev, maps[i].name);
+		if (*maps[i].fd < 0) {
+			err = *maps[i].fd;
+			goto fail;
+		}
+	}
+	*out = ctl;
+	return 0;
+fail:
+	xm_ctl_close(ctl);
+	return err;
+}
+
+void xm_ctl_close(struct xm_ctl *ctl)
+{
+	int fds[6];
+	size_t i;
+
+	if (!ctl)
+		return;
+	fds[0] = ctl->bindings_fd;
+	fds[1] = ctl->binding_stats_fd;
+	fds[2] = ctl->port_index_fd;
+	fds[3] = ctl->xsks_fd;
+	fds[4] = ctl->stats_fd;
+	fds[5] = ctl->dir_fd;   /* drops the lock if still held */
+	for (i = 0; i < 6; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(ctl);
+}
+
+int xm_ctl_xsks_fd(const struct xm_ctl *ctl)
+{
+	return ctl->xsks_fd;
+}
+
+const char *xm_ctl_dev(const struct xm_ctl *ctl)
+{
+	return ctl->dev;
+}
+
+int xm_ctl_lock(struct xm_ctl *ctl)
+{
+	if (ctl->lock_depth == 0) {
+		while (flock(ctl->dir_fd, LOCK_EX))
+			if (errno != EINTR)
+				return -errno;
+	}
+	ctl->lock_depth++;
+	return 0;
+}
+
+void xm_ctl_unlock(struct xm_ctl *ctl)
+{
+	if (ctl->lock_depth > 0 && --ctl->lock_depth == 0)
+		flock(ctl->dir_fd, LOCK_UN);
+}
