@@ -23,6 +23,7 @@ mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 run_one() {
 	local name=$1; shift
 	local log=$logdir/$name.log start=$SECONDS rc
+	mkdir -p "$(dirname "$log")"
 	"$@" >"$log" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
