@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-packet cost of the XDP demultiplexer, next to the cheapest XDP program
+ * there is (bpf/pass_only.bpf.c), both run by the kernel through
+ * BPF_PROG_TEST_RUN on the same crafted frames.
+ *
+ *   xdp_cost [--repeat N] [--rounds R] [--case NAME]... [--object FILE]
+ *
+ * Prints one tab-separated line per frame kind:
+ *   CASE  XDPMUX_NS  PASS_ONLY_NS  XDPMUX_MIN  PASS_ONLY_MIN
+ * where each figure is ns per packet, the median (and minimum) over R rounds
+ * of N runs each; rounds of the two programs alternate so that noise from
+ * other work on the machine lands on both. bench/bench_xdp_cost.sh turns the
+ * lines into bench records.
+ *
+ * Before timing, each case is run once and its verdict and the program's
+ * counters are checked, so a case measures the path it is named after (an
+ * unbound udp4 frame really ends in XM_STAT_PASS, the bound one in
+ * XM_STAT_FALLBACK, ...). A mismatch is an error, not a number.
+ *
+ * ns/packet is taken from the wall clock around the syscall divided by N,
+ * not from opts.duration: the kernel reports duration as an integer number
+ * of ns, which for a ~10 ns program is too coarse for a ratio; the syscall's
+ * own fixed cost is below 0.01 ns per packet at N >= 100000.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <xdpmux/maps.h>
+#include "pass_only.skel.h"
+#include "xdpmux.skel.h"
+
+#define PORT_UNBOUND 9000
+#define PORT_BOUND   7000
+#define FRAME_MAX    256
+#define PAYLOAD_LEN  22     /* makes the plain udp4 frame 64 bytes */
+
+/* ---- a small frame builder: just enough for the cases below ---- */
+
+struct frame {
+	uint8_t b[FRAME_MAX];
+	size_t len;
+};
+
+static void *put(struct frame *f, const void *src, size_t n)
+{
+	void *at = f->b + f->len;
+
+	memcpy(at, src, n);
+	f->len += n;
+	return at;
+}
+
+static void put_be16(struct frame *f, uint16_t v)
+{
+	v = htons(v);
+	put(f, &v, 2);
+}
+
+static void put_eth(struct frame *f, uint16_t ethertype, int vlans)
+{
+	static const uint8_t dst[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	int i;
+
+	put(f, dst, 6);
+	put(f, src, 6);
+	for (i = 0; i < vlans; i++) {
+		/* 802.1ad outer tag first when there are two (IEEE 802.1Q-2018 6.9). */
+		put_be16(f, vlans == 2 && i == 0 ? 0x88A8 : 0x8100);
+		put_be16(f, 100 + i);   /* TCI: VLAN id, priority 0 */
+	}
+	put_be16(f, ethertype);
+}
+
+/* RFC 1071 one's complement sum, for the IPv4 header checksum. */
+static uint16_t csum(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)b[i] << 8 | b[i + 1];
+	if (n & 1)
+		s += (uint32_t)b[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return htons((uint16_t)~s);
+}
+
+/* frag_off is the host-order flags+offset field (RFC 791 3.1). */
+static void put_ipv4(struct frame *f, uint8_t proto, size_t l4_len, uint16_t frag_off)
+{
+	uint8_t h[20] = { 0x45, 0 };
+	uint16_t v;
+
+	v = htons((uint16_t)(20 + l4_len)); memcpy(h + 2, &v, 2);
+	v = htons(0x1234);                  memcpy(h + 4, &v, 2);
+	v = htons(frag_off);                memcpy(h + 6, &v, 2);
+	h[8] = 64;
+	h[9] = proto;
+	memcpy(h + 12, (uint8_t[]){ 198, 18, 0, 1 }, 4);
+	memcpy(h + 16, (uint8_t[]){ 198, 18, 0, 2 }, 4);
+	v = csum(h, sizeof(h));             memcpy(h + 10, &v, 2);
+	put(f, h, sizeof(h));
+}
+
+static void put_ipv6(struct frame *f, uint8_t proto, size_t l4_len)
+{
+	uint8_t h[40] = { 0x60, 0 };
+	uint16_t v = htons((uint16_t)l4_len);
+
+	memcpy(h + 4, &v, 2);
+	h[6] = proto;
+	h[7] = 64;
+	inet_pton(AF_INET6, "2001:db8::1", h + 8);
+	inet_pton(AF_INET6, "2001:db8::2", h + 24);
+	put(f, h, sizeof(h));
+}
+
+/* The checksums of the L4 headers stay zero: the XDP program never reads
+ * them, and the kernel's stack never sees these frames (test run only). */
+static void put_udp(struct frame *f, uint16_t dport, size_t payload)
+{
+	uint8_t zero[PAYLOAD_LEN + 64] = { 0 };
+
+	put_be16(f, 40000);
+	put_be16(f, dport);
+	put_be16(f, (uint16_t)(8 + payload));
+	put_be16(f, 0);
+	put(f, zero, payload);
+}
+
+static void put_tcp(struct frame *f, uint16_t dport, size_t payload)
+{
+	uint8_t h[20] = { 0 };
+	uint8_t zero[PAYLOAD_LEN + 64] = { 0 };
+	uint16_t v;
+
+	v = htons(40000); memcpy(h, &v, 2);
+	v = htons(dport); memcpy(h + 2, &v, 2);
+	h[12] = 5 << 4;           /* data offset: 5 words, no options */
+	h[13] = 0x10;             /* ACK */
+	v = htons(512);   memcpy(h + 14, &v, 2);
+	put(f, h, sizeof(h));
+	put(f, zero, payload);
+}
+
+/* ---- the cases ---- */
+
+enum kind { UDP4, TCP4, UDP6, TCP6, VLAN_UDP4, FRAG4_FIRST, FRAG4_LATER };
+
+struct bench_case {
+	const char *name;
+	enum kind kind;
+	uint16_t dport;
+	enum xm_stat expect;   /* counter the xdpmux run must bump */
+	const char *prime;     /* case run once before, to set up state */
+};
+
+static const struct bench_case cases[] = {
+	{ "udp4",        UDP4,        PORT_UNBOUND, XM_STAT_PASS, NULL },
+	{ "tcp4",        TCP4,        PORT_UNBOUND, XM_STAT_PASS, NULL },
+	{ "udp6",        UDP6,        PORT_UNBOUND, XM_STAT_PASS, NULL },
+	{ "tcp6",        TCP6,        PORT_UNBOUND, XM_STAT_PASS, NULL },
+	/* Binding present, no AF_XDP socket on the queue: the fallback path. */
+	{ "udp4_bound",  UDP4,        PORT_BOUND,   XM_STAT_FALLBACK, NULL },
+	{ "vlan_udp4",   VLAN_UDP4,   PORT_UNBOUND, XM_STAT_PASS, NULL },
+	/* A later fragment with no first fragment seen: frags lookup misses. */
+	{ "frag4",       FRAG4_LATER, PORT_UNBOUND, XM_STAT_FRAG_ORPHAN, NULL },
+	/* A later fragment of a bound datagram: frags hit, binding, fallback. */
+	{ "frag4_bound", FRAG4_LATER, PORT_BOUND,   XM_STAT_FRAG_FOLLOW, "frag4_first_bound" },
+	/* Only used to prime frag4_bound; never timed. */
+	{ "frag4_first_bound", FRAG4_FIRST, PORT_BOUND, XM_STAT_FALLBACK, NULL },
+};
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+static void build_frame(const struct bench_case *c, struct frame *f)
+{
+	size_t udp_len = 8 + PAYLOAD_LEN, tcp_len = 20 + PAYLOAD_LEN;
+
+	f->len = 0;
+	switch (c->kind) {
+	case UDP4:
+		put_eth(f, ETH_P_IP, 0);
+		put_ipv4(f, IPPROTO_UDP, udp_len, 0);
+		put_udp(f, c->dport, PAYLOAD_LEN);
+		break;
+	case TCP4:
+		put_eth(f, ETH_P_IP, 0);
+		put_ipv4(f, IPPROTO_TCP, tcp_len, 0);
+		put_tcp(f, c->dport, PAYLOAD_LEN);
+		break;
+	case UDP6:
+		put_eth(f, ETH_P_IPV6, 0);
+		put_ipv6(f, IPPROTO_UDP, udp_len);
+		put_udp(f, c->dport, PAYLOAD_LEN);
+		break;
+	case TCP6:
+		put_eth(f, ETH_P_IPV6, 0);
+		put_ipv6(f, IPPROTO_TCP, tcp_len);
+		put_tcp(f, c->dport, PAYLOAD_LEN);
+		break;
+	case VLAN_UDP4:
+		put_eth(f, ETH_P_IP, 1);
+		put_ipv4(f, IPPROTO_UDP, udp_len, 0);
+		put_udp(f, c->dport, PAYLOAD_LEN);
+		break;
+	case FRAG4_FIRST:
+		/* MF set, offset 0, 24 bytes (a multiple of 8, RFC 791): the UDP
+		 * header, whose length covers the whole datagram. */
+		put_eth(f, ETH_P_IP, 0);
+		put_ipv4(f, IPPROTO_UDP, 24, 0x2000);
+		put_be16(f, 40000);
+		put_be16(f, c->dport);
+		put_be16(f, 24 + PAYLOAD_LEN);
+		put_be16(f, 0);
+		put(f, (uint8_t[16]){ 0 }, 16);
+		break;
+	case FRAG4_LATER: {
+		/* The last fragment, at offset 24 bytes (3 units of 8): no ports. */
+		uint8_t zero[PAYLOAD_LEN] = { 0 };
+
+		put_eth(f, ETH_P_IP, 0);
+		put_ipv4(f, IPPROTO_UDP, PAYLOAD_LEN, 3);
+		put(f, zero, PAYLOAD_LEN);
+		break;
+	}
+	}
+}
+
+static const struct bench_case *case_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_CASES; i++)
+		if (!strcmp(cases[i].name, name))
+			return &cases[i];
+	return NULL;
+}
+
+/* ---- running ---- */
+
+static int map_fd(struct bpf_object *obj, const char *name, bool required);
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xdp_cost: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static int map_fd(struct bpf_object *obj, const char *name, bool required)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	if (!m && required)
+		die("the program has no map '%s'", name);
+	return m ? bpf_map__fd(m) : -1;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* One BPF_PROG_TEST_RUN of `repeat` runs; returns ns per run. */
+static double test_run(int prog_fd, const struct frame *f, uint32_t repeat,
+		       uint32_t *retval)
+{
+	uint8_t out[FRAME_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = f->b,
+		.data_size_in = (uint32_t)f->len,
+		.data_out = out,
+		.data_size_out = sizeof(out),
+		.repeat = repeat,
+	);
+	double t0, t1;
+	int err;
+
+	t0 = now_ns();
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	t1 = now_ns();
+	if (err)
+		die("BPF_PROG_TEST_RUN (repeat %u): %s", repeat, strerror(-err));
+	if (retval)
+		*retval = opts.retval;
+	return (t1 - t0) / repeat;
+}
+
+static uint64_t stat_packets(int stats_fd, enum xm_stat which)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xm_stat_val *v;
+	uint32_t key = which;
+	uint64_t sum = 0;
+	int i;
+
+	if (ncpu <= 0)
+		die("cannot count possible CPUs: %s", strerror(-ncpu));
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		die("out of memory");
+	if (bpf_map_lookup_elem(stats_fd, &key, v))
+		die("reading the stats map: %s", strerror(errno));
+	for (i = 0; i < ncpu; i++)
+		sum += v[i].packets;
+	free(v);
+	return sum;
+}
+
+/* Run the case once on the demultiplexer and check that it took the path it
+ * is named after: XDP_PASS (every case's binding, if any, falls back to
+ * pass) with `expect` counted. Without a stats map (an --object variant)
+ * the run only primes state. */
+static void check_path(int prog_fd, int stats_fd, const struct bench_case *c)
+{
+	struct frame f;
+	uint64_t before, after;
+	uint32_t ret;
+
+	build_frame(c, &f);
+	if (stats_fd < 0) {   /* a variant without counters: prime only */
+		test_run(prog_fd, &f, 1, NULL);
+		return;
+	}
+	before = stat_packets(stats_fd, c->expect);
+	test_run(prog_fd, &f, 1, &ret);
+	after = stat_packets(stats_fd, c->expect);
+	if (ret != XDP_PASS)
+		die("case %s: verdict %u, expected XDP_PASS (%u)", c->name, ret, XDP_PASS);
+	if (after != before + 1)
+		die("case %s: the program did not count %s (counter %llu -> %llu): it "
+		    "took another path than the one this case measures", c->name,
+		    c->expect == XM_STAT_PASS ? "a pass" : "the expected reason",
+		    (unsigned long long)before, (unsigned long long)after);
+}
+
+/* The bindings a CLI `bind ... udp PORT_BOUND --fallback pass` makes:
+ * the wildcard binding, its zeroed per-CPU counters, and the port_index
+ * bit (include/xdpmux/maps.h). */
+static void bind_udp_port(struct bpf_object *obj, uint16_t port)
+{
+	struct xm_binding_key key = { .proto = IPPROTO_UDP, .family = XM_FAMILY_ANY,
+				      .port = htons(port) };
+	struct xm_binding_val val = { .fallback = XM_FALLBACK_PASS };
+	uint32_t idx = (XM_PROTO_SLOT_UDP << 16) | port, kinds = XM_PORT_WILDCARD;
+	int ncpu = libbpf_num_possible_cpus();
+	struct xm_binding_stats *bs;
+
+	bs = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*bs));
+	if (!bs)
+		die("out of memory");
+	if (bpf_map_update_elem(map_fd(obj, XM_MAP_BINDINGS, true), &key, &val, BPF_NOEXIST) ||
+	    bpf_map_update_elem(map_fd(obj, XM_MAP_PORT_INDEX, true), &idx, &kinds, BPF_ANY))
+		die("writing the binding for udp/%u: %s", port, strerror(errno));
+	/* Optional so that --object variants without per-binding counters run. */
+	if (map_fd(obj, XM_MAP_BINDING_STATS, false) >= 0 &&
+	    bpf_map_update_elem(map_fd(obj, XM_MAP_BINDING_STATS, false), &key, bs, BPF_NOEXIST))
+		die("writing the counters of udp/%u: %s", port, strerror(errno));
+	free(bs);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* About 200 ms of busy work first, so the CPU has left its idle clock
+ * before the first case is timed (the first case otherwise reads high). */
+static void warm_up(int prog_fd)
+{
+	struct frame f;
+	double t0 = now_ns();
+
+	build_frame(&cases[0], &f);
+	while (now_ns() - t0 < 200e6)
+		test_run(prog_fd, &f, 100000, NULL);
+}
+
+/* Sorts v. */
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return (v[(n - 1) / 2] + v[n / 2]) / 2;
+}
+
+static void usage(FILE *to, int rc)
+{
+	size_t i;
+
+	fprintf(to, "usage: xdp_cost [--repeat N] [--rounds R] [--case NAME]...\n"
+		"  --repeat N   runs per BPF_PROG_TEST_RUN (default 1000000)\n"
+		"  --rounds R   timed rounds per program; the median is reported (default 5)\n"
+		"  --object F   time the first program of BPF object F instead of the\n"
+		"               built demultiplexer (to compare variants of it)\n"
+		"  --case NAME  only this case (repeatable); cases:");
+	for (i = 0; i < N_CASES; i++)
+		if (strcmp(cases[i].name, "frag4_first_bound"))
+			fprintf(to, " %s", cases[i].name);
+	fputc('\n', to);
+	exit(rc);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "case",   required_argument, NULL, 'c' },
+		{ "object", required_argument, NULL, 'o' },
+		{ "help",   no_argument,       NULL, 'h' },
+		{ 0 },
+	};
+	const struct bench_case *only[N_CASES];
+	size_t n_only = 0, i;
+	unsigned long repeat = 1000000, rounds = 5;
+	struct pass_only *pass;
+	struct xdpmux *mux = NULL;
+	struct bpf_object *obj;
+	const char *object = NULL;
+	int opt, mux_fd, pass_fd, stats_fd;
+
+	while ((opt = getopt_long(argc, argv, "n:r:c:o:h", longopts, NULL)) != -1) {
+		char *end;
+
+		switch (opt) {
+		case 'n':
+			repeat = strtoul(optarg, &end, 10);
+			if (*end || !repeat || repeat > UINT32_MAX)
+				usage(stderr, 2);
+			break;
+		case 'r':
+			rounds = strtoul(optarg, &end, 10);
+			if (*end || !rounds || rounds > 1000)
+				usage(stderr, 2);
+			break;
+		case 'c':
+			only[n_only] = case_find(optarg);
+			if (!only[n_only] || n_only + 1 >= N_CASES) {
+				fprintf(stderr, "xdp_cost: unknown case '%s'\n", optarg);
+				usage(stderr, 2);
+			}
+			n_only++;
+			break;
+		case 'o':
+			object = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, 2);
+
+	if (object) {
+		struct bpf_program *prog;
+
+		obj = bpf_object__open_file(object, NULL);
+		if (!obj || bpf_object__load(obj))
+			die("loading %s: %s", object, strerror(errno));
+		prog = bpf_object__next_program(obj, NULL);
+		if (!prog)
+			die("%s holds no program", object);
+		mux_fd = bpf_program__fd(prog);
+	} else {
+		mux = xdpmux__open_and_load();
+		if (!mux)
+			die("loading the xdpmux program: %s (needs root and a kernel "
+			    "with BTF)", strerror(errno));
+		obj = mux->obj;
+		mux_fd = bpf_program__fd(mux->progs.xdpmux_demux);
+	}
+	pass = pass_only__open_and_load();
+	if (!pass)
+		die("loading the pass_only program: %s", strerror(errno));
+	pass_fd = bpf_program__fd(pass->progs.xdpmux_pass_only);
+	stats_fd = map_fd(obj, XM_MAP_STATS, !object);
+	bind_udp_port(obj, PORT_BOUND);
+	warm_up(pass_fd);
+
+	for (i = 0; i < N_CASES; i++) {
+		const struct bench_case *c = &cases[i];
+		double *tm, *tp, tm_min, tp_min;
+		struct frame f;
+		unsigned long r;
+		size_t j;
+
+		if (!strcmp(c->name, "frag4_first_bound"))
+			continue;
+		if (n_only) {
+			for (j = 0; j < n_only && only[j] != c; j++)
+				;
+			if (j == n_only)
+				continue;
+		}
+		if (c->prime)
+			check_path(mux_fd, stats_fd, case_find(c->prime));
+		check_path(mux_fd, stats_fd, c);
+
+		build_frame(c, &f);
+		tm = calloc(rounds, sizeof(*tm));
+		tp = calloc(rounds, sizeof(*tp));
+		if (!tm || !tp)
+			die("out of memory");
+		/* A short warm-up run of each so caches and branch predictors
+		 * start equal, then alternate the two programs round by round. */
+		test_run(mux_fd, &f, repeat / 10 + 1, NULL);
+		test_run(pass_fd, &f, repeat / 10 + 1, NULL);
+		for (r = 0; r < rounds; r++) {
+			tm[r] = test_run(mux_fd, &f, (uint32_t)repeat, NULL);
+			tp[r] = test_run(pass_fd, &f, (uint32_t)repeat, NULL);
+		}
+		tm_min = tm[0];
+		tp_min = tp[0];
+		for (r = 1; r < rounds; r++) {
+			if (tm[r] < tm_min)
+				tm_min = tm[r];
+			if (tp[r] < tp_min)
+				tp_min = tp[r];
+		}
+		printf("%s\t%.2f\t%.2f\t%.2f\t%.2f\n", c->name, median(tm, rounds),
+		       median(tp, rounds), tm_min, tp_min);
+		fflush(stdout);
+		free(tm);
+		free(tp);
+	}
+	pass_only__destroy(pass);
+	if (mux)
+		xdpmux__destroy(mux);
+	else
+		bpf_object__close(obj);
+	return 0;
+}
