@@ -79,7 +79,7 @@ const char *cli_binding_state(const struct xm_binding *b);
  * *devs malloc'd. Reports and returns CLI_FAIL on error. */
 int cli_devices(const struct cli *cli, const char *dev, char (**devs)[32], size_t *n);
 /* Open dev's maps; reports a failure for `what` (e.g. "list xmc0a"). */
-int cli_ctl_open(const char *what, const char *dev, struct xm_ctl **ctl);
+int cli_ctl_open(const char *cmd, const char *dev, struct xm_ctl **ctl);
 void cli_report_open(const char *what, const char *dev, int err);
 
 /* json.c: a streaming writer; key is NULL inside arrays and at top level. */

@@ -26,11 +26,14 @@ void cli_report_open(const char *what, const char *dev, int err)
 			what, XM_PIN_ROOT, dev, strerror(-err));
 }
 
-int cli_ctl_open(const char *what, const char *dev, struct xm_ctl **ctl)
+/* `cmd` names the command; errors read "CMD DEV: why". */
+int cli_ctl_open(const char *cmd, const char *dev, struct xm_ctl **ctl)
 {
+	char what[64];
 	int err = xm_ctl_open(dev, ctl);
 
 	if (err) {
+		snprintf(what, sizeof(what), "%s %s", cmd, dev);
 		cli_report_open(what, dev, err);
 		return CLI_FAIL;
 	}
