@@ -180,9 +180,12 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 		return PARSE_MALFORMED;
 	if (ip6->version != 6)
 		return PARSE_MALFORMED;
-	/* A zero payload length means a jumbogram, which no link here carries. */
+	/* A zero payload length is either a packet with nothing after the
+	 * header (No Next Header, RFC 8200 4.7: the kernel's) or a jumbogram
+	 * (RFC 2675), which no link here carries: the walk below finds no room
+	 * for an extension or transport header in it and calls it malformed. */
 	end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-	if (ip6->payload_len == 0 || end > frame_len)
+	if (end > frame_len)
 		return PARSE_MALFORMED;
 
 	p->family = XM_FAMILY_INET6;
