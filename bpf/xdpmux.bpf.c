@@ -32,7 +32,10 @@
 #define IP_MF     0x2000
 #define IP_OFFSET 0x1FFF
 
-/* Upper bound of the header offset, so the verifier can bound packet reads. */
+/* Upper bound of the header offset, so the verifier can bound packet reads.
+ * Only an IPv6 extension chain gets past it (IPv4 headers end by byte 82):
+ * like a chain of too many headers, that is a limit of ours, not a fault of
+ * the packet, so it is counted XM_STAT_EXT_LIMIT, not malformed. */
 #define XM_HDR_MAX 512
 
 struct {
@@ -112,7 +115,7 @@ static __always_inline int parse_ports(void *data, void *data_end, __u32 off,
 				       __u32 l4_len, __u8 proto, struct pkt *p)
 {
 	if (off > XM_HDR_MAX)
-		return PARSE_MALFORMED;
+		return PARSE_EXT_LIMIT;
 	if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = data + off;
 
@@ -196,7 +199,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 
 	for (i = 0; i < XM_IPV6_EXT_MAX; i++) {
 		if (off > XM_HDR_MAX)
-			return PARSE_MALFORMED;
+			return PARSE_EXT_LIMIT;
 		if (nh == IPPROTO_HOPOPTS_ || nh == IPPROTO_ROUTING_ ||
 		    nh == IPPROTO_DSTOPTS_) {
 			struct ipv6_opt_hdr *eh = data + off;
