@@ -12,7 +12,9 @@
  * no entry and is passed to the kernel (counted as XM_STAT_FRAG_ORPHAN); the
  * kernel then never sees the first fragment, so it discards the incomplete
  * datagram when its reassembly timer expires, and the datagram is lost as if
- * the network had dropped it.
+ * the network had dropped it. The first fragment of an unbound datagram
+ * records that it was seen (the zero key, which no binding has), so its
+ * later fragments pass without being counted as orphans.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -32,7 +34,10 @@
 #define IP_MF     0x2000
 #define IP_OFFSET 0x1FFF
 
-/* Upper bound of the header offset, so the verifier can bound packet reads. */
+/* Upper bound of the header offset, so the verifier can bound packet reads.
+ * Only an IPv6 extension chain gets past it (IPv4 headers end by byte 82):
+ * like a chain of too many headers, that is a limit of ours, not a fault of
+ * the packet, so it is counted XM_STAT_EXT_LIMIT, not malformed. */
 #define XM_HDR_MAX 512
 
 struct {
@@ -93,6 +98,10 @@ struct pkt {
 	__u8 proto;
 	__be16 dport;
 	__u8 first_frag;   /* offset 0 with more fragments to come */
+	__u8 frag_proto;   /* what every fragment names as its next header: the
+	                    * IPv4 protocol, or the IPv6 Fragment header's Next
+	                    * Header (RFC 8200 4.5: the first header of the
+	                    * fragmentable part, maybe an extension header) */
 	__u32 frag_id;
 	__u8 saddr[16];
 	__u8 daddr[16];
@@ -112,7 +121,7 @@ static __always_inline int parse_ports(void *data, void *data_end, __u32 off,
 				       __u32 l4_len, __u8 proto, struct pkt *p)
 {
 	if (off > XM_HDR_MAX)
-		return PARSE_MALFORMED;
+		return PARSE_EXT_LIMIT;
 	if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = data + off;
 
@@ -160,7 +169,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
 	if (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_TCP)
 		return PARSE_OTHER;
 	frag = bpf_ntohs(ip->frag_off);
-	p->proto = ip->protocol;
+	p->frag_proto = ip->protocol;
 	p->frag_id = ip->id;
 	if (frag & IP_OFFSET)
 		return PARSE_LATER_FRAG;
@@ -180,9 +189,12 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 		return PARSE_MALFORMED;
 	if (ip6->version != 6)
 		return PARSE_MALFORMED;
-	/* A zero payload length means a jumbogram, which no link here carries. */
+	/* A zero payload length is either a packet with nothing after the
+	 * header (No Next Header, RFC 8200 4.7: the kernel's) or a jumbogram
+	 * (RFC 2675), which no link here carries: the walk below finds no room
+	 * for an extension or transport header in it and calls it malformed. */
 	end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-	if (ip6->payload_len == 0 || end > frame_len)
+	if (end > frame_len)
 		return PARSE_MALFORMED;
 
 	p->family = XM_FAMILY_INET6;
@@ -193,7 +205,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 
 	for (i = 0; i < XM_IPV6_EXT_MAX; i++) {
 		if (off > XM_HDR_MAX)
-			return PARSE_MALFORMED;
+			return PARSE_EXT_LIMIT;
 		if (nh == IPPROTO_HOPOPTS_ || nh == IPPROTO_ROUTING_ ||
 		    nh == IPPROTO_DSTOPTS_) {
 			struct ipv6_opt_hdr *eh = data + off;
@@ -211,11 +223,15 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 			nh = fh->nexthdr;
 			fo = bpf_ntohs(fh->frag_off);
 			p->frag_id = fh->identification;
+			p->frag_proto = nh;
 			off += sizeof(*fh);
 			if (fo & ~7) {
-				if (nh != IPPROTO_UDP && nh != IPPROTO_TCP)
+				/* Destination options or routing may come
+				 * before the transport header in the
+				 * fragmentable part. */
+				if (nh != IPPROTO_UDP && nh != IPPROTO_TCP &&
+				    nh != IPPROTO_DSTOPTS_ && nh != IPPROTO_ROUTING_)
 					return PARSE_OTHER;
-				p->proto = nh;
 				return PARSE_LATER_FRAG;
 			}
 			p->first_frag = fo & 1;
@@ -291,7 +307,7 @@ lookup_binding(const struct pkt *p, struct xm_binding_key *key)
 static __always_inline void frag_key_fill(const struct pkt *p, struct xm_frag_key *fk)
 {
 	fk->family = p->family;
-	fk->proto = p->proto;
+	fk->proto = p->frag_proto;
 	fk->id = p->frag_id;
 	__builtin_memcpy(fk->saddr, p->saddr, 16);
 	__builtin_memcpy(fk->daddr, p->daddr, 16);
@@ -330,14 +346,18 @@ int xdpmux_demux(struct xdp_md *ctx)
 	r = parse(ctx, len, &p);
 	if (r == PARSE_L4) {
 		val = lookup_binding(&p, &key);
-		if (!val)
-			goto pass;
 		if (p.first_frag) {
+			/* An unbound datagram records the zero key, which no
+			 * binding has: its later fragments then pass as seen,
+			 * not as orphans. */
+			struct xm_binding_key none = {};
 			struct xm_frag_key fk = {};
 
 			frag_key_fill(&p, &fk);
-			bpf_map_update_elem(&frags, &fk, &key, BPF_ANY);
+			bpf_map_update_elem(&frags, &fk, val ? &key : &none, BPF_ANY);
 		}
+		if (!val)
+			goto pass;
 		return steer(ctx, &key, val, len);
 	}
 	if (r == PARSE_LATER_FRAG) {

@@ -425,7 +425,7 @@ static int build_ipv4(const struct fb_spec *s, struct writer *w, struct fb_layou
 		      uint8_t *part)
 {
 	struct writer pw = { .p = part, .cap = SEG_MAX };
-	size_t l4_at, payload_at, off, len, hlen, tot, i;
+	size_t l4_at = 0, payload_at = 0, off, len, hlen, tot, i;
 	ssize_t plen;
 	bool more;
 	uint8_t *h;
@@ -480,7 +480,7 @@ static int build_ipv6(const struct fb_spec *s, struct writer *w, struct fb_layou
 		      uint8_t *part)
 {
 	struct writer pw = { .p = part, .cap = SEG_MAX };
-	size_t part_ext[FB_EXT_MAX + 1], l4_at, payload_at, off, len, pay, start;
+	size_t part_ext[FB_EXT_MAX + 1], l4_at = 0, payload_at = 0, off, len, pay, start;
 	unsigned i, per_frag;
 	struct ip6_plan pl;
 	ssize_t plen;

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+/*
+ * BPF_PROG_TEST_RUN harness for the XDP program (see xdp_harness.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdpmux.skel.h"
+#include "xdp_harness.h"
+
+struct xh {
+	struct xdpmux *skel;
+	int prog_fd;
+	int ncpus;
+	unsigned nbind;
+	struct {
+		bool used;
+		struct xm_binding_key key;
+	} bind[XH_BINDINGS_MAX];
+};
+
+int xh_open(struct xh **out)
+{
+	struct xh *h = calloc(1, sizeof(*h));
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	h->ncpus = libbpf_num_possible_cpus();
+	if (h->ncpus <= 0) {
+		err = h->ncpus ? h->ncpus : -EINVAL;
+		goto fail;
+	}
+	h->skel = xdpmux__open_and_load();
+	if (!h->skel) {
+		err = -errno ? -errno : -EINVAL;
+		goto fail;
+	}
+	h->prog_fd = bpf_program__fd(h->skel->progs.xdpmux_demux);
+	*out = h;
+	return 0;
+fail:
+	free(h);
+	return err;
+}
+
+void xh_close(struct xh *h)
+{
+	if (!h)
+		return;
+	xdpmux__destroy(h->skel);
+	free(h);
+}
+
+int xh_prog_fd(const struct xh *h)
+{
+	return h->prog_fd;
+}
+
+int xh_map_fd(const struct xh *h, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(h->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+static uint32_t port_index_slot(uint8_t proto, uint16_t port)
+{
+	uint32_t slot = proto == IPPROTO_TCP ? XM_PROTO_SLOT_TCP : XM_PROTO_SLOT_UDP;
+
+	return slot << 16 | port;
+}
+
+static uint32_t kind_bit(const struct xm_binding_key *k)
+{
+	return k->family == XM_FAMILY_ANY ? XM_PORT_WILDCARD : XM_PORT_ADDRESSED;
+}
+
+/* port_index for (proto, port) from the bindings the harness holds. */
+static int port_index_recompute(struct xh *h, uint8_t proto, __be16 port)
+{
+	uint32_t idx = port_index_slot(proto, ntohs(port)), bits = 0;
+	unsigned i;
+
+	for (i = 0; i < h->nbind; i++)
+		if (h->bind[i].used && h->bind[i].key.proto == proto &&
+		    h->bind[i].key.port == port)
+			bits |= kind_bit(&h->bind[i].key);
+	if (bpf_map_update_elem(bpf_map__fd(h->skel->maps.port_index), &idx, &bits, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xh_bind(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
+	    uint16_t port, enum xm_fallback fallback)
+{
+	struct xm_binding_val val = { .fallback = fallback };
+	struct xm_binding_key key = { .proto = proto, .family = family,
+				      .port = htons(port) };
+	struct xm_binding_stats *zeroed;
+	int idx, err;
+
+	if (h->nbind == XH_BINDINGS_MAX)
+		return -ENOSPC;
+	if (family == XM_FAMILY_INET)
+		memcpy(key.addr, addr, 4);
+	else if (family == XM_FAMILY_INET6)
+		memcpy(key.addr, addr, 16);
+	else if (family != XM_FAMILY_ANY)
+		return -EINVAL;
+	if (bpf_map_update_elem(bpf_map__fd(h->skel->maps.bindings), &key, &val, BPF_NOEXIST))
+		return -errno;
+	zeroed = calloc((size_t)h->ncpus, sizeof(*zeroed));
+	if (!zeroed)
+		return -ENOMEM;
+	err = bpf_map_update_elem(bpf_map__fd(h->skel->maps.binding_stats), &key, zeroed,
+				  BPF_ANY) ? -errno : 0;
+	free(zeroed);
+	if (err)
+		return err;
+	idx = (int)h->nbind++;
+	h->bind[idx].used = true;
+	h->bind[idx].key = key;
+	err = port_index_recompute(h, proto, key.port);
+	return err ? err : idx;
+}
+
+int xh_unbind(struct xh *h, int idx)
+{
+	struct xm_binding_key *k;
+
+	if (idx < 0 || (unsigned)idx >= h->nbind || !h->bind[idx].used)
+		return -ENOENT;
+	k = &h->bind[idx].key;
+	if (bpf_map_delete_elem(bpf_map__fd(h->skel->maps.bindings), k))
+		return -errno;
+	if (bpf_map_delete_elem(bpf_map__fd(h->skel->maps.binding_stats), k))
+		return -errno;
+	h->bind[idx].used = false;
+	return port_index_recompute(h, k->proto, k->port);
+}
+
+const struct xm_binding_key *xh_binding_key(const struct xh *h, int idx)
+{
+	if (idx < 0 || (unsigned)idx >= h->nbind)
+		return NULL;
+	return &h->bind[idx].key;
+}
+
+int xh_run(struct xh *h, const void *frame, size_t len, uint32_t *verdict)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = frame,
+		    .data_size_in = (uint32_t)len,
+		    .repeat = 1);
+
+	/* No context: the frame arrives on queue 0 of the loopback device,
+	 * where xsks (empty) has no socket. */
+	if (bpf_prog_test_run_opts(h->prog_fd, &opts))
+		return -errno;
+	*verdict = opts.retval;
+	return 0;
+}
+
+int xh_stats(struct xh *h, struct xm_stat_val out[XM_STAT_MAX])
+{
+	struct xm_stat_val *per = calloc((size_t)h->ncpus, sizeof(*per));
+	int fd = bpf_map__fd(h->skel->maps.stats), c, err = 0;
+	uint32_t i;
+
+	if (!per)
+		return -ENOMEM;
+	for (i = 0; i < XM_STAT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, per)) {
+			err = -errno;
+			break;
+		}
+		out[i] = (struct xm_stat_val){ 0 };
+		for (c = 0; c < h->ncpus; c++) {
+			out[i].packets += per[c].packets;
+			out[i].bytes += per[c].bytes;
+		}
+	}
+	free(per);
+	return err;
+}
+
+int xh_binding_counters(struct xh *h, int idx, struct xm_binding_stats *out)
+{
+	struct xm_binding_stats *per;
+	int c, err = 0;
+
+	if (idx < 0 || (unsigned)idx >= h->nbind || !h->bind[idx].used)
+		return -ENOENT;
+	per = calloc((size_t)h->ncpus, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.binding_stats),
+				&h->bind[idx].key, per)) {
+		err = -errno;
+	} else {
+		*out = (struct xm_binding_stats){ 0 };
+		for (c = 0; c < h->ncpus; c++) {
+			out->packets += per[c].packets;
+			out->bytes += per[c].bytes;
+		}
+	}
+	free(per);
+	return err;
+}
+
+int xh_frags_count(struct xh *h)
+{
+	int fd = bpf_map__fd(h->skel->maps.frags), n = 0;
+	struct xm_frag_key cur, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		n++;
+		cur = next;
+		prev = &cur;
+	}
+	return errno == ENOENT ? n : -errno;
+}
+
+const char *xh_verdict_name(uint32_t verdict)
+{
+	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS",
+					     "XDP_TX", "XDP_REDIRECT" };
+
+	return verdict < 5 ? names[verdict] : "XDP_?";
+}
+
+const char *xh_stat_name(unsigned stat)
+{
+	static const char *const names[XM_STAT_MAX] = {
+		[XM_STAT_PASS] = "pass",           [XM_STAT_REDIRECT] = "redirect",
+		[XM_STAT_DROP] = "drop",           [XM_STAT_MALFORMED] = "malformed",
+		[XM_STAT_FALLBACK] = "fallback",   [XM_STAT_FRAG_FOLLOW] = "frag_follow",
+		[XM_STAT_FRAG_ORPHAN] = "frag_orphan", [XM_STAT_EXT_LIMIT] = "ext_limit",
+	};
+
+	return stat < XM_STAT_MAX ? names[stat] : "?";
+}
+
+struct why {
+	char *p;
+	size_t cap, n;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void why_add(struct why *w, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (!w->cap || w->n >= w->cap)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(w->p + w->n, w->cap - w->n, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		w->n += (size_t)r;
+}
+
+int xh_check(struct xh *h, const void *frame, size_t len,
+	     const struct xh_expect *e, char *why, size_t why_len)
+{
+	struct xm_stat_val before[XM_STAT_MAX], after[XM_STAT_MAX];
+	struct xm_binding_stats bb[XH_BINDINGS_MAX], ba[XH_BINDINGS_MAX];
+	struct why w = { .p = why, .cap = why_len };
+	uint32_t verdict;
+	unsigned i;
+	int err;
+
+	if (why_len)
+		why[0] = '\0';
+	for (i = 0; i < h->nbind; i++)
+		if (h->bind[i].used && (err = xh_binding_counters(h, (int)i, &bb[i])))
+			return err;
+	err = xh_stats(h, before);
+	if (err)
+		return err;
+	err = xh_run(h, frame, len, &verdict);
+	if (err)
+		return err;
+	err = xh_stats(h, after);
+	if (err)
+		return err;
+	for (i = 0; i < h->nbind; i++)
+		if (h->bind[i].used && (err = xh_binding_counters(h, (int)i, &ba[i])))
+			return err;
+
+	if (verdict != e->verdict)
+		why_add(&w, "verdict %s, expected %s; ", xh_verdict_name(verdict),
+			xh_verdict_name(e->verdict));
+	for (i = 0; i < XM_STAT_MAX; i++) {
+		uint64_t dp = after[i].packets - before[i].packets;
+		uint64_t db = after[i].bytes - before[i].bytes;
+		bool want = e->stats & (1u << i);
+
+		if (dp != (want ? 1 : 0) || db != (want ? len : 0))
+			why_add(&w, "%s +%llu pkt +%llu B, expected +%u +%zu; ",
+				xh_stat_name(i), (unsigned long long)dp,
+				(unsigned long long)db, want ? 1 : 0, want ? len : 0);
+	}
+	for (i = 0; i < h->nbind; i++) {
+		bool want = (int)i == e->binding;
+		uint64_t dp, db;
+
+		if (!h->bind[i].used)
+			continue;
+		dp = ba[i].packets - bb[i].packets;
+		db = ba[i].bytes - bb[i].bytes;
+		if (dp != (want ? 1 : 0) || db != (want ? len : 0))
+			why_add(&w, "binding #%u +%llu pkt +%llu B, expected +%u +%zu; ",
+				i, (unsigned long long)dp, (unsigned long long)db,
+				want ? 1 : 0, want ? len : 0);
+	}
+	if (e->binding != XH_NONE &&
+	    (e->binding < 0 || (unsigned)e->binding >= h->nbind || !h->bind[e->binding].used))
+		why_add(&w, "expected binding #%d does not exist; ", e->binding);
+	return w.n ? -EDOM : 0;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Run the xdpmux XDP program on crafted frames through BPF_PROG_TEST_RUN.
+ *
+ * The harness loads the program from its skeleton (build/include/
+ * xdpmux.skel.h) directly, not through libxdp and not attached anywhere: its
+ * maps are private to the harness. Bindings are written the way the control
+ * library writes them (user/lib/control/bindings.c): the binding, its zeroed
+ * per-CPU counters, then its kind bit in port_index.
+ *
+ *   struct xh *h;
+ *   xh_open(&h);
+ *   int b = xh_bind(h, IPPROTO_UDP, XM_FAMILY_ANY, NULL, 7000, XM_FALLBACK_PASS);
+ *   struct xh_expect e = { .verdict = XDP_PASS, .stats = XH_S(FALLBACK) | XH_S(PASS),
+ *                          .binding = b };
+ *   char why[256];
+ *   if (xh_check(h, frame, len, &e, why, sizeof(why)))  ... why says what differed
+ *
+ * There is no AF_XDP socket in a test run, so a bound packet always takes its
+ * binding's fallback (XDP_PASS or XDP_DROP, counted XM_STAT_FALLBACK).
+ *
+ * Functions return 0 (or an index) or a negative errno and never print.
+ */
+#ifndef XM_TEST_XDP_HARNESS_H
+#define XM_TEST_XDP_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <xdpmux/maps.h>
+
+#define XH_BINDINGS_MAX 64
+#define XH_NONE         (-1)      /* xh_expect.binding: no binding counts */
+#define XH_S(name)      (1u << XM_STAT_##name)
+
+struct xh;
+
+/* Load a fresh copy of the program and its maps. */
+int xh_open(struct xh **out);
+void xh_close(struct xh *h);
+int xh_prog_fd(const struct xh *h);
+int xh_map_fd(const struct xh *h, const char *name);  /* XM_MAP_* */
+
+/* Add a binding (addr: 4 or 16 bytes by family, NULL for XM_FAMILY_ANY;
+ * port in host order). Returns the binding's index in the harness (for
+ * xh_expect.binding and xh_binding_counters). */
+int xh_bind(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
+	    uint16_t port, enum xm_fallback fallback);
+/* Remove binding idx (its counters go too) and recompute port_index. */
+int xh_unbind(struct xh *h, int idx);
+const struct xm_binding_key *xh_binding_key(const struct xh *h, int idx);
+
+/* Run one frame. The kernel refuses frames shorter than an Ethernet header
+ * (-EINVAL); frames over a page need a frags-aware program, which ours is. */
+int xh_run(struct xh *h, const void *frame, size_t len, uint32_t *verdict);
+
+/* Counters summed over CPUs. */
+int xh_stats(struct xh *h, struct xm_stat_val out[XM_STAT_MAX]);
+int xh_binding_counters(struct xh *h, int idx, struct xm_binding_stats *out);
+/* Entries in the frags map. */
+int xh_frags_count(struct xh *h);
+
+/* What one frame must do: its verdict, which XM_STAT counters go up (by one
+ * packet and the frame's length in bytes; every other stays put) and which
+ * binding's counters go up the same way (XH_NONE: none; every other binding
+ * stays put). */
+struct xh_expect {
+	uint32_t verdict;
+	uint32_t stats;     /* XH_S(...) | ... */
+	int binding;
+};
+
+/* Run the frame and compare. 0: as expected; -EDOM: it differed, `why` says
+ * how; other negative errno: the run itself failed. */
+int xh_check(struct xh *h, const void *frame, size_t len,
+	     const struct xh_expect *e, char *why, size_t why_len);
+
+const char *xh_verdict_name(uint32_t verdict);
+const char *xh_stat_name(unsigned stat);
+
+#endif /* XM_TEST_XDP_HARNESS_H */
