@@ -143,7 +143,7 @@ int xm_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int xm_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* F_GETFL / F_SETFL (O_NONBLOCK) only. */
 int xm_fcntl(int fd, int cmd, ...);
-/* POLLIN / POLLOUT / POLLERR / POLLHUP / POLLNVAL on xm fds; drives the
+/* POLLIN / POLLOUT / POLLERR / POLLHUP / POLLRDHUP / POLLNVAL on xm fds; drives the
  * stack of the fds while it waits. All fds must belong to one stack. */
 int xm_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 

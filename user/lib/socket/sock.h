@@ -44,13 +44,23 @@ struct xm_proto {
 			  int flags, const struct xm_ep *to);
 	ssize_t (*recvfrom)(struct xm_sock *s, void *buf, size_t len,
 			    int flags, struct xm_ep *from);
-	short (*poll)(struct xm_sock *s);     /* POLLIN | POLLOUT | POLLERR */
+	/* POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP as poll(2) has
+	 * them; the socket layer masks them with the caller's events. */
+	short (*poll)(struct xm_sock *s);
 	int (*shutdown)(struct xm_sock *s, int how);
-	void (*close)(struct xm_sock *s);
+	/* The application closed the fd. 0: free the socket now;
+	 * XM_SOCK_KEEP: the protocol still needs it (e.g. TCP's FIN exchange)
+	 * and calls xm_sock_destroy() when done. */
+	int (*close)(struct xm_sock *s);
+	/* Optional: free protocol state at once, no exchange with the peer;
+	 * called at stack close for sockets close() kept. */
+	void (*destroy)(struct xm_sock *s);
 };
 
+#define XM_SOCK_KEEP 1
+
 struct xm_sock {
-	int fd;
+	int fd;                      /* -1 once the application closed it */
 	struct xm_stack *st;
 	const struct xm_proto *proto;
 	struct xm_sock *st_next;     /* stack's list of sockets */
@@ -77,6 +87,13 @@ struct xm_sock {
 
 #define XM_SHUT_RD 1
 #define XM_SHUT_WR 2
+
+/* socket.c: a new socket of proto on st with an fd, linked into the stack
+ * (for socket() and for a protocol's accept()); -errno. */
+int xm_sock_new(struct xm_stack *st, const struct xm_proto *proto, int domain,
+		struct xm_sock **out);
+/* Release a socket's fd (if it still has one) and free it. */
+void xm_sock_destroy(struct xm_sock *s);
 
 /* transport/proto.c: the protocol for a socket() triple, or -errno. */
 int xm_proto_find(int domain, int type, int protocol,

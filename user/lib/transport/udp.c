@@ -4,6 +4,7 @@
  * checksums, per-socket receive queues bounded by SO_RCVBUF, bind rules and
  * ephemeral ports as Linux has them.
  */
+#define _GNU_SOURCE   /* POLLRDHUP */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -203,7 +204,7 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 	struct xm_stack *st = s->st;
 	struct xm_ipinfo ip = { .proto = IPPROTO_UDP };
 	uint8_t h[XM_UDP_HLEN];
-	uint32_t ulen, sum;
+	uint32_t ulen;
 	uint16_t csum;
 	int r;
 
@@ -214,11 +215,11 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 		if (!s->connected)
 			return -EDESTADDRREQ;
 		to = &s->peer;
+	} else if (!to->port) {
+		return -EINVAL;   /* as Linux: only an explicit port 0 */
 	}
 	if (len > xm_ip_max_l4(to->family) - XM_UDP_HLEN)
 		return -EMSGSIZE;
-	if (!to->port)
-		return -EINVAL;
 	r = autobind(s);
 	if (r < 0)
 		return r;
@@ -238,10 +239,7 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 	h[4] = (uint8_t)(ulen >> 8);
 	h[5] = (uint8_t)ulen;
 	h[6] = h[7] = 0;
-	sum = xm_csum_pseudo(&ip, ulen);
-	sum = xm_csum_add(sum, h, XM_UDP_HLEN);
-	sum = xm_csum_add(sum, buf, len);
-	csum = xm_csum_fold(sum);
+	csum = xm_l4_csum(&ip, h, XM_UDP_HLEN, buf, (uint32_t)len);
 	if (!csum)
 		csum = 0xffff;   /* RFC 768: zero means "no checksum" */
 	h[6] = (uint8_t)(csum >> 8);
@@ -335,7 +333,7 @@ static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 	/* RFC 768: zero means none was computed (IPv4 only); RFC 8200 8.1:
 	 * IPv6 receivers must discard a zero UDP checksum. */
 	if (csum == 0 ? ip->family == AF_INET6
-		      : xm_csum_fold(xm_csum_add(xm_csum_pseudo(ip, ulen), l4, ulen)) != 0) {
+		      : xm_l4_csum(ip, l4, ulen, NULL, 0) != 0) {
 		st->stats.rx_bad_l4_csum++;
 		return;
 	}
@@ -376,14 +374,18 @@ static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 	u->rxq_count++;
 }
 
+/* As Linux's datagram_poll. */
 static short udp_poll(struct xm_sock *s)
 {
 	short ev = 0;
 
-	if (s->pcb.udp.rxq_head || (s->shut & XM_SHUT_RD))
+	if (s->pcb.udp.rxq_head)
 		ev |= POLLIN;
-	if (!(s->shut & XM_SHUT_WR))
-		ev |= POLLOUT;
+	if (s->shut & XM_SHUT_RD)
+		ev |= POLLIN | POLLRDHUP;
+	if (s->shut == (XM_SHUT_RD | XM_SHUT_WR))
+		ev |= POLLHUP;
+	ev |= POLLOUT;   /* a datagram socket never waits for buffer room */
 	if (s->so_error)
 		ev |= POLLERR;
 	return ev;
@@ -391,13 +393,13 @@ static short udp_poll(struct xm_sock *s)
 
 static int udp_shutdown(struct xm_sock *s, int how)
 {
-	if (!s->connected)
-		return -ENOTCONN;
 	s->shut |= (uint8_t)(how + 1);   /* SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 */
-	return 0;
+	/* Linux (inet_shutdown) marks an unconnected socket shut too, to
+	 * wake its pollers, and still reports ENOTCONN. */
+	return s->connected ? 0 : -ENOTCONN;
 }
 
-static void udp_close(struct xm_sock *s)
+static int udp_close(struct xm_sock *s)
 {
 	struct xm_udp_pcb *u = &s->pcb.udp;
 
@@ -412,6 +414,7 @@ static void udp_close(struct xm_sock *s)
 	u->rxq_tail = NULL;
 	u->rxq_bytes = 0;
 	u->rxq_count = 0;
+	return 0;
 }
 
 const struct xm_proto xm_proto_udp = {
