@@ -17,6 +17,10 @@ say() { printf '\n%s>>> %s%s\n' "$bold" "$*" "$plain"; }
 [ -x "$XM_BUILD/xdpmux" ] || xm_fail "no $XM_BUILD/xdpmux: run 'make' first"
 srv=xm-demo-srv cli=xm-demo-cli
 xm_netns_pair $srv $cli xmdemo0 xmdemo1 100
+# A veth leaves the checksum of a locally sent datagram for "hardware" to
+# fill in, so the frame xdpmux receives carries only a partial one; a real
+# NIC's peer sends complete ones. Make the client's veth fill them in.
+xm_in $cli ethtool -K xmdemo1 tx off >/dev/null || xm_fail "ethtool -K xmdemo1 tx off"
 X() { echo "[$srv]\$ xdpmux $*"; xm_cli $srv "$@"; }
 C() { xm_in $cli "$@"; }
 
@@ -35,7 +39,8 @@ C ping -c1 -W2 "$XM_A4" | grep -o '1 received' || echo "no reply"
 if [ -x "$XM_BUILD/xdpmux-echo" ]; then
 	say "UDP port 7777 served by the userspace stack: xdpmux-echo binds it"
 	echo "[$srv]\$ xdpmux-echo xmdemo0 --udp 7777 &"
-	xm_in $srv "$XM_BUILD/xdpmux-echo" xmdemo0 --udp 7777 &
+	# Not through a shell function: $! must be xdpmux-echo itself.
+	nsenter --net=/run/netns/$srv "$XM_BUILD/xdpmux-echo" xmdemo0 --udp 7777 &
 	echo_pid=$!
 	for _ in $(seq 50); do
 		xm_cli $srv list -j 2>/dev/null | jq -e '.bindings[] | select(.port == 7777)' \
