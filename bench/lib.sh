@@ -31,7 +31,8 @@
 #       attach, so pins persist) when the CLI is built, else through
 #       `ip link ... obj $XM_BUILD/bpf/xdpmux.bpf.o sec xdp.frags`
 #       (auto = native there). With OBJ/SEC: that object, through ip link.
-#       Prints how it attached ("cli auto", "ip native", ...).
+#       Prints how it attached ("cli auto -> generic", "ip drv pass_only.bpf.o
+#       xdp.frags", ...).
 #   bench_xdp_detach NS DEV
 #       Remove whatever XDP program bench_xdp_attach put on DEV.
 #   bench_iperf_tcp NS_CLIENT SERVER_ADDR SECONDS
@@ -95,9 +96,11 @@ bench_xdp_attach() {
 	local ns=$1 dev=$2 mode=$3 obj=${4:-} sec=${5:-xdp.frags} how
 
 	if [ -z "$obj" ] && _bench_have_cli; then
-		xm_cli "$ns" attach "$dev" --mode "$mode" >&2 ||
-			xm_fail "xdpmux attach $dev --mode $mode"
-		echo "cli $mode"
+		how=$(xm_cli "$ns" attach "$dev" --mode "$mode" 2>&1) ||
+			xm_fail "xdpmux attach $dev --mode $mode: $how"
+		# "DEV: attached in generic mode": what auto resolved to.
+		how=$(sed -n 's/.*attached in \([a-z]*\) mode.*/\1/p' <<<"$how")
+		echo "cli $mode${how:+ -> $how}"
 		return
 	fi
 	obj=${obj:-$XM_BUILD/bpf/xdpmux.bpf.o}
@@ -113,10 +116,10 @@ bench_xdp_attach() {
 }
 
 bench_xdp_detach() {
-	local ns=$1 dev=$2
+	local ns=$1 dev=$2 out
 
 	if _bench_have_cli && [ -d "$XM_PINS/$dev" ]; then
-		xm_cli "$ns" detach "$dev" >&2 || xm_fail "xdpmux detach $dev"
+		out=$(xm_cli "$ns" detach "$dev" 2>&1) || xm_fail "xdpmux detach $dev: $out"
 	fi
 	# Whatever ip link (or a failed detach) left behind.
 	ip -n "$ns" link set dev "$dev" xdpgeneric off 2>/dev/null
