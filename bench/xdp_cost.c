@@ -271,8 +271,6 @@ static const struct bench_case *case_find(const char *name)
 
 /* ---- running ---- */
 
-static int map_fd(struct bpf_object *obj, const char *name, bool required);
-
 __attribute__((noreturn, format(printf, 1, 2)))
 static void die(const char *fmt, ...)
 {
@@ -310,8 +308,8 @@ struct timing {
 	double kernel_ns;
 };
 
-/* One BPF_PROG_TEST_RUN of `repeat` runs; returns CPU ns per run. */
-static double test_run_timed(int prog_fd, const struct frame *f, uint32_t repeat,
+/* One BPF_PROG_TEST_RUN of `repeat` runs of the frame; t may be NULL. */
+static void test_run_timed(int prog_fd, const struct frame *f, uint32_t repeat,
 			     uint32_t *retval, struct timing *t)
 {
 	uint8_t out[FRAME_MAX];
@@ -338,13 +336,12 @@ static double test_run_timed(int prog_fd, const struct frame *f, uint32_t repeat
 		t->ns = cpu < lo ? lo : cpu > lo + 1 ? lo + 1 : cpu;
 		t->kernel_ns = lo;
 	}
-	return (t1 - t0) / repeat;
 }
 
-static double test_run(int prog_fd, const struct frame *f, uint32_t repeat,
-		       uint32_t *retval)
+static void test_run(int prog_fd, const struct frame *f, uint32_t repeat,
+		     uint32_t *retval)
 {
-	return test_run_timed(prog_fd, f, repeat, retval, NULL);
+	test_run_timed(prog_fd, f, repeat, retval, NULL);
 }
 
 static uint64_t stat_packets(int stats_fd, enum xm_stat which)
