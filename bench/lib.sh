@@ -63,7 +63,8 @@
 #       Without OBJ: the demultiplexer through the CLI ($XM_BUILD/xdpmux
 #       attach, so pins persist) when the CLI is built, else through
 #       `ip link ... obj $XM_BUILD/bpf/xdpmux.bpf.o sec xdp.frags`
-#       (auto = native there). With OBJ/SEC: that object, through ip link.
+#       (auto chosen as the CLI does: generic on veth, else native).
+#       With OBJ/SEC: that object, through ip link.
 #       Prints how it attached ("cli auto -> generic", "ip drv pass_only.bpf.o
 #       xdp.frags", ...).
 #   bench_xdp_detach NS DEV
@@ -143,8 +144,14 @@ bench_xdp_attach() {
 	fi
 	obj=${obj:-$XM_BUILD/bpf/xdpmux.bpf.o}
 	[ -f "$obj" ] || xm_fail "no BPF object $obj: build first"
+	# auto as the CLI chooses it: generic on veth (native XDP there turns
+	# TSO off on the peer, which more than halves kernel TCP), else native.
+	if [ "$mode" = auto ]; then
+		mode=native
+		ip -n "$ns" -d link show dev "$dev" | grep -qw veth && mode=generic
+	fi
 	case $mode in
-	auto|native) how=xdpdrv ;;
+	native) how=xdpdrv ;;
 	generic) how=xdpgeneric ;;
 	*) xm_fail "bench_xdp_attach: mode '$mode'" ;;
 	esac
