@@ -114,6 +114,7 @@ med() {
 	bench_median ${samples[$1]}
 }
 for c in "${configs[@]}"; do
+	# shellcheck disable=SC2086 # a configuration is a word list
 	set -- $c
 	# shellcheck disable=SC2086
 	printf '  %-20s median %8s  min %8s  max %8s\n' "$1" "$(med "$1")" \

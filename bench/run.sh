@@ -71,9 +71,11 @@ for script in "$top"/bench/bench_*.sh; do
 done
 
 # The list keeps the DESIGN.md keys only; the target stays in bench.jsonl.
-jq -s 'map(del(.target))' "$XM_BENCH_JSONL" >"$build/bench.json.tmp" &&
-	mv "$build/bench.json.tmp" "$build/bench.json" ||
-	{ echo "bench: cannot assemble $build/bench.json" >&2; exit 1; }
+if ! jq -s 'map(del(.target))' "$XM_BENCH_JSONL" >"$build/bench.json.tmp" ||
+	! mv "$build/bench.json.tmp" "$build/bench.json"; then
+	echo "bench: cannot assemble $build/bench.json" >&2
+	exit 1
+fi
 
 echo
 jq -rs '
