@@ -3,9 +3,39 @@
 #
 #   . "$(dirname "$0")/lib.sh"
 #
-# bench/run.sh runs every bench/bench_*.sh in name order, each in its own
-# bash process, with this environment (defaults apply when a bench script is
-# run on its own, e.g. `bash bench/bench_xdp_cost.sh`):
+# ADDING A BENCHMARK (UDP echo/rx, TCP bulk, HTTP, ...): create
+# bench/bench_NAME.sh; nothing else to register. `make bench` (bench/run.sh)
+# runs every bench/bench_*.sh in name order, each in its own bash process
+# with a 900 s limit, its output in BUILD/bench-logs/NAME.log (shown when it
+# fails); `bench/run.sh BUILD [--quick] NAME` runs just that one. A script:
+#
+#   #!/usr/bin/env bash
+#   # What it measures, against which baseline, and the target.
+#   . "$(dirname "$0")/lib.sh"
+#   command -v nginx >/dev/null || bench_skip "nginx is not installed"
+#   secs=$(bench_pick 10 2)                       # full / quick
+#   xm_netns_pair xm-b-http-a xm-b-http-b xmbh0a xmbh0b 203
+#   ...   # run the kernel baseline and xdpmux alternately, several rounds
+#   bench_record http_req_per_s req/s "$(bench_median "${mux[@]}")" \
+#       "$(bench_median "${kern[@]}")" nginx_1_worker true 0.8
+#
+# Rules of the house:
+#   - Measure xdpmux and its baseline in the same run, in short rounds that
+#     alternate between them, and record medians: the machine is shared and
+#     its speed drifts 2-3x within a minute; alternation puts the drift on
+#     both sides. Log every raw sample (stderr/stdout go to the log).
+#   - Record with bench_record; names are stable across commits (DESIGN.md
+#     lists the required ones). A missed target is shown in the table, never
+#     an error: exit non-zero only when the bench could not measure.
+#   - Quick mode (bench_quick) must keep the whole `make bench QUICK=1` under
+#     about a minute; the full run under about five.
+#   - Namespaces xm-b-NAME-{a,b}, veth devices xmbX0{a,b} (<= 15 chars, unique
+#     to the script), and a subnet of your own (198.18.SUBNET.0/24,
+#     2001:db8:SUBNET::/64). Taken: 201 kernel_tcp. Suggested: 202 udp,
+#     203 http, 204 tcp_bulk. Cleanup is automatic (xm_netns_pair's trap).
+#
+# Environment set by run.sh (defaults apply when a bench script is run on
+# its own, e.g. `bash bench/bench_xdp_cost.sh`):
 #   XM_BUILD         absolute build dir (default <repo>/build)
 #   XM_TOP           repo root
 #   XM_QUICK         1 for the short run (`make bench QUICK=1`), else 0
@@ -13,8 +43,7 @@
 #
 # Namespaces, veth pairs and their cleanup come from the selftests' helpers
 # (tests/selftests/lib.sh, sourced here): xm_netns_pair, xm_in, xm_cli,
-# xm_on_exit, xm_wait_port, xm_fail, xm_step. Bench namespaces are named
-# xm-b..., veth devices xmb....
+# xm_on_exit, xm_wait_port, xm_fail, xm_step.
 #
 #   bench_record NAME UNIT XDPMUX BASELINE BASELINE_NAME HIGHER_IS_BETTER [TARGET]
 #       Append one measure to $XM_BENCH_JSONL. HIGHER_IS_BETTER is true or
@@ -22,6 +51,10 @@
 #       a minimum when higher is better, a maximum otherwise (omit it for a
 #       figure reported for information only). Names are stable across
 #       commits: never rename one.
+#       Each record goes into BUILD/bench.json as {name, unit, xdpmux,
+#       baseline, baseline_name, ratio, higher_is_better}.
+#   bench_skip MSG       the bench cannot run here (a tool is missing, ...):
+#       print MSG and exit 77; run.sh reports it as skipped, not failed.
 #   bench_quick          true in quick mode.
 #   bench_pick FULL QUICK   print FULL, or QUICK in quick mode.
 #   bench_median V...    print the median of the numbers.
@@ -30,8 +63,10 @@
 #       Without OBJ: the demultiplexer through the CLI ($XM_BUILD/xdpmux
 #       attach, so pins persist) when the CLI is built, else through
 #       `ip link ... obj $XM_BUILD/bpf/xdpmux.bpf.o sec xdp.frags`
-#       (auto = native there). With OBJ/SEC: that object, through ip link.
-#       Prints how it attached ("cli auto", "ip native", ...).
+#       (auto chosen as the CLI does: generic on veth, else native).
+#       With OBJ/SEC: that object, through ip link.
+#       Prints how it attached ("cli auto -> generic", "ip drv pass_only.bpf.o
+#       xdp.frags", ...).
 #   bench_xdp_detach NS DEV
 #       Remove whatever XDP program bench_xdp_attach put on DEV.
 #   bench_iperf_tcp NS_CLIENT SERVER_ADDR SECONDS
@@ -49,6 +84,11 @@ export XM_TOP XM_BUILD XM_QUICK XM_BENCH_JSONL
 
 bench_quick() {
 	[ "$XM_QUICK" = 1 ]
+}
+
+bench_skip() {
+	echo "SKIP: $*"
+	exit 77
 }
 
 bench_pick() {
@@ -95,15 +135,23 @@ bench_xdp_attach() {
 	local ns=$1 dev=$2 mode=$3 obj=${4:-} sec=${5:-xdp.frags} how
 
 	if [ -z "$obj" ] && _bench_have_cli; then
-		xm_cli "$ns" attach "$dev" --mode "$mode" >&2 ||
-			xm_fail "xdpmux attach $dev --mode $mode"
-		echo "cli $mode"
+		how=$(xm_cli "$ns" attach "$dev" --mode "$mode" 2>&1) ||
+			xm_fail "xdpmux attach $dev --mode $mode: $how"
+		# "DEV: attached in generic mode": what auto resolved to.
+		how=$(sed -n 's/.*attached in \([a-z]*\) mode.*/\1/p' <<<"$how")
+		echo "cli $mode${how:+ -> $how}"
 		return
 	fi
 	obj=${obj:-$XM_BUILD/bpf/xdpmux.bpf.o}
 	[ -f "$obj" ] || xm_fail "no BPF object $obj: build first"
+	# auto as the CLI chooses it: generic on veth (native XDP there turns
+	# TSO off on the peer, which more than halves kernel TCP), else native.
+	if [ "$mode" = auto ]; then
+		mode=native
+		ip -n "$ns" -d link show dev "$dev" | grep -qw veth && mode=generic
+	fi
 	case $mode in
-	auto|native) how=xdpdrv ;;
+	native) how=xdpdrv ;;
 	generic) how=xdpgeneric ;;
 	*) xm_fail "bench_xdp_attach: mode '$mode'" ;;
 	esac
@@ -113,10 +161,10 @@ bench_xdp_attach() {
 }
 
 bench_xdp_detach() {
-	local ns=$1 dev=$2
+	local ns=$1 dev=$2 out
 
 	if _bench_have_cli && [ -d "$XM_PINS/$dev" ]; then
-		xm_cli "$ns" detach "$dev" >&2 || xm_fail "xdpmux detach $dev"
+		out=$(xm_cli "$ns" detach "$dev" 2>&1) || xm_fail "xdpmux detach $dev: $out"
 	fi
 	# Whatever ip link (or a failed detach) left behind.
 	ip -n "$ns" link set dev "$dev" xdpgeneric off 2>/dev/null

@@ -7,8 +7,9 @@
 #
 # NAME selects benches by script name (xdp_cost for bench_xdp_cost.sh); all
 # run when none is given. Each bench's output goes to BUILD/bench-logs/NAME.log
-# and is shown only when it fails. Exits 1 when a bench failed; a missed
-# target is reported in the table, not as a failure (benchmarks are not tests).
+# and is shown only when it fails. A bench that exits 77 (bench_skip) is
+# reported as skipped. Exits 1 when a bench failed; a missed target is
+# reported in the table, not as a failure (benchmarks are not tests).
 set -uo pipefail
 
 usage() {
@@ -59,6 +60,9 @@ for script in "$top"/bench/bench_*.sh; do
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		printf 'ok    %4ds\n' $((SECONDS - start)) >&2
+	elif [ $rc -eq 77 ]; then
+		printf 'skip  %4ds (%s)\n' $((SECONDS - start)) \
+			"$(sed -n 's/^SKIP: //p' "$logdir/$name.log" | tail -n1)" >&2
 	else
 		printf 'FAIL  %4ds (exit %d)\n' $((SECONDS - start)) $rc >&2
 		sed 's/^/    | /' "$logdir/$name.log" | tail -n 40 >&2
@@ -67,9 +71,11 @@ for script in "$top"/bench/bench_*.sh; do
 done
 
 # The list keeps the DESIGN.md keys only; the target stays in bench.jsonl.
-jq -s 'map(del(.target))' "$XM_BENCH_JSONL" >"$build/bench.json.tmp" &&
-	mv "$build/bench.json.tmp" "$build/bench.json" ||
-	{ echo "bench: cannot assemble $build/bench.json" >&2; exit 1; }
+if ! jq -s 'map(del(.target))' "$XM_BENCH_JSONL" >"$build/bench.json.tmp" ||
+	! mv "$build/bench.json.tmp" "$build/bench.json"; then
+	echo "bench: cannot assemble $build/bench.json" >&2
+	exit 1
+fi
 
 echo
 jq -rs '

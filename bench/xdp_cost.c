@@ -4,24 +4,39 @@
  * there is (bpf/pass_only.bpf.c), both run by the kernel through
  * BPF_PROG_TEST_RUN on the same crafted frames.
  *
- *   xdp_cost [--repeat N] [--rounds R] [--case NAME]... [--object FILE]
+ *   xdp_cost [--repeat N] [--rounds R] [--case NAME]... [--object FILE]...
  *
  * Prints one tab-separated line per frame kind:
- *   CASE  XDPMUX_NS  PASS_ONLY_NS  XDPMUX_MIN  PASS_ONLY_MIN
+ *   CASE  XDPMUX_NS  PASS_ONLY_NS  XDPMUX_MIN  PASS_ONLY_MIN  XDPMUX_KNS  PASS_ONLY_KNS
  * where each figure is ns per packet, the median (and minimum) over R rounds
  * of N runs each; rounds of the two programs alternate so that noise from
- * other work on the machine lands on both. bench/bench_xdp_cost.sh turns the
- * lines into bench records.
+ * other work on the machine lands on both. The last two columns are the
+ * medians of the kernel's own figure (opts.duration), see below.
+ * bench/bench_xdp_cost.sh turns the lines into bench records.
  *
  * Before timing, each case is run once and its verdict and the program's
  * counters are checked, so a case measures the path it is named after (an
  * unbound udp4 frame really ends in XM_STAT_PASS, the bound one in
  * XM_STAT_FALLBACK, ...). A mismatch is an error, not a number.
  *
- * ns/packet is taken from the wall clock around the syscall divided by N,
- * not from opts.duration: the kernel reports duration as an integer number
- * of ns, which for a ~10 ns program is too coarse for a ratio; the syscall's
- * own fixed cost is below 0.01 ns per packet at N >= 100000.
+ * ns/packet: the kernel times the N runs itself and reports opts.duration,
+ * the time per run truncated to whole ns, leaving out the moments it yields
+ * the CPU (cond_resched). That figure is robust to other work on the machine
+ * but too coarse for a ratio: the pass-only program runs in 5-7 ns, so the
+ * truncation alone moves a ratio by up to 20%. The CPU time this thread
+ * spent in the syscall (CLOCK_THREAD_CPUTIME_ID) over N is exact to
+ * fractions of a ns and, on a quiet machine, lands inside [duration,
+ * duration + 1); under load it also absorbs interrupts and scheduling, by
+ * several ns. So each round's figure is the CPU time clamped to that
+ * interval: the kernel's robust figure, refined by the CPU clock. (The wall
+ * clock is no use here: it counts the time other processes held the CPU,
+ * which tripled some figures under load.) The syscall's own fixed cost is
+ * below 0.01 ns per packet at N >= 100000.
+ *
+ * Both figures include the test-run loop's own per-packet work (bh
+ * disable/enable, context setup), a few ns that the pass-only program
+ * consists of almost entirely; the ratio is therefore the demultiplexer's
+ * cost per packet relative to the least any XDP program costs here.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -256,8 +271,6 @@ static const struct bench_case *case_find(const char *name)
 
 /* ---- running ---- */
 
-static int map_fd(struct bpf_object *obj, const char *name, bool required);
-
 __attribute__((noreturn, format(printf, 1, 2)))
 static void die(const char *fmt, ...)
 {
@@ -280,17 +293,24 @@ static int map_fd(struct bpf_object *obj, const char *name, bool required)
 	return m ? bpf_map__fd(m) : -1;
 }
 
-static double now_ns(void)
+static double clock_ns(clockid_t which)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(which, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* One BPF_PROG_TEST_RUN of `repeat` runs; returns ns per run. */
-static double test_run(int prog_fd, const struct frame *f, uint32_t repeat,
-		       uint32_t *retval)
+/* One timed BPF_PROG_TEST_RUN: ns per run (see the top of this file), and
+ * the kernel's own whole-ns figure. */
+struct timing {
+	double ns;
+	double kernel_ns;
+};
+
+/* One BPF_PROG_TEST_RUN of `repeat` runs of the frame; t may be NULL. */
+static void test_run_timed(int prog_fd, const struct frame *f, uint32_t repeat,
+			     uint32_t *retval, struct timing *t)
 {
 	uint8_t out[FRAME_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
@@ -303,14 +323,25 @@ static double test_run(int prog_fd, const struct frame *f, uint32_t repeat,
 	double t0, t1;
 	int err;
 
-	t0 = now_ns();
+	t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	err = bpf_prog_test_run_opts(prog_fd, &opts);
-	t1 = now_ns();
+	t1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	if (err)
 		die("BPF_PROG_TEST_RUN (repeat %u): %s", repeat, strerror(-err));
 	if (retval)
 		*retval = opts.retval;
-	return (t1 - t0) / repeat;
+	if (t) {
+		double cpu = (t1 - t0) / repeat, lo = opts.duration;
+
+		t->ns = cpu < lo ? lo : cpu > lo + 1 ? lo + 1 : cpu;
+		t->kernel_ns = lo;
+	}
+}
+
+static void test_run(int prog_fd, const struct frame *f, uint32_t repeat,
+		     uint32_t *retval)
+{
+	test_run_timed(prog_fd, f, repeat, retval, NULL);
 }
 
 static uint64_t stat_packets(int stats_fd, enum xm_stat which)
@@ -336,8 +367,8 @@ static uint64_t stat_packets(int stats_fd, enum xm_stat which)
 
 /* Run the case once on the demultiplexer and check that it took the path it
  * is named after: XDP_PASS (every case's binding, if any, falls back to
- * pass) with `expect` counted. Without a stats map (an --object variant)
- * the run only primes state. */
+ * pass) with `expect` counted. An --object variant (stats_fd < 0) may have
+ * dropped counters, so there only the verdict is checked. */
 static void check_path(int prog_fd, int stats_fd, const struct bench_case *c)
 {
 	struct frame f;
@@ -345,13 +376,9 @@ static void check_path(int prog_fd, int stats_fd, const struct bench_case *c)
 	uint32_t ret;
 
 	build_frame(c, &f);
-	if (stats_fd < 0) {   /* a variant without counters: prime only */
-		test_run(prog_fd, &f, 1, NULL);
-		return;
-	}
-	before = stat_packets(stats_fd, c->expect);
+	before = stats_fd < 0 ? 0 : stat_packets(stats_fd, c->expect);
 	test_run(prog_fd, &f, 1, &ret);
-	after = stat_packets(stats_fd, c->expect);
+	after = stats_fd < 0 ? 1 : stat_packets(stats_fd, c->expect);
 	if (ret != XDP_PASS)
 		die("case %s: verdict %u, expected XDP_PASS (%u)", c->name, ret, XDP_PASS);
 	if (after != before + 1)
@@ -398,10 +425,10 @@ static int cmp_double(const void *a, const void *b)
 static void warm_up(int prog_fd)
 {
 	struct frame f;
-	double t0 = now_ns();
+	double t0 = clock_ns(CLOCK_MONOTONIC);
 
 	build_frame(&cases[0], &f);
-	while (now_ns() - t0 < 200e6)
+	while (clock_ns(CLOCK_MONOTONIC) - t0 < 200e6)
 		test_run(prog_fd, &f, 100000, NULL);
 }
 
@@ -420,7 +447,9 @@ static void usage(FILE *to, int rc)
 		"  --repeat N   runs per BPF_PROG_TEST_RUN (default 1000000)\n"
 		"  --rounds R   timed rounds per program; the median is reported (default 5)\n"
 		"  --object F   time the first program of BPF object F instead of the\n"
-		"               built demultiplexer (to compare variants of it)\n"
+		"               built demultiplexer (to compare variants of it; up to\n"
+		"               8, timed in turns, rows named CASE@FILE; their\n"
+		"               counters are not checked, only verdicts)\n"
 		"  --case NAME  only this case (repeatable); cases:");
 	for (i = 0; i < N_CASES; i++)
 		if (strcmp(cases[i].name, "frag4_first_bound"))
@@ -428,6 +457,63 @@ static void usage(FILE *to, int rc)
 	fputc('\n', to);
 	exit(rc);
 }
+
+/* A program timed against the pass-only one: the built demultiplexer, or
+ * the first program of an --object file. */
+struct subject {
+	const char *label;         /* NULL for the built demultiplexer */
+	struct bpf_object *obj;
+	int prog_fd;
+	int stats_fd;              /* -1: check verdicts only */
+	double *cpu, *kern;        /* per round */
+};
+
+static void subject_open_object(struct subject *s, const char *path)
+{
+	struct bpf_program *prog;
+	const char *base = strrchr(path, '/');
+
+	s->obj = bpf_object__open_file(path, NULL);
+	if (!s->obj)
+		die("opening %s: %s", path, strerror(errno));
+	if (bpf_object__load(s->obj))
+		die("loading %s: %s", path, strerror(errno));
+	prog = bpf_object__next_program(s->obj, NULL);
+	if (!prog)
+		die("%s holds no program", path);
+	s->prog_fd = bpf_program__fd(prog);
+	s->stats_fd = -1;
+	s->label = base ? base + 1 : path;
+}
+
+static void print_row(const char *name, const char *label, double *cpu,
+		      double *kern, double *pcpu, double *pkern, unsigned long rounds)
+{
+	double min = cpu[0], pmin = pcpu[0];
+	unsigned long r;
+
+	for (r = 1; r < rounds; r++) {
+		if (cpu[r] < min)
+			min = cpu[r];
+		if (pcpu[r] < pmin)
+			pmin = pcpu[r];
+	}
+	printf("%s%s%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\n", name,
+	       label ? "@" : "", label ? label : "",
+	       median(cpu, rounds), median(pcpu, rounds), min, pmin,
+	       median(kern, rounds), median(pkern, rounds));
+}
+
+static double *rounds_alloc(unsigned long rounds)
+{
+	double *v = calloc(rounds, sizeof(*v));
+
+	if (!v)
+		die("out of memory");
+	return v;
+}
+
+#define MAX_OBJECTS 8
 
 int main(int argc, char **argv)
 {
@@ -440,13 +526,13 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const struct bench_case *only[N_CASES];
-	size_t n_only = 0, i;
+	const char *objects[MAX_OBJECTS];
+	struct subject subj[MAX_OBJECTS];
+	size_t n_only = 0, n_obj = 0, n_subj, i, j;
 	unsigned long repeat = 1000000, rounds = 5;
 	struct pass_only *pass;
 	struct xdpmux *mux = NULL;
-	struct bpf_object *obj;
-	const char *object = NULL;
-	int opt, mux_fd, pass_fd, stats_fd;
+	int opt, pass_fd;
 
 	while ((opt = getopt_long(argc, argv, "n:r:c:o:h", longopts, NULL)) != -1) {
 		char *end;
@@ -463,15 +549,21 @@ int main(int argc, char **argv)
 				usage(stderr, 2);
 			break;
 		case 'c':
+			if (n_only == N_CASES)
+				usage(stderr, 2);
 			only[n_only] = case_find(optarg);
-			if (!only[n_only] || n_only + 1 >= N_CASES) {
+			if (!only[n_only]) {
 				fprintf(stderr, "xdp_cost: unknown case '%s'\n", optarg);
 				usage(stderr, 2);
 			}
 			n_only++;
 			break;
 		case 'o':
-			object = optarg;
+			if (n_obj == MAX_OBJECTS) {
+				fprintf(stderr, "xdp_cost: at most %d --object\n", MAX_OBJECTS);
+				usage(stderr, 2);
+			}
+			objects[n_obj++] = optarg;
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -483,82 +575,90 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		usage(stderr, 2);
 
-	if (object) {
-		struct bpf_program *prog;
-
-		obj = bpf_object__open_file(object, NULL);
-		if (!obj || bpf_object__load(obj))
-			die("loading %s: %s", object, strerror(errno));
-		prog = bpf_object__next_program(obj, NULL);
-		if (!prog)
-			die("%s holds no program", object);
-		mux_fd = bpf_program__fd(prog);
+	memset(subj, 0, sizeof(subj));
+	if (n_obj) {
+		for (i = 0; i < n_obj; i++)
+			subject_open_object(&subj[i], objects[i]);
+		n_subj = n_obj;
 	} else {
 		mux = xdpmux__open_and_load();
 		if (!mux)
 			die("loading the xdpmux program: %s (needs root and a kernel "
 			    "with BTF)", strerror(errno));
-		obj = mux->obj;
-		mux_fd = bpf_program__fd(mux->progs.xdpmux_demux);
+		subj[0].obj = mux->obj;
+		subj[0].prog_fd = bpf_program__fd(mux->progs.xdpmux_demux);
+		subj[0].stats_fd = map_fd(mux->obj, XM_MAP_STATS, true);
+		n_subj = 1;
 	}
 	pass = pass_only__open_and_load();
 	if (!pass)
 		die("loading the pass_only program: %s", strerror(errno));
 	pass_fd = bpf_program__fd(pass->progs.xdpmux_pass_only);
-	stats_fd = map_fd(obj, XM_MAP_STATS, !object);
-	bind_udp_port(obj, PORT_BOUND);
+	for (j = 0; j < n_subj; j++) {
+		bind_udp_port(subj[j].obj, PORT_BOUND);
+		subj[j].cpu = rounds_alloc(rounds);
+		subj[j].kern = rounds_alloc(rounds);
+	}
 	warm_up(pass_fd);
 
 	for (i = 0; i < N_CASES; i++) {
 		const struct bench_case *c = &cases[i];
-		double *tm, *tp, tm_min, tp_min;
+		double *pcpu = rounds_alloc(rounds), *pkern = rounds_alloc(rounds);
+		struct timing t;
 		struct frame f;
 		unsigned long r;
-		size_t j;
 
 		if (!strcmp(c->name, "frag4_first_bound"))
-			continue;
+			goto next;
 		if (n_only) {
 			for (j = 0; j < n_only && only[j] != c; j++)
 				;
 			if (j == n_only)
-				continue;
+				goto next;
 		}
-		if (c->prime)
-			check_path(mux_fd, stats_fd, case_find(c->prime));
-		check_path(mux_fd, stats_fd, c);
-
 		build_frame(c, &f);
-		tm = calloc(rounds, sizeof(*tm));
-		tp = calloc(rounds, sizeof(*tp));
-		if (!tm || !tp)
-			die("out of memory");
-		/* A short warm-up run of each so caches and branch predictors
-		 * start equal, then alternate the two programs round by round. */
-		test_run(mux_fd, &f, repeat / 10 + 1, NULL);
+		/* Check each path, and a short warm-up run of each program so
+		 * caches and branch predictors start equal; then the programs
+		 * take turns round by round. */
+		for (j = 0; j < n_subj; j++) {
+			if (c->prime)
+				check_path(subj[j].prog_fd, subj[j].stats_fd, case_find(c->prime));
+			check_path(subj[j].prog_fd, subj[j].stats_fd, c);
+			test_run(subj[j].prog_fd, &f, repeat / 10 + 1, NULL);
+		}
 		test_run(pass_fd, &f, repeat / 10 + 1, NULL);
 		for (r = 0; r < rounds; r++) {
-			tm[r] = test_run(mux_fd, &f, (uint32_t)repeat, NULL);
-			tp[r] = test_run(pass_fd, &f, (uint32_t)repeat, NULL);
+			for (j = 0; j < n_subj; j++) {
+				test_run_timed(subj[j].prog_fd, &f, (uint32_t)repeat, NULL, &t);
+				subj[j].cpu[r] = t.ns;
+				subj[j].kern[r] = t.kernel_ns;
+			}
+			test_run_timed(pass_fd, &f, (uint32_t)repeat, NULL, &t);
+			pcpu[r] = t.ns;
+			pkern[r] = t.kernel_ns;
 		}
-		tm_min = tm[0];
-		tp_min = tp[0];
-		for (r = 1; r < rounds; r++) {
-			if (tm[r] < tm_min)
-				tm_min = tm[r];
-			if (tp[r] < tp_min)
-				tp_min = tp[r];
+		/* median() sorts, so the pass-only rounds are copied per row. */
+		for (j = 0; j < n_subj; j++) {
+			double pc[rounds], pk[rounds];
+
+			memcpy(pc, pcpu, sizeof(pc));
+			memcpy(pk, pkern, sizeof(pk));
+			print_row(c->name, subj[j].label, subj[j].cpu, subj[j].kern,
+				  pc, pk, rounds);
 		}
-		printf("%s\t%.2f\t%.2f\t%.2f\t%.2f\n", c->name, median(tm, rounds),
-		       median(tp, rounds), tm_min, tp_min);
 		fflush(stdout);
-		free(tm);
-		free(tp);
+next:
+		free(pcpu);
+		free(pkern);
 	}
 	pass_only__destroy(pass);
+	for (j = 0; j < n_subj; j++) {
+		free(subj[j].cpu);
+		free(subj[j].kern);
+		if (subj[j].label)
+			bpf_object__close(subj[j].obj);
+	}
 	if (mux)
 		xdpmux__destroy(mux);
-	else
-		bpf_object__close(obj);
 	return 0;
 }
