@@ -146,7 +146,8 @@ struct fb_layout {
 
 /* Defaults: 02:00:00:00:00:01 -> :02, 198.18.0.1 -> 198.18.0.2,
  * 2001:db8::1 -> 2001:db8::2, ports 40000 -> 7000, 18 payload bytes (a
- * 64-byte udp4 frame), nothing damaged. */
+ * 60-byte udp4 frame, the Ethernet minimum: 64 on the wire with the FCS),
+ * nothing damaged. */
 void fb_init(struct fb_spec *s, enum fb_l3 l3, uint8_t l4);
 
 /* Build the frame into buf; returns its length. lay, if not NULL, receives

@@ -271,59 +271,80 @@ static void why_add(struct why *w, const char *fmt, ...)
 		w->n += (size_t)r;
 }
 
-int xh_check(struct xh *h, const void *frame, size_t len,
-	     const struct xh_expect *e, char *why, size_t why_len)
+unsigned xh_nbindings(const struct xh *h)
 {
-	struct xm_stat_val before[XM_STAT_MAX], after[XM_STAT_MAX];
-	struct xm_binding_stats bb[XH_BINDINGS_MAX], ba[XH_BINDINGS_MAX];
-	struct why w = { .p = why, .cap = why_len };
-	uint32_t verdict;
+	return h->nbind;
+}
+
+int xh_run_delta(struct xh *h, const void *frame, size_t len, struct xh_delta *d)
+{
+	struct xm_stat_val before[XM_STAT_MAX];
+	struct xm_binding_stats bb[XH_BINDINGS_MAX], ba;
 	unsigned i;
 	int err;
 
-	if (why_len)
-		why[0] = '\0';
+	memset(d, 0, sizeof(*d));
 	for (i = 0; i < h->nbind; i++)
 		if (h->bind[i].used && (err = xh_binding_counters(h, (int)i, &bb[i])))
 			return err;
 	err = xh_stats(h, before);
 	if (err)
 		return err;
-	err = xh_run(h, frame, len, &verdict);
+	err = xh_run(h, frame, len, &d->verdict);
 	if (err)
 		return err;
-	err = xh_stats(h, after);
+	err = xh_stats(h, d->stats);
 	if (err)
 		return err;
-	for (i = 0; i < h->nbind; i++)
-		if (h->bind[i].used && (err = xh_binding_counters(h, (int)i, &ba[i])))
+	for (i = 0; i < XM_STAT_MAX; i++) {
+		d->stats[i].packets -= before[i].packets;
+		d->stats[i].bytes -= before[i].bytes;
+	}
+	for (i = 0; i < h->nbind; i++) {
+		if (!h->bind[i].used)
+			continue;
+		err = xh_binding_counters(h, (int)i, &ba);
+		if (err)
 			return err;
+		d->bind[i].packets = ba.packets - bb[i].packets;
+		d->bind[i].bytes = ba.bytes - bb[i].bytes;
+	}
+	return 0;
+}
 
-	if (verdict != e->verdict)
-		why_add(&w, "verdict %s, expected %s; ", xh_verdict_name(verdict),
+int xh_check(struct xh *h, const void *frame, size_t len,
+	     const struct xh_expect *e, char *why, size_t why_len)
+{
+	struct why w = { .p = why, .cap = why_len };
+	struct xh_delta d;
+	unsigned i;
+	int err;
+
+	if (why_len)
+		why[0] = '\0';
+	err = xh_run_delta(h, frame, len, &d);
+	if (err)
+		return err;
+	if (d.verdict != e->verdict)
+		why_add(&w, "verdict %s, expected %s; ", xh_verdict_name(d.verdict),
 			xh_verdict_name(e->verdict));
 	for (i = 0; i < XM_STAT_MAX; i++) {
-		uint64_t dp = after[i].packets - before[i].packets;
-		uint64_t db = after[i].bytes - before[i].bytes;
 		bool want = e->stats & (1u << i);
 
-		if (dp != (want ? 1 : 0) || db != (want ? len : 0))
+		if (d.stats[i].packets != (want ? 1 : 0) || d.stats[i].bytes != (want ? len : 0))
 			why_add(&w, "%s +%llu pkt +%llu B, expected +%u +%zu; ",
-				xh_stat_name(i), (unsigned long long)dp,
-				(unsigned long long)db, want ? 1 : 0, want ? len : 0);
+				xh_stat_name(i), (unsigned long long)d.stats[i].packets,
+				(unsigned long long)d.stats[i].bytes, want ? 1 : 0, want ? len : 0);
 	}
 	for (i = 0; i < h->nbind; i++) {
 		bool want = (int)i == e->binding;
-		uint64_t dp, db;
 
 		if (!h->bind[i].used)
 			continue;
-		dp = ba[i].packets - bb[i].packets;
-		db = ba[i].bytes - bb[i].bytes;
-		if (dp != (want ? 1 : 0) || db != (want ? len : 0))
+		if (d.bind[i].packets != (want ? 1 : 0) || d.bind[i].bytes != (want ? len : 0))
 			why_add(&w, "binding #%u +%llu pkt +%llu B, expected +%u +%zu; ",
-				i, (unsigned long long)dp, (unsigned long long)db,
-				want ? 1 : 0, want ? len : 0);
+				i, (unsigned long long)d.bind[i].packets,
+				(unsigned long long)d.bind[i].bytes, want ? 1 : 0, want ? len : 0);
 	}
 	if (e->binding != XH_NONE &&
 	    (e->binding < 0 || (unsigned)e->binding >= h->nbind || !h->bind[e->binding].used))

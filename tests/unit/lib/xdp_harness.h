@@ -59,6 +59,16 @@ int xh_binding_counters(struct xh *h, int idx, struct xm_binding_stats *out);
 /* Entries in the frags map. */
 int xh_frags_count(struct xh *h);
 
+/* What one frame did: its verdict and how much each counter moved (bind[]
+ * indexed like xh_bind's indices; zero for removed bindings). */
+struct xh_delta {
+	uint32_t verdict;
+	struct xm_stat_val stats[XM_STAT_MAX];
+	struct xm_binding_stats bind[XH_BINDINGS_MAX];
+};
+int xh_run_delta(struct xh *h, const void *frame, size_t len, struct xh_delta *d);
+unsigned xh_nbindings(const struct xh *h);   /* indices ever handed out */
+
 /* What one frame must do: its verdict, which XM_STAT counters go up (by one
  * packet and the frame's length in bytes; every other stays put) and which
  * binding's counters go up the same way (XH_NONE: none; every other binding
