@@ -28,13 +28,13 @@ endif
 
 DEPLIBS   := libbpf libxdp
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -fPIC -pthread \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -pthread \
              -Iinclude -I$(BUILD)/include -DXM_VERSION='"$(VERSION)"' \
              $(shell $(PKGCONFIG) --cflags $(DEPLIBS))
-LDLIBS    += $(shell $(PKGCONFIG) --libs $(DEPLIBS)) -lelf -lz -pthread
+override LDLIBS += $(shell $(PKGCONFIG) --libs $(DEPLIBS)) -lelf -lz -pthread
 ifeq ($(SAN),1)
-CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS   += -fsanitize=address,undefined
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 BPF_CFLAGS := -target bpf -O2 -g -D__bpf__ -Wall -Werror -Ivmlinux -Iinclude \
