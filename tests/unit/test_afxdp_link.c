@@ -67,9 +67,10 @@ static void teardown(void)
 		fprintf(stderr, "cleanup of %s incomplete\n", peer_ns);
 }
 
-/* dev (198.18.6.1, 2001:db8:6::1) here with xdpmux attached in generic
- * mode; peer_dev (198.18.6.2, 2001:db8:6::2) in peer_ns. */
-static void setup(void)
+/* dev (198.18.6.1, 2001:db8:6::1) here with xdpmux attached in `mode`;
+ * peer_dev (198.18.6.2, 2001:db8:6::2) in peer_ns. Both ends have `queues`
+ * rx and tx queues. */
+static void setup_queues(int queues, enum xm_attach_mode mode)
 {
 	enum xm_attach_mode used;
 	int err;
@@ -83,15 +84,27 @@ static void setup(void)
 	runf("ip netns add %s", peer_ns);
 	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
 	run("ip link set lo up");
-	runf("ip link add %s type veth peer name %s netns %s", dev, peer_dev, peer_ns);
+	runf("ip link add %s numrxqueues %d numtxqueues %d type veth peer name %s "
+	     "numrxqueues %d numtxqueues %d netns %s", dev, queues, queues,
+	     peer_dev, queues, queues, peer_ns);
+	if (queues > 1) {
+		runf("ethtool -L %s rx %d tx %d", dev, queues, queues);
+		runf("ip netns exec %s ethtool -L %s rx %d tx %d", peer_ns, peer_dev,
+		     queues, queues);
+	}
 	runf("ip -n %s addr add 198.18.6.2/24 dev %s", peer_ns, peer_dev);
 	runf("ip -n %s addr add 2001:db8:6::2/64 dev %s nodad", peer_ns, peer_dev);
 	runf("ip -n %s link set %s up", peer_ns, peer_dev);
 	runf("ip addr add 198.18.6.1/24 dev %s", dev);
 	runf("ip addr add 2001:db8:6::1/64 dev %s nodad", dev);
 	runf("ip link set %s up", dev);
-	err = xm_ctl_attach(dev, XM_MODE_GENERIC, &used);
+	err = xm_ctl_attach(dev, mode, &used);
 	cr_assert_eq(err, 0, "attach %s: %s", dev, strerror(-err));
+}
+
+static void setup(void)
+{
+	setup_queues(1, XM_MODE_GENERIC);
 }
 
 static struct xm_link *link_open(void)
@@ -338,5 +351,56 @@ Test(afxdp_link, frames_handed_back_wrongly_are_refused_and_reported, .fini = te
 	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
 	cr_assert_eq(a.tx_held, 0);
 	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
+	l->ops->close(l);
+}
+
+Test(afxdp_link, one_xsk_per_rx_queue_and_copy_mode_when_no_zerocopy, .fini = teardown)
+{
+	struct xm_frame_accounting a;
+	struct xm_frame f[64];
+	struct pollfd p;
+	struct xm_link *l;
+	int got = 0, per_queue[2] = { 0 }, i, j, n;
+
+	/* Native: generic XDP on veth sees every skb on rx queue 0, while
+	 * native XDP runs per rx queue, the one the peer transmitted on. */
+	setup_queues(2, XM_MODE_NATIVE);
+	/* veth has no zero-copy AF_XDP: forcing it fails, auto falls back. */
+	{
+		struct xm_afxdp_opts zc = { .frames = 256,
+					    .copy_mode = XM_AFXDP_ZEROCOPY };
+
+		l = NULL;
+		cr_assert_eq(xm_link_afxdp_open(dev, &zc, &l), -EOPNOTSUPP);
+		cr_assert_null(l);
+	}
+	l = link_open();
+	cr_assert_eq(l->ops->accounting(l, &a), 0);
+	cr_assert_eq(a.total, 2 * 256, "one UMEM of 256 frames per rx queue");
+	bind_udp(PORT_IN);
+	/* Datagrams from 24 source ports: the peer's tx queue, hence our rx
+	 * queue, follows the flow hash, so both queues get traffic. */
+	runf("ip netns exec %s sh -c 'for p in $(seq 41000 41023); do printf x | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d,sourceport=$p; done'",
+	     peer_ns, PORT_IN);
+	p.fd = l->ops->poll_fd(l);
+	p.events = POLLIN;
+	for (i = 0; i < 500 && got < 24; i++) {
+		n = l->ops->rx(l, f, 64);
+		cr_assert_geq(n, 0);
+		for (j = 0; j < n; j++) /* the backend tags ids with the queue */
+			per_queue[f[j].id >> 32 ? 1 : 0]++;
+		if (n) {
+			l->ops->rx_release(l, f, n);
+			got += n;
+		} else {
+			poll(&p, 1, 10);
+		}
+	}
+	cr_assert_eq(got, 24, "every datagram arrived on one of the XSKs");
+	cr_assert(per_queue[0] && per_queue[1],
+		  "both queues served (%d on queue 0, %d on queue 1)",
+		  per_queue[0], per_queue[1]);
+	assert_all_accounted(l, "after two queues");
 	l->ops->close(l);
 }
