@@ -3,6 +3,23 @@
  * The generic socket: what every protocol's socket shares (fd, addresses,
  * options, flags), plus a per-protocol ops table (struct xm_proto) the
  * socket calls dispatch to. UDP is one entry; TCP adds another.
+ *
+ * Adding a protocol (TCP):
+ *  - a struct xm_proto row in transport/proto.c (type SOCK_STREAM,
+ *    ipproto IPPROTO_TCP) and its pcb in the union below;
+ *  - its own struct xm_port_table in struct xm_stack (ports.h gives the
+ *    port hook, ephemeral ports and address-overlap rules);
+ *  - input() gets every datagram of its ipproto, already reassembled and
+ *    addressed to us; output goes through xm_ip_output() with the source
+ *    and destination in struct xm_ipinfo and xm_l4_csum() for the checksum;
+ *  - per-connection timers: struct xm_timer in the pcb, armed on
+ *    &st->timers, owner found with xm_container_of();
+ *  - ops return -EAGAIN to make a blocking call wait (the socket layer
+ *    drives the stack until poll() changes or the timeout passes); connect
+ *    returns -EINPROGRESS to start a handshake (blocking connect then waits
+ *    for POLLOUT/POLLERR and returns so_error); accept creates the child
+ *    with xm_sock_new(); close returns XM_SOCK_KEEP to outlive the fd and
+ *    calls xm_sock_destroy() when done, destroy() drops it at stack close.
  */
 #ifndef XM_SOCKET_SOCK_H
 #define XM_SOCKET_SOCK_H
@@ -65,6 +82,7 @@ struct xm_sock {
 	const struct xm_proto *proto;
 	struct xm_sock *st_next;     /* stack's list of sockets */
 	struct xm_sock **st_pprev;
+	struct xm_sock *port_next;   /* protocol's port chain (ports.h) */
 	int domain;                  /* AF_INET, AF_INET6 */
 	int type;
 	bool nonblock;
