@@ -278,6 +278,18 @@ Test(net_input, unbound_port_counted)
 	cr_assert_eq(stats().rx_other_proto, 1);
 }
 
+Test(net_input, ipv6_no_next_header_is_not_malformed)
+{
+	struct fb_spec s;
+
+	/* RFC 8200 4.7: payload length 0, Next Header 59: valid, empty. */
+	fb_init(&s, FB_L3_IPV6, IPPROTO_NONE);
+	s.payload_len = 0;
+	inject(&s, 0);
+	cr_assert_eq(stats().rx_malformed, 0);
+	cr_assert_eq(stats().rx_other_proto, 1);
+}
+
 Test(net_input, ipv4_options_skipped)
 {
 	struct fb_spec s;
