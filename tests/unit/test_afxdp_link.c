@@ -107,14 +107,19 @@ static void setup(void)
 	setup_queues(1, XM_MODE_GENERIC);
 }
 
-static struct xm_link *link_open(void)
+static struct xm_link *link_open_frame(uint32_t frame_size)
 {
-	struct xm_afxdp_opts o = { .frames = 256 };
+	struct xm_afxdp_opts o = { .frames = 256, .frame_size = frame_size };
 	struct xm_link *l = NULL;
 	int err = xm_link_afxdp_open(dev, &o, &l);
 
 	cr_assert_eq(err, 0, "afxdp open %s: %s", dev, strerror(-err));
 	return l;
+}
+
+static struct xm_link *link_open(void)
+{
+	return link_open_frame(0);
 }
 
 static void bind_udp(uint16_t port)
@@ -292,6 +297,17 @@ Test(afxdp_link, info_route_and_neighbour_come_from_the_kernel, .fini = teardown
 	read_mac(NULL, dev, want);
 	cr_assert_arr_eq(info.mac, want, 6);
 	cr_assert_eq(info.mtu, 1400);
+	l->ops->close(l);
+	/* A jumbo MTU is capped to what one 4 KiB UMEM frame carries after
+	 * the kernel's 256-byte headroom and the Ethernet header. */
+	runf("ip link set %s mtu 9000", dev);
+	l = link_open_frame(4096);
+	cr_assert_eq(l->ops->info(l, &info), 0);
+	cr_assert_eq(info.mtu, 4096 - 256 - 14);
+	l->ops->close(l);
+	runf("ip link set %s mtu 1400", dev);
+	l = link_open();
+	cr_assert_eq(l->ops->info(l, &info), 0);
 	cr_assert_eq(info.n_ipv4, 1);
 	cr_assert_arr_eq(info.ipv4[0].addr, ((uint8_t[]){ 198, 18, 6, 1 }), 4);
 	cr_assert_geq(info.n_ipv6, 1);

@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <linux/bpf.h>
 #include <linux/ethtool.h>
+#include <linux/if_ether.h>
 #include <linux/sockios.h>
 
 #include <xdpmux/control.h>
@@ -53,6 +55,7 @@ struct afxdp {
 	struct xm_nl *nl;
 	int epfd;
 	uint32_t n_q;
+	uint32_t frame_size;      /* UMEM frame size of every queue */
 	uint32_t rx_next;         /* round robin over queues in rx() */
 	bool zerocopy;
 	struct xm_umem **q;
@@ -214,6 +217,12 @@ static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
 
 /* ---- link layer from the kernel ---- */
 
+/* The kernel keeps XDP_PACKET_HEADROOM at the head of every rx frame. */
+static uint32_t afxdp_max_mtu(const struct afxdp *a)
+{
+	return a->frame_size - XDP_PACKET_HEADROOM - ETH_HLEN;
+}
+
 static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
 {
 	struct afxdp *a = to_afxdp(l);
@@ -228,7 +237,10 @@ static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
 	memcpy(info->name, a->dev, sizeof(info->name) - 1);
 	info->ifindex = a->ifindex;
 	memcpy(info->mac, nlk.mac, 6);
-	info->mtu = nlk.mtu;
+	/* A frame must fit one UMEM frame: the kernel drops a longer one on
+	 * receive (we do not use multi-buffer AF_XDP), so report the MTU the
+	 * link can carry and the stack fragments to it. */
+	info->mtu = nlk.mtu < afxdp_max_mtu(a) ? nlk.mtu : afxdp_max_mtu(a);
 	n = xm_nl_get_addrs(a->nl, a->ifindex, AF_UNSPEC, addrs,
 			    (int)(sizeof(addrs) / sizeof(addrs[0])));
 	if (n < 0)
@@ -478,6 +490,7 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 		if (err)
 			goto fail;
 		a->zerocopy = a->q[i]->cfg.zerocopy;
+		a->frame_size = a->q[i]->cfg.frame_size;
 		err = xsk_socket__update_xskmap(a->q[i]->xsk,
 						xm_ctl_xsks_fd(a->ctl));
 		if (err)
