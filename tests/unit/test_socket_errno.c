@@ -262,6 +262,8 @@ Test(socket_errno, options)
 	FAILS(xm_setsockopt(fd, SOL_SOCKET, 9999, &v, sizeof(v)), ENOPROTOOPT);
 	FAILS(xm_getsockopt(fd, SOL_SOCKET, 9999, &v, &l), ENOPROTOOPT);
 	FAILS(xm_setsockopt(fd, 9999, 1, &v, sizeof(v)), ENOPROTOOPT);
+	FAILS(xm_getsockopt(fd, 9999, 1, &v, &l), EOPNOTSUPP);
+	FAILS(xm_getsockopt(fd, IPPROTO_UDP, 9999, &v, &l), ENOPROTOOPT);
 	FAILS(xm_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, 2), EINVAL);
 	v = 10000;
 	cr_assert_eq(xm_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
