@@ -24,9 +24,10 @@ for b in "$XM_BUILD/bench/udp_gen" "$XM_BUILD/bench/udp_sink"; do
 	[ -x "$b" ] || xm_fail "no $b: build first"
 done
 xm_netns_pair "$ns_rx" "$ns_tx" "$dev_rx" "$dev_tx" 45
+# Later registrations run first: the logs go even if the detach fails.
+xm_on_exit "bench_xdp_detach $ns_rx $dev_rx"
 logs=$(mktemp -d /tmp/xm-u-bench-rx.XXXXXX)
 xm_on_exit "rm -rf '$logs'"
-xm_on_exit "bench_xdp_detach $ns_rx $dev_rx"
 bench_xdp_attach "$ns_rx" "$dev_rx" "${XM_UDP_RX_MODE:-auto}" >/dev/null || exit 1
 
 # measure kernel|xdpmux: one run; prints "receiver_pps sender_pps".
