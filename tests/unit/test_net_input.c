@@ -19,9 +19,9 @@ static int fa4, fa6;
 static uint8_t frame[FB_FRAME_MAX];
 static uint8_t pay[65536];
 
-static void open_env(const struct xm_stack_opts *so)
+static void open_env_frames(const struct xm_stack_opts *so, uint32_t frames)
 {
-	struct sim_env_opts o = { .raw_peer = true };
+	struct sim_env_opts o = { .raw_peer = true, .a_frames = frames };
 
 	if (so)
 		o.a_opts = *so;
@@ -37,6 +37,11 @@ static void open_env(const struct xm_stack_opts *so)
 	}
 	for (size_t i = 0; i < sizeof(pay); i++)
 		pay[i] = (uint8_t)(i * 13 + (i >> 9));
+}
+
+static void open_env(const struct xm_stack_opts *so)
+{
+	open_env_frames(so, 0);
 }
 
 static void setup(void)
@@ -595,6 +600,24 @@ Test(net_input, ipv4_output_fragmented_to_the_mtu)
 Test(net_input, ipv6_output_fragmented_to_the_mtu)
 {
 	output_fragments_case(AF_INET6, 9000);
+}
+
+Test(net_input, datagram_sent_whole_or_not_at_all)
+{
+	struct sockaddr_storage to;
+	socklen_t tl;
+
+	env_close(&e);
+	open_env_frames(NULL, 16);
+	tl = env_addr(AF_INET, 'b', 9, &to);
+	/* 7 fragments fit in 16 buffers */
+	cr_assert_eq(xm_sendto(fa4, pay, 9000, 0, (void *)&to, tl), 9000);
+	cr_assert_eq(env_collect(&e, wire, wire_len, 64), 7);
+	/* 45 do not: ENOBUFS, and not one fragment on the wire */
+	cr_assert_eq(xm_sendto(fa4, pay, 65507, 0, (void *)&to, tl), -1);
+	cr_assert_eq(errno, ENOBUFS);
+	cr_assert_eq(env_collect(&e, wire, wire_len, 64), 0);
+	cr_assert_eq(stats().tx_no_buffer, 1);
 }
 
 /* ---- robustness ---- */
