@@ -420,3 +420,23 @@ Test(afxdp_link, one_xsk_per_rx_queue_and_copy_mode_when_no_zerocopy, .fini = te
 	assert_all_accounted(l, "after two queues");
 	l->ops->close(l);
 }
+
+Test(afxdp_link, busy_poll_and_no_need_wakeup_sockets_receive, .fini = teardown)
+{
+	struct xm_afxdp_opts o = { .frames = 256, .busy_poll = true,
+				   .busy_poll_budget = 16, .no_need_wakeup = true };
+	struct xm_link *l = NULL;
+	struct xm_frame f;
+	int err;
+
+	setup();
+	err = xm_link_afxdp_open(dev, &o, &l);
+	cr_assert_eq(err, 0, "open with busy poll: %s", strerror(-err));
+	bind_udp(PORT_IN);
+	runf("ip netns exec %s sh -c 'printf busy | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d'", peer_ns, PORT_IN);
+	rx_one(l, &f);
+	l->ops->rx_release(l, &f, 1);
+	assert_all_accounted(l, "busy poll");
+	l->ops->close(l);
+}
