@@ -367,6 +367,12 @@ Test(afxdp_link, frames_handed_back_wrongly_are_refused_and_reported, .fini = te
 	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
 	cr_assert_eq(a.tx_held, 0);
 	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
+	/* A handle naming no queue of the link is refused too. */
+	forged.id = (uint64_t)7 << 32;
+	l->ops->rx_release(l, &forged, 1);
+	cr_assert_eq(l->ops->tx_submit(l, &forged, 1), 0);
+	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
+	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
 	l->ops->close(l);
 }
 

@@ -56,6 +56,7 @@ struct afxdp {
 	int epfd;
 	uint32_t n_q;
 	uint32_t frame_size;      /* UMEM frame size of every queue */
+	uint64_t bad_handles;     /* frames whose id names no queue of ours */
 	uint32_t rx_next;         /* round robin over queues in rx() */
 	bool zerocopy;
 	struct xm_umem **q;
@@ -122,7 +123,10 @@ static struct xm_umem *frame_queue(struct afxdp *a, const struct xm_frame *f)
 {
 	uint32_t qi = (uint32_t)(f->id >> 32);
 
-	return qi < a->n_q ? a->q[qi] : NULL;
+	if (qi < a->n_q)
+		return a->q[qi];
+	a->bad_handles++;
+	return NULL;
 }
 
 static void afxdp_rx_release(struct xm_link *l, struct xm_frame *f, int n)
@@ -158,11 +162,12 @@ static int afxdp_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 	uint32_t q;
 
 	for (i = 0; i < n; i++) {
+		struct xm_umem *u = frame_queue(a, &f[i]);
 		uint32_t qi = (uint32_t)(f[i].id >> 32);
 
-		if (qi >= a->n_q)
+		if (!u)
 			continue;
-		if (xm_umem_tx_queue(a->q[qi], &f[i]))
+		if (xm_umem_tx_queue(u, &f[i]))
 			queued++;
 		touched[qi] = true;
 	}
@@ -206,6 +211,7 @@ static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
 	uint32_t i;
 
 	memset(acc, 0, sizeof(*acc));
+	bad = a->bad_handles;
 	for (i = 0; i < a->n_q; i++) {
 		xm_umem_accounting(a->q[i], acc);
 		bad += a->q[i]->st.bad_transitions;
