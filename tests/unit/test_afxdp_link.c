@@ -67,9 +67,10 @@ static void teardown(void)
 		fprintf(stderr, "cleanup of %s incomplete\n", peer_ns);
 }
 
-/* dev (198.18.6.1, 2001:db8:6::1) here with xdpmux attached in generic
- * mode; peer_dev (198.18.6.2, 2001:db8:6::2) in peer_ns. */
-static void setup(void)
+/* dev (198.18.6.1, 2001:db8:6::1) here with xdpmux attached in `mode`;
+ * peer_dev (198.18.6.2, 2001:db8:6::2) in peer_ns. Both ends have `queues`
+ * rx and tx queues. */
+static void setup_queues(int queues, enum xm_attach_mode mode)
 {
 	enum xm_attach_mode used;
 	int err;
@@ -83,25 +84,42 @@ static void setup(void)
 	runf("ip netns add %s", peer_ns);
 	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
 	run("ip link set lo up");
-	runf("ip link add %s type veth peer name %s netns %s", dev, peer_dev, peer_ns);
+	runf("ip link add %s numrxqueues %d numtxqueues %d type veth peer name %s "
+	     "numrxqueues %d numtxqueues %d netns %s", dev, queues, queues,
+	     peer_dev, queues, queues, peer_ns);
+	if (queues > 1) {
+		runf("ethtool -L %s rx %d tx %d", dev, queues, queues);
+		runf("ip netns exec %s ethtool -L %s rx %d tx %d", peer_ns, peer_dev,
+		     queues, queues);
+	}
 	runf("ip -n %s addr add 198.18.6.2/24 dev %s", peer_ns, peer_dev);
 	runf("ip -n %s addr add 2001:db8:6::2/64 dev %s nodad", peer_ns, peer_dev);
 	runf("ip -n %s link set %s up", peer_ns, peer_dev);
 	runf("ip addr add 198.18.6.1/24 dev %s", dev);
 	runf("ip addr add 2001:db8:6::1/64 dev %s nodad", dev);
 	runf("ip link set %s up", dev);
-	err = xm_ctl_attach(dev, XM_MODE_GENERIC, &used);
+	err = xm_ctl_attach(dev, mode, &used);
 	cr_assert_eq(err, 0, "attach %s: %s", dev, strerror(-err));
 }
 
-static struct xm_link *link_open(void)
+static void setup(void)
 {
-	struct xm_afxdp_opts o = { .frames = 256 };
+	setup_queues(1, XM_MODE_GENERIC);
+}
+
+static struct xm_link *link_open_frame(uint32_t frame_size)
+{
+	struct xm_afxdp_opts o = { .frames = 256, .frame_size = frame_size };
 	struct xm_link *l = NULL;
 	int err = xm_link_afxdp_open(dev, &o, &l);
 
 	cr_assert_eq(err, 0, "afxdp open %s: %s", dev, strerror(-err));
 	return l;
+}
+
+static struct xm_link *link_open(void)
+{
+	return link_open_frame(0);
 }
 
 static void bind_udp(uint16_t port)
@@ -279,6 +297,17 @@ Test(afxdp_link, info_route_and_neighbour_come_from_the_kernel, .fini = teardown
 	read_mac(NULL, dev, want);
 	cr_assert_arr_eq(info.mac, want, 6);
 	cr_assert_eq(info.mtu, 1400);
+	l->ops->close(l);
+	/* A jumbo MTU is capped to what one 4 KiB UMEM frame carries after
+	 * the kernel's 256-byte headroom and the Ethernet header. */
+	runf("ip link set %s mtu 9000", dev);
+	l = link_open_frame(4096);
+	cr_assert_eq(l->ops->info(l, &info), 0);
+	cr_assert_eq(info.mtu, 4096 - 256 - 14);
+	l->ops->close(l);
+	runf("ip link set %s mtu 1400", dev);
+	l = link_open();
+	cr_assert_eq(l->ops->info(l, &info), 0);
 	cr_assert_eq(info.n_ipv4, 1);
 	cr_assert_arr_eq(info.ipv4[0].addr, ((uint8_t[]){ 198, 18, 6, 1 }), 4);
 	cr_assert_geq(info.n_ipv6, 1);
@@ -338,5 +367,82 @@ Test(afxdp_link, frames_handed_back_wrongly_are_refused_and_reported, .fini = te
 	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
 	cr_assert_eq(a.tx_held, 0);
 	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
+	/* A handle naming no queue of the link is refused too. */
+	forged.id = (uint64_t)7 << 32;
+	l->ops->rx_release(l, &forged, 1);
+	cr_assert_eq(l->ops->tx_submit(l, &forged, 1), 0);
+	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
+	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
+	l->ops->close(l);
+}
+
+Test(afxdp_link, one_xsk_per_rx_queue_and_copy_mode_when_no_zerocopy, .fini = teardown)
+{
+	struct xm_frame_accounting a;
+	struct xm_frame f[64];
+	struct pollfd p;
+	struct xm_link *l;
+	int got = 0, per_queue[2] = { 0 }, i, j, n;
+
+	/* Native: generic XDP on veth sees every skb on rx queue 0, while
+	 * native XDP runs per rx queue, the one the peer transmitted on. */
+	setup_queues(2, XM_MODE_NATIVE);
+	/* veth has no zero-copy AF_XDP: forcing it fails, auto falls back. */
+	{
+		struct xm_afxdp_opts zc = { .frames = 256,
+					    .copy_mode = XM_AFXDP_ZEROCOPY };
+
+		l = NULL;
+		cr_assert_eq(xm_link_afxdp_open(dev, &zc, &l), -EOPNOTSUPP);
+		cr_assert_null(l);
+	}
+	l = link_open();
+	cr_assert_eq(l->ops->accounting(l, &a), 0);
+	cr_assert_eq(a.total, 2 * 256, "one UMEM of 256 frames per rx queue");
+	bind_udp(PORT_IN);
+	/* Datagrams from 24 source ports: the peer's tx queue, hence our rx
+	 * queue, follows the flow hash, so both queues get traffic. */
+	runf("ip netns exec %s sh -c 'for p in $(seq 41000 41023); do printf x | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d,sourceport=$p; done'",
+	     peer_ns, PORT_IN);
+	p.fd = l->ops->poll_fd(l);
+	p.events = POLLIN;
+	for (i = 0; i < 500 && got < 24; i++) {
+		n = l->ops->rx(l, f, 64);
+		cr_assert_geq(n, 0);
+		for (j = 0; j < n; j++) /* the backend tags ids with the queue */
+			per_queue[f[j].id >> 32 ? 1 : 0]++;
+		if (n) {
+			l->ops->rx_release(l, f, n);
+			got += n;
+		} else {
+			poll(&p, 1, 10);
+		}
+	}
+	cr_assert_eq(got, 24, "every datagram arrived on one of the XSKs");
+	cr_assert(per_queue[0] && per_queue[1],
+		  "both queues served (%d on queue 0, %d on queue 1)",
+		  per_queue[0], per_queue[1]);
+	assert_all_accounted(l, "after two queues");
+	l->ops->close(l);
+}
+
+Test(afxdp_link, busy_poll_and_no_need_wakeup_sockets_receive, .fini = teardown)
+{
+	struct xm_afxdp_opts o = { .frames = 256, .busy_poll = true,
+				   .busy_poll_budget = 16, .no_need_wakeup = true };
+	struct xm_link *l = NULL;
+	struct xm_frame f;
+	int err;
+
+	setup();
+	err = xm_link_afxdp_open(dev, &o, &l);
+	cr_assert_eq(err, 0, "open with busy poll: %s", strerror(-err));
+	bind_udp(PORT_IN);
+	runf("ip netns exec %s sh -c 'printf busy | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d'", peer_ns, PORT_IN);
+	rx_one(l, &f);
+	l->ops->rx_release(l, &f, 1);
+	assert_all_accounted(l, "busy poll");
 	l->ops->close(l);
 }

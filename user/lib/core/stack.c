@@ -6,6 +6,7 @@
  * the link (its poll fd, or virtual time on the sim) until the next timer.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,14 @@ uint32_t xm_stack_rand(struct xm_stack *st)
 	return (uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32);
 }
 
+/* Where a port table starts looking for ephemeral ports: random, so two
+ * runs of a program do not reuse each other's ports at once. */
+static uint16_t ephemeral_start(struct xm_stack *st)
+{
+	return (uint16_t)(XM_EPHEMERAL_FIRST +
+		xm_stack_rand(st) % (XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1));
+}
+
 int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 		       const struct xm_stack_opts *o, struct xm_stack **out)
 {
@@ -87,6 +96,7 @@ int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 	st->link = link;
 	st->clock = *clock;
 	st->epfd = st->timerfd = -1;
+	st->timerfd_deadline = UINT64_MAX;
 	if (o)
 		st->opts = *o;
 	if (!st->opts.rcvbuf_default)
@@ -105,18 +115,13 @@ int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 		r = -EINVAL;
 		goto fail;
 	}
-	st->udp_ports = calloc(65536, sizeof(*st->udp_ports));
-	st->udp_hooked = calloc(65536 / 8, 1);
-	if (!st->udp_ports || !st->udp_hooked) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	r = event_fd_open(st);
 	if (r < 0)
 		goto fail;
 	seed_rand(st);
-	st->next_ephemeral = (uint16_t)(XM_EPHEMERAL_FIRST +
-		xm_stack_rand(st) % (XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1));
+	r = xm_ports_init(&st->udp_ports, IPPROTO_UDP, ephemeral_start(st));
+	if (r < 0)
+		goto fail;
 	st->ipv4_id = xm_stack_rand(st);
 	st->ipv6_id = xm_stack_rand(st);
 	xm_stack_use(st);
@@ -132,8 +137,7 @@ void xm_stack_close(struct xm_stack *st)
 {
 	if (!st)
 		return;
-	if (st->udp_ports)
-		xm_socks_close_all(st);   /* unbinds their ports */
+	xm_socks_close_all(st);   /* unbinds their ports */
 	xm_tx_flush(st);
 	xm_reasm_fini(st);
 	xm_ip_output_fini(st);
@@ -145,9 +149,8 @@ void xm_stack_close(struct xm_stack *st)
 		close(st->epfd);
 	if (st->timerfd >= 0)
 		close(st->timerfd);
-	free(st->udp_ports);
-	free(st->udp_hooked);
-	xm_stack_use(NULL);
+	xm_ports_fini(&st->udp_ports);
+	xm_stack_unuse(st);
 	free(st);
 }
 
@@ -158,12 +161,18 @@ int xm_stack_fd(const struct xm_stack *st)
 
 /* Keep the timerfd in step with the earliest timer so that an application
  * epolling xm_stack_fd() wakes up for it. Relative, so a virtual clock
- * works too. */
+ * works too. Two syscalls, so only when the earliest deadline moved or the
+ * armed one passed: this runs on every xm_stack_poll(). */
 static void timerfd_sync(struct xm_stack *st)
 {
-	uint64_t next = xm_timers_next(&st->timers), now = xm_now(st), expired;
+	uint64_t next = xm_timers_next(&st->timers), now, expired;
 	struct itimerspec its = { 0 };
 
+	if (next == UINT64_MAX && st->timerfd_deadline == UINT64_MAX)
+		return;   /* the common case: no timer, no clock read */
+	now = xm_now(st);
+	if (next == st->timerfd_deadline && next > now)
+		return;
 	/* Drain a pending expiry so the fd stops polling readable. */
 	while (read(st->timerfd, &expired, sizeof(expired)) > 0)
 		;
@@ -174,6 +183,7 @@ static void timerfd_sync(struct xm_stack *st)
 		its.it_value.tv_nsec = (long)(d % 1000000000ULL);
 	}
 	timerfd_settime(st->timerfd, 0, &its, NULL);
+	st->timerfd_deadline = next;
 }
 
 int xm_stack_poll(struct xm_stack *st)
@@ -199,7 +209,10 @@ int xm_stack_poll(struct xm_stack *st)
 		if (n < XM_RX_BATCH)
 			break;
 	}
-	xm_timers_run(st, &st->timers, xm_now(st));
+	/* Reading the clock is not free (a VM's vDSO may trap): only when a
+	 * timer is armed. */
+	if (xm_timers_next(&st->timers) != UINT64_MAX)
+		xm_timers_run(st, &st->timers, xm_now(st));
 	xm_tx_flush(st);
 	if (st->link->ops->kick)
 		st->link->ops->kick(st->link);

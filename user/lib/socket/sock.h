@@ -3,6 +3,23 @@
  * The generic socket: what every protocol's socket shares (fd, addresses,
  * options, flags), plus a per-protocol ops table (struct xm_proto) the
  * socket calls dispatch to. UDP is one entry; TCP adds another.
+ *
+ * Adding a protocol (TCP):
+ *  - a struct xm_proto row in transport/proto.c (type SOCK_STREAM,
+ *    ipproto IPPROTO_TCP) and its pcb in the union below;
+ *  - its own struct xm_port_table in struct xm_stack (ports.h gives the
+ *    port hook, ephemeral ports and address-overlap rules);
+ *  - input() gets every datagram of its ipproto, already reassembled and
+ *    addressed to us; output goes through xm_ip_output() with the source
+ *    and destination in struct xm_ipinfo and xm_l4_csum() for the checksum;
+ *  - per-connection timers: struct xm_timer in the pcb, armed on
+ *    &st->timers, owner found with xm_container_of();
+ *  - ops return -EAGAIN to make a blocking call wait (the socket layer
+ *    drives the stack until poll() changes or the timeout passes); connect
+ *    returns -EINPROGRESS to start a handshake (blocking connect then waits
+ *    for POLLOUT/POLLERR and returns so_error); accept creates the child
+ *    with xm_sock_new(); close returns XM_SOCK_KEEP to outlive the fd and
+ *    calls xm_sock_destroy() when done, destroy() drops it at stack close.
  */
 #ifndef XM_SOCKET_SOCK_H
 #define XM_SOCKET_SOCK_H
@@ -10,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "../net/net.h"
@@ -48,6 +66,13 @@ struct xm_proto {
 	 * them; the socket layer masks them with the caller's events. */
 	short (*poll)(struct xm_sock *s);
 	int (*shutdown)(struct xm_sock *s, int how);
+	/* Optional: options the socket layer does not know (any level);
+	 * -ENOPROTOOPT for those the protocol does not know either. get
+	 * truncates to *len and sets it, as getsockopt(2). */
+	int (*setsockopt)(struct xm_sock *s, int level, int name,
+			  const void *val, socklen_t len);
+	int (*getsockopt)(struct xm_sock *s, int level, int name, void *val,
+			  socklen_t *len);
 	/* The application closed the fd. 0: free the socket now;
 	 * XM_SOCK_KEEP: the protocol still needs it (e.g. TCP's FIN exchange)
 	 * and calls xm_sock_destroy() when done. */
@@ -65,6 +90,7 @@ struct xm_sock {
 	const struct xm_proto *proto;
 	struct xm_sock *st_next;     /* stack's list of sockets */
 	struct xm_sock **st_pprev;
+	struct xm_sock *port_next;   /* protocol's port chain (ports.h) */
 	int domain;                  /* AF_INET, AF_INET6 */
 	int type;
 	bool nonblock;

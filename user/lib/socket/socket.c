@@ -20,6 +20,12 @@ void xm_stack_use(struct xm_stack *st)
 	current_stack = st;
 }
 
+void xm_stack_unuse(struct xm_stack *st)
+{
+	if (current_stack == st)
+		current_stack = NULL;
+}
+
 static int fail(int err)
 {
 	errno = -err;
