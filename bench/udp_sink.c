@@ -82,6 +82,12 @@ static int report(const struct window *w)
 		fprintf(stderr, "udp_sink: the sender stopped before the window closed\n");
 		return 1;
 	}
+	if (!w->counted) {
+		/* Datagrams came, then none in the whole window: the sender
+		 * stopped or this receiver stalled; either way no figure. */
+		fprintf(stderr, "udp_sink: nothing received in the counting window\n");
+		return 1;
+	}
 	printf("received %llu datagrams in %.2f s: %.0f pps\n",
 	       (unsigned long long)w->counted, w->seconds,
 	       (double)w->counted / w->seconds);
@@ -135,6 +141,7 @@ static int run_xdpmux(const char *dev, uint16_t port, uint32_t frames,
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
+	struct xm_stack_stats s;
 	struct xm_stack *st;
 	uint8_t buf[2048];
 	struct pollfd p = { .events = POLLIN };
@@ -178,6 +185,14 @@ static int run_xdpmux(const char *dev, uint16_t port, uint32_t frames,
 			poll(&p, 1, 10);
 	}
 	rc = report(w);
+	if (xm_stack_stats(st, &s) == 0)
+		printf("udp_sink: stack rx_frames %llu rcvbuf_drops %llu no_socket %llu "
+		       "bad_csum %llu malformed %llu\n",
+		       (unsigned long long)s.rx_frames,
+		       (unsigned long long)s.rx_rcvbuf_drops,
+		       (unsigned long long)s.rx_no_socket,
+		       (unsigned long long)(s.rx_bad_ip_csum + s.rx_bad_l4_csum),
+		       (unsigned long long)s.rx_malformed);
 	xm_close(fd);
 	xm_stack_close(st);
 	return rc;
