@@ -48,20 +48,22 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } bindings SEC(".maps");
 
+/* Indexed by xm_binding_val.slot: an array lookup, not a hash of the key. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XM_MAX_BINDINGS);
-	__type(key, struct xm_binding_key);
+	__type(key, __u32);
 	__type(value, struct xm_binding_stats);
 } binding_stats SEC(".maps");
 
 /* One lookup in an array tells whether any binding exists for a port, so an
- * unbound packet costs no hash lookup. */
+ * unbound packet costs no hash lookup, and steers a wildcard binding's
+ * packets without one either (struct xm_port_entry). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XM_PORT_INDEX_ENTRIES);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct xm_port_entry);
 } port_index SEC(".maps");
 
 struct {
@@ -335,22 +337,22 @@ lookup_binding(const struct pkt *p, struct xm_binding_key *key)
 {
 	__u32 idx = (p->proto == IPPROTO_TCP ? XM_PROTO_SLOT_TCP << 16 : 0) |
 		    bpf_ntohs(p->dport);
+	struct xm_port_entry *pe;
 	struct xm_binding_val *val;
-	__u32 *kinds;
 
-	kinds = bpf_map_lookup_elem(&port_index, &idx);
-	if (!kinds || !*kinds)
+	pe = bpf_map_lookup_elem(&port_index, &idx);
+	if (!pe || !pe->kinds)
 		return NULL;
 	key->proto = p->proto;
 	key->port = p->dport;
-	if (*kinds & XM_PORT_ADDRESSED) {
+	if (pe->kinds & XM_PORT_ADDRESSED) {
 		key->family = p->family;
 		addr_copy(p, true, key->addr);
 		val = bpf_map_lookup_elem(&bindings, key);
 		if (val)
 			return val;
 	}
-	if (!(*kinds & XM_PORT_WILDCARD))
+	if (!(pe->kinds & XM_PORT_WILDCARD))
 		return NULL;
 	key->family = XM_FAMILY_ANY;
 	__builtin_memset(key->addr, 0, 16);
@@ -367,11 +369,13 @@ static __always_inline void frag_key_fill(const struct pkt *p, struct xm_frag_ke
 	addr_copy(p, true, fk->daddr);
 }
 
-static __always_inline int steer(struct xdp_md *ctx, const struct xm_binding_key *key,
-				 const struct xm_binding_val *val, __u64 len)
+/* A bound packet: the binding's counters (by its slot), then its socket on
+ * this rx queue, or its fallback when the queue has none. */
+static __always_inline int steer(struct xdp_md *ctx, __u32 slot, __u32 fallback_kind,
+				 __u64 len)
 {
-	struct xm_binding_stats *bs = bpf_map_lookup_elem(&binding_stats, key);
-	__u64 fallback = val->fallback == XM_FALLBACK_DROP ? XDP_DROP : XDP_PASS;
+	struct xm_binding_stats *bs = bpf_map_lookup_elem(&binding_stats, &slot);
+	__u64 fallback = fallback_kind == XM_FALLBACK_DROP ? XDP_DROP : XDP_PASS;
 	long act;
 
 	if (bs) {
@@ -416,7 +420,7 @@ static __noinline int demux_slow(struct xdp_md *ctx)
 		}
 		if (!val)
 			goto pass;
-		return steer(ctx, &key, val, len);
+		return steer(ctx, val->slot, val->fallback, len);
 	}
 	if (r == PARSE_LATER_FRAG) {
 		struct xm_frag_key fk;
@@ -433,7 +437,7 @@ static __noinline int demux_slow(struct xdp_md *ctx)
 		if (!val)
 			goto pass;
 		count(XM_STAT_FRAG_FOLLOW, len);
-		return steer(ctx, &key, val, len);
+		return steer(ctx, val->slot, val->fallback, len);
 	}
 	if (r == PARSE_MALFORMED) {
 		count(XM_STAT_MALFORMED, len);
@@ -457,20 +461,23 @@ pass:
  * It takes an IPv4 header without options that is not a fragment, or an
  * IPv6 header followed directly by UDP or TCP, at `off` (after no VLAN tag
  * or one), with the whole datagram in the linear part, and the same checks
- * parse_ports() makes of the transport header. Anything else, any check
- * failed, or a port with a binding returns FAST_NO and goes to
- * demux_slow(), which parses the frame again and does all the accounting
- * (malformed, fragments, bindings). So the fast path never decides anything
- * the slow path would decide differently, and counts only passes.
+ * parse_ports() makes of the transport header. An unbound port passes; a
+ * port with only a wildcard binding is steered by the slot and fallback
+ * port_index holds for it. Anything else (any check failed, a binding with
+ * an address) returns FAST_NO and goes to demux_slow(), which parses the
+ * frame again and does all the accounting (malformed, fragments, address
+ * bindings). So the fast path never decides anything the slow path would
+ * decide differently, and counts what the slow path would count.
  */
 #define FAST_NO (-1)
 
 /* The transport header at l4, l4_len bytes long by the IP header, whose
  * first 8 bytes the caller has bounds-checked; len is the frame length. */
-static __always_inline int fast_l4(void *l4, void *data_end, __u8 nh,
-				   __u32 l4_len, __u64 len)
+static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
+				   __u8 nh, __u32 l4_len, __u64 len)
 {
-	__u32 idx, *kinds;
+	struct xm_port_entry *pe;
+	__u32 idx;
 
 	if (nh == IPPROTO_UDP) {
 		struct udphdr *uh = l4;
@@ -493,19 +500,27 @@ static __always_inline int fast_l4(void *l4, void *data_end, __u8 nh,
 		return FAST_NO;
 	}
 
-	kinds = bpf_map_lookup_elem(&port_index, &idx);
-	if (!kinds || *kinds)
+	/* The frame length counted is as datagram_fits() counts it. */
+	pe = bpf_map_lookup_elem(&port_index, &idx);
+	if (!pe)
 		return FAST_NO;
-	/* The frame length as datagram_fits() counts it. */
-	count(XM_STAT_PASS, len);
-	return XDP_PASS;
+	if (!pe->kinds) {
+		count(XM_STAT_PASS, len);
+		return XDP_PASS;
+	}
+	/* Only a wildcard binding: port_index has its slot and fallback.
+	 * With an address binding too, the slow path looks the address up. */
+	if (pe->kinds == XM_PORT_WILDCARD)
+		return steer(ctx, pe->slot, pe->fallback, len);
+	return FAST_NO;
 }
 
 /* The IP headers at the constant offset off. The bounds checks cover the
  * IP header and the first 8 bytes after it (a UDP header) at once; the
  * datagram, checked against the linear part by its IP length, covers the
  * rest, but the verifier needs the checks on pointers. */
-static __always_inline int fast_ipv4(void *data, void *data_end, __u32 off)
+static __always_inline int fast_ipv4(struct xdp_md *ctx, void *data, void *data_end,
+				     __u32 off)
 {
 	struct iphdr *ip = data + off;
 	__u64 len = data_end - data;
@@ -519,10 +534,11 @@ static __always_inline int fast_ipv4(void *data, void *data_end, __u32 off)
 	tot = bpf_ntohs(ip->tot_len);
 	if (tot < sizeof(*ip) || off + tot > len)
 		return FAST_NO;
-	return fast_l4(ip + 1, data_end, ip->protocol, tot - sizeof(*ip), len);
+	return fast_l4(ctx, ip + 1, data_end, ip->protocol, tot - sizeof(*ip), len);
 }
 
-static __always_inline int fast_ipv6(void *data, void *data_end, __u32 off)
+static __always_inline int fast_ipv6(struct xdp_md *ctx, void *data, void *data_end,
+				     __u32 off)
 {
 	struct ipv6hdr *ip6 = data + off;
 	__u64 len = data_end - data;
@@ -533,7 +549,7 @@ static __always_inline int fast_ipv6(void *data, void *data_end, __u32 off)
 	plen = bpf_ntohs(ip6->payload_len);
 	if (off + sizeof(*ip6) + plen > len)
 		return FAST_NO;
-	return fast_l4(ip6 + 1, data_end, ip6->nexthdr, plen, len);
+	return fast_l4(ctx, ip6 + 1, data_end, ip6->nexthdr, plen, len);
 }
 
 SEC("xdp.frags")
@@ -551,15 +567,15 @@ int xdpmux_demux(struct xdp_md *ctx)
 		return demux_slow(ctx);
 	proto = eth->h_proto;
 	if (proto == bpf_htons(ETH_P_IP)) {
-		r = fast_ipv4(data, data_end, sizeof(*eth));
+		r = fast_ipv4(ctx, data, data_end, sizeof(*eth));
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		r = fast_ipv6(data, data_end, sizeof(*eth));
+		r = fast_ipv6(ctx, data, data_end, sizeof(*eth));
 	} else if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
 		proto = vh->h_vlan_encapsulated_proto;
 		if (proto == bpf_htons(ETH_P_IP))
-			r = fast_ipv4(data, data_end, sizeof(*eth) + sizeof(*vh));
+			r = fast_ipv4(ctx, data, data_end, sizeof(*eth) + sizeof(*vh));
 		else if (proto == bpf_htons(ETH_P_IPV6))
-			r = fast_ipv6(data, data_end, sizeof(*eth) + sizeof(*vh));
+			r = fast_ipv6(ctx, data, data_end, sizeof(*eth) + sizeof(*vh));
 	}
 	return r == FAST_NO ? demux_slow(ctx) : r;
 }
