@@ -55,6 +55,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <xdpmux/control.h>
 #include <xdpmux/maps.h>
 #include "pass_only.skel.h"
 #include "xdpmux.skel.h"
@@ -388,29 +389,29 @@ static void check_path(int prog_fd, int stats_fd, const struct bench_case *c)
 		    (unsigned long long)before, (unsigned long long)after);
 }
 
-/* The bindings a CLI `bind ... udp PORT_BOUND --fallback pass` makes:
- * the wildcard binding, its zeroed per-CPU counters, and the port_index
- * bit (include/xdpmux/maps.h). */
+/* The binding a CLI `bind ... udp PORT_BOUND --fallback pass` makes,
+ * written by the control library itself on the program's maps. */
 static void bind_udp_port(struct bpf_object *obj, uint16_t port)
 {
 	struct xm_binding_key key = { .proto = IPPROTO_UDP, .family = XM_FAMILY_ANY,
 				      .port = htons(port) };
 	struct xm_binding_val val = { .fallback = XM_FALLBACK_PASS };
-	uint32_t idx = (XM_PROTO_SLOT_UDP << 16) | port, kinds = XM_PORT_WILDCARD;
-	int ncpu = libbpf_num_possible_cpus();
-	struct xm_binding_stats *bs;
+	struct xm_ctl_maps maps = {
+		.bindings = map_fd(obj, XM_MAP_BINDINGS, true),
+		.binding_stats = map_fd(obj, XM_MAP_BINDING_STATS, true),
+		.port_index = map_fd(obj, XM_MAP_PORT_INDEX, true),
+		.xsks = map_fd(obj, XM_MAP_XSKS, true),
+		.stats = map_fd(obj, XM_MAP_STATS, true),
+	};
+	struct xm_ctl *ctl;
+	int err;
 
-	bs = calloc(ncpu > 0 ? (size_t)ncpu : 1, sizeof(*bs));
-	if (!bs)
-		die("out of memory");
-	if (bpf_map_update_elem(map_fd(obj, XM_MAP_BINDINGS, true), &key, &val, BPF_NOEXIST) ||
-	    bpf_map_update_elem(map_fd(obj, XM_MAP_PORT_INDEX, true), &idx, &kinds, BPF_ANY))
-		die("writing the binding for udp/%u: %s", port, strerror(errno));
-	/* Optional so that --object variants without per-binding counters run. */
-	if (map_fd(obj, XM_MAP_BINDING_STATS, false) >= 0 &&
-	    bpf_map_update_elem(map_fd(obj, XM_MAP_BINDING_STATS, false), &key, bs, BPF_NOEXIST))
-		die("writing the counters of udp/%u: %s", port, strerror(errno));
-	free(bs);
+	err = xm_ctl_open_maps(&maps, &ctl);
+	if (!err)
+		err = xm_ctl_bind_value(ctl, &key, &val);
+	if (err)
+		die("writing the binding for udp/%u: %s", port, strerror(-err));
+	xm_ctl_close(ctl);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -48,20 +48,22 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } bindings SEC(".maps");
 
+/* Indexed by xm_binding_val.slot: an array lookup, not a hash of the key. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XM_MAX_BINDINGS);
-	__type(key, struct xm_binding_key);
+	__type(key, __u32);
 	__type(value, struct xm_binding_stats);
 } binding_stats SEC(".maps");
 
 /* One lookup in an array tells whether any binding exists for a port, so an
- * unbound packet costs no hash lookup. */
+ * unbound packet costs no hash lookup, and steers a wildcard binding's
+ * packets without one either (struct xm_port_entry). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XM_PORT_INDEX_ENTRIES);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct xm_port_entry);
 } port_index SEC(".maps");
 
 struct {
@@ -93,7 +95,19 @@ enum parse_result {
 	PARSE_EXT_LIMIT,
 };
 
+/*
+ * What parse() learns about a frame. Deliberately small and never zeroed as
+ * a whole: clearing and filling a struct with both addresses cost about as
+ * much per packet as the whole pass-only program does, and only bindings
+ * with an address and fragments need the addresses. So the struct points at
+ * the IP header instead, and lookup_binding() and frag_key_fill() copy the
+ * addresses out of the packet when they need them. Each field is set on
+ * every path that leads to a reader of it.
+ */
 struct pkt {
+	void *l3;          /* the IP header; its fixed part is inside the
+	                    * linear data (checked by parse) */
+	__u64 len;         /* frame length over all buffers; 0 until known */
 	__u8 family;
 	__u8 proto;
 	__be16 dport;
@@ -103,8 +117,6 @@ struct pkt {
 	                    * Header (RFC 8200 4.5: the first header of the
 	                    * fragmentable part, maybe an extension header) */
 	__u32 frag_id;
-	__u8 saddr[16];
-	__u8 daddr[16];
 };
 
 static __always_inline void count(__u32 which, __u64 bytes)
@@ -115,6 +127,27 @@ static __always_inline void count(__u32 which, __u64 bytes)
 		v->packets++;
 		v->bytes += bytes;
 	}
+}
+
+/*
+ * Whether an IP datagram ending `end` bytes into the frame fits in it, with
+ * the frame's length (over all its buffers) in p->len. bpf_xdp_get_buff_len
+ * is a helper call, a few ns a packet, so it is made only when the datagram
+ * reaches past the linear part: otherwise all that can follow the datagram
+ * in the linear part or beyond is link padding, and the frame length counted
+ * is the linear part's (no link pads a frame into a second buffer).
+ */
+static __always_inline bool datagram_fits(struct xdp_md *ctx, void *data,
+					  void *data_end, __u32 end, struct pkt *p)
+{
+	__u64 linear = data_end - data;
+
+	if (end <= linear) {
+		p->len = linear;
+		return true;
+	}
+	p->len = bpf_xdp_get_buff_len(ctx);
+	return end <= p->len;
 }
 
 static __always_inline int parse_ports(void *data, void *data_end, __u32 off,
@@ -147,8 +180,8 @@ static __always_inline int parse_ports(void *data, void *data_end, __u32 off,
 	return PARSE_L4;
 }
 
-static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
-				      __u32 frame_len, struct pkt *p)
+static __always_inline int parse_ipv4(struct xdp_md *ctx, void *data, void *data_end,
+				      __u32 off, struct pkt *p)
 {
 	struct iphdr *ip = data + off;
 	__u32 ihl, tot;
@@ -160,25 +193,28 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
 		return PARSE_MALFORMED;
 	ihl = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
-	if (tot < ihl || off + tot > frame_len || data + off + ihl > data_end)
+	if (tot < ihl || data + off + ihl > data_end ||
+	    !datagram_fits(ctx, data, data_end, off + tot, p))
 		return PARSE_MALFORMED;
 
 	p->family = XM_FAMILY_INET;
-	__builtin_memcpy(p->saddr, &ip->saddr, 4);
-	__builtin_memcpy(p->daddr, &ip->daddr, 4);
+	p->l3 = ip;
 	if (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_TCP)
 		return PARSE_OTHER;
 	frag = bpf_ntohs(ip->frag_off);
-	p->frag_proto = ip->protocol;
-	p->frag_id = ip->id;
-	if (frag & IP_OFFSET)
-		return PARSE_LATER_FRAG;
-	p->first_frag = !!(frag & IP_MF);
+	p->first_frag = 0;
+	if (frag & (IP_MF | IP_OFFSET)) {
+		p->frag_proto = ip->protocol;
+		p->frag_id = ip->id;
+		if (frag & IP_OFFSET)
+			return PARSE_LATER_FRAG;
+		p->first_frag = 1;
+	}
 	return parse_ports(data, data_end, off + ihl, tot - ihl, ip->protocol, p);
 }
 
-static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
-				      __u32 frame_len, struct pkt *p)
+static __always_inline int parse_ipv6(struct xdp_md *ctx, void *data, void *data_end,
+				      __u32 off, struct pkt *p)
 {
 	struct ipv6hdr *ip6 = data + off;
 	__u32 end;
@@ -194,12 +230,12 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 	 * (RFC 2675), which no link here carries: the walk below finds no room
 	 * for an extension or transport header in it and calls it malformed. */
 	end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-	if (end > frame_len)
+	if (!datagram_fits(ctx, data, data_end, end, p))
 		return PARSE_MALFORMED;
 
 	p->family = XM_FAMILY_INET6;
-	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
-	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	p->l3 = ip6;
+	p->first_frag = 0;
 	nh = ip6->nexthdr;
 	off += sizeof(*ip6);
 
@@ -247,7 +283,8 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 	return parse_ports(data, data_end, off, end - off, nh, p);
 }
 
-static __always_inline int parse(struct xdp_md *ctx, __u32 frame_len, struct pkt *p)
+/* p->len is left 0 where the frame has no IP datagram to measure. */
+static __always_inline int parse(struct xdp_md *ctx, struct pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -270,34 +307,52 @@ static __always_inline int parse(struct xdp_md *ctx, __u32 frame_len, struct pkt
 		off += sizeof(*vh);
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		return parse_ipv4(data, data_end, off, frame_len, p);
+		return parse_ipv4(ctx, data, data_end, off, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(data, data_end, off, frame_len, p);
+		return parse_ipv6(ctx, data, data_end, off, p);
 	return PARSE_OTHER;
 }
 
-/* Address-specific binding first, then the wildcard; key ends as the match. */
+/* The destination (dst) or source address of the frame's IP header into
+ * out[16]: an IPv4 address in the first four bytes, the rest zero, as
+ * struct xm_binding_key and struct xm_frag_key keep them. */
+static __always_inline void addr_copy(const struct pkt *p, bool dst, __u8 *out)
+{
+	if (p->family == XM_FAMILY_INET) {
+		struct iphdr *ip = p->l3;
+
+		__builtin_memset(out, 0, 16);
+		__builtin_memcpy(out, dst ? &ip->daddr : &ip->saddr, 4);
+	} else {
+		struct ipv6hdr *ip6 = p->l3;
+
+		__builtin_memcpy(out, dst ? &ip6->daddr : &ip6->saddr, 16);
+	}
+}
+
+/* Address-specific binding first, then the wildcard; key ends as the match.
+ * The key is filled only once port_index says a binding exists. */
 static __always_inline struct xm_binding_val *
 lookup_binding(const struct pkt *p, struct xm_binding_key *key)
 {
 	__u32 idx = (p->proto == IPPROTO_TCP ? XM_PROTO_SLOT_TCP << 16 : 0) |
 		    bpf_ntohs(p->dport);
+	struct xm_port_entry *pe;
 	struct xm_binding_val *val;
-	__u32 *kinds;
 
-	kinds = bpf_map_lookup_elem(&port_index, &idx);
-	if (!kinds || !*kinds)
+	pe = bpf_map_lookup_elem(&port_index, &idx);
+	if (!pe || !pe->kinds)
 		return NULL;
 	key->proto = p->proto;
 	key->port = p->dport;
-	if (*kinds & XM_PORT_ADDRESSED) {
+	if (pe->kinds & XM_PORT_ADDRESSED) {
 		key->family = p->family;
-		__builtin_memcpy(key->addr, p->daddr, 16);
+		addr_copy(p, true, key->addr);
 		val = bpf_map_lookup_elem(&bindings, key);
 		if (val)
 			return val;
 	}
-	if (!(*kinds & XM_PORT_WILDCARD))
+	if (!(pe->kinds & XM_PORT_WILDCARD))
 		return NULL;
 	key->family = XM_FAMILY_ANY;
 	__builtin_memset(key->addr, 0, 16);
@@ -308,16 +363,19 @@ static __always_inline void frag_key_fill(const struct pkt *p, struct xm_frag_ke
 {
 	fk->family = p->family;
 	fk->proto = p->frag_proto;
+	fk->pad = 0;
 	fk->id = p->frag_id;
-	__builtin_memcpy(fk->saddr, p->saddr, 16);
-	__builtin_memcpy(fk->daddr, p->daddr, 16);
+	addr_copy(p, false, fk->saddr);
+	addr_copy(p, true, fk->daddr);
 }
 
-static __always_inline int steer(struct xdp_md *ctx, const struct xm_binding_key *key,
-				 const struct xm_binding_val *val, __u64 len)
+/* A bound packet: the binding's counters (by its slot), then its socket on
+ * this rx queue, or its fallback when the queue has none. */
+static __always_inline int steer(struct xdp_md *ctx, __u32 slot, __u32 fallback_kind,
+				 __u64 len)
 {
-	struct xm_binding_stats *bs = bpf_map_lookup_elem(&binding_stats, key);
-	__u64 fallback = val->fallback == XM_FALLBACK_DROP ? XDP_DROP : XDP_PASS;
+	struct xm_binding_stats *bs = bpf_map_lookup_elem(&binding_stats, &slot);
+	__u64 fallback = fallback_kind == XM_FALLBACK_DROP ? XDP_DROP : XDP_PASS;
 	long act;
 
 	if (bs) {
@@ -334,16 +392,20 @@ static __always_inline int steer(struct xdp_md *ctx, const struct xm_binding_key
 	return act == XDP_DROP ? XDP_DROP : XDP_PASS;
 }
 
-SEC("xdp.frags")
-int xdpmux_demux(struct xdp_md *ctx)
+/* Every frame the fast path does not finish: parse it in full, look its
+ * binding up, and count it. Not inlined, so that the fast path's few
+ * registers are not spilled to make room for this path's state. */
+static __noinline int demux_slow(struct xdp_md *ctx)
 {
-	__u64 len = bpf_xdp_get_buff_len(ctx);
-	struct xm_binding_key key = {};
+	struct xm_binding_key key;
 	struct xm_binding_val *val;
-	struct pkt p = {};
+	struct pkt p;
+	__u64 len;
 	int r;
 
-	r = parse(ctx, len, &p);
+	p.len = 0;
+	r = parse(ctx, &p);
+	len = p.len ? p.len : bpf_xdp_get_buff_len(ctx);
 	if (r == PARSE_L4) {
 		val = lookup_binding(&p, &key);
 		if (p.first_frag) {
@@ -351,17 +413,17 @@ int xdpmux_demux(struct xdp_md *ctx)
 			 * binding has: its later fragments then pass as seen,
 			 * not as orphans. */
 			struct xm_binding_key none = {};
-			struct xm_frag_key fk = {};
+			struct xm_frag_key fk;
 
 			frag_key_fill(&p, &fk);
 			bpf_map_update_elem(&frags, &fk, val ? &key : &none, BPF_ANY);
 		}
 		if (!val)
 			goto pass;
-		return steer(ctx, &key, val, len);
+		return steer(ctx, val->slot, val->fallback, len);
 	}
 	if (r == PARSE_LATER_FRAG) {
-		struct xm_frag_key fk = {};
+		struct xm_frag_key fk;
 		struct xm_binding_key *bk;
 
 		frag_key_fill(&p, &fk);
@@ -375,7 +437,7 @@ int xdpmux_demux(struct xdp_md *ctx)
 		if (!val)
 			goto pass;
 		count(XM_STAT_FRAG_FOLLOW, len);
-		return steer(ctx, &key, val, len);
+		return steer(ctx, val->slot, val->fallback, len);
 	}
 	if (r == PARSE_MALFORMED) {
 		count(XM_STAT_MALFORMED, len);
@@ -386,6 +448,136 @@ int xdpmux_demux(struct xdp_md *ctx)
 pass:
 	count(XM_STAT_PASS, len);
 	return XDP_PASS;
+}
+
+/*
+ * The fast path: the frames nearly all traffic consists of, passed to the
+ * kernel at the least cost. The budget is a handful of ns (issue 3: at most
+ * 1.5x an XDP_PASS-only program, which itself costs 6-7 ns under
+ * BPF_PROG_TEST_RUN), so every instruction counts: parse() with its VLAN
+ * loop, variable offsets and extension-header walk costs more than the whole
+ * budget. Here the offsets are constants.
+ *
+ * It takes an IPv4 header without options that is not a fragment, or an
+ * IPv6 header followed directly by UDP or TCP, at `off` (after no VLAN tag
+ * or one), with the whole datagram in the linear part, and the same checks
+ * parse_ports() makes of the transport header. An unbound port passes; a
+ * port with only a wildcard binding is steered by the slot and fallback
+ * port_index holds for it. Anything else (any check failed, a binding with
+ * an address) returns FAST_NO and goes to demux_slow(), which parses the
+ * frame again and does all the accounting (malformed, fragments, address
+ * bindings). So the fast path never decides anything the slow path would
+ * decide differently, and counts what the slow path would count.
+ */
+#define FAST_NO (-1)
+
+/* The transport header at l4, l4_len bytes long by the IP header, whose
+ * first 8 bytes the caller has bounds-checked; len is the frame length. */
+static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
+				   __u8 nh, __u32 l4_len, __u64 len)
+{
+	struct xm_port_entry *pe;
+	__u32 idx;
+
+	if (nh == IPPROTO_UDP) {
+		struct udphdr *uh = l4;
+		__u32 ulen = bpf_ntohs(uh->len);
+
+		if (ulen < sizeof(*uh) || ulen > l4_len)
+			return FAST_NO;
+		idx = (XM_PROTO_SLOT_UDP << 16) | bpf_ntohs(uh->dest);
+	} else if (nh == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+		__u32 doff;
+
+		if ((void *)(th + 1) > data_end)
+			return FAST_NO;
+		doff = th->doff;
+		if (doff < 5 || doff * 4 > l4_len)
+			return FAST_NO;
+		idx = (XM_PROTO_SLOT_TCP << 16) | bpf_ntohs(th->dest);
+	} else {
+		return FAST_NO;
+	}
+
+	/* The frame length counted is as datagram_fits() counts it. */
+	pe = bpf_map_lookup_elem(&port_index, &idx);
+	if (!pe)
+		return FAST_NO;
+	if (!pe->kinds) {
+		count(XM_STAT_PASS, len);
+		return XDP_PASS;
+	}
+	/* Only a wildcard binding: port_index has its slot and fallback.
+	 * With an address binding too, the slow path looks the address up. */
+	if (pe->kinds == XM_PORT_WILDCARD)
+		return steer(ctx, pe->slot, pe->fallback, len);
+	return FAST_NO;
+}
+
+/* The IP headers at the constant offset off. The bounds checks cover the
+ * IP header and the first 8 bytes after it (a UDP header) at once; the
+ * datagram, checked against the linear part by its IP length, covers the
+ * rest, but the verifier needs the checks on pointers. */
+static __always_inline int fast_ipv4(struct xdp_md *ctx, void *data, void *data_end,
+				     __u32 off)
+{
+	struct iphdr *ip = data + off;
+	__u64 len = data_end - data;
+	__u32 tot;
+
+	if ((void *)(ip + 1) + sizeof(struct udphdr) > data_end)
+		return FAST_NO;
+	/* Version 4 and a 20-byte header in one byte (RFC 791 3.1). */
+	if (*(__u8 *)ip != 0x45 || (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+		return FAST_NO;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < sizeof(*ip) || off + tot > len)
+		return FAST_NO;
+	return fast_l4(ctx, ip + 1, data_end, ip->protocol, tot - sizeof(*ip), len);
+}
+
+static __always_inline int fast_ipv6(struct xdp_md *ctx, void *data, void *data_end,
+				     __u32 off)
+{
+	struct ipv6hdr *ip6 = data + off;
+	__u64 len = data_end - data;
+	__u32 plen;
+
+	if ((void *)(ip6 + 1) + sizeof(struct udphdr) > data_end || ip6->version != 6)
+		return FAST_NO;
+	plen = bpf_ntohs(ip6->payload_len);
+	if (off + sizeof(*ip6) + plen > len)
+		return FAST_NO;
+	return fast_l4(ctx, ip6 + 1, data_end, ip6->nexthdr, plen, len);
+}
+
+SEC("xdp.frags")
+int xdpmux_demux(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct vlan_hdr *vh = (void *)(eth + 1);
+	int r = FAST_NO;
+	__be16 proto;
+
+	/* Untagged, or one VLAN tag: each with constant offsets. */
+	if ((void *)(vh + 1) > data_end)
+		return demux_slow(ctx);
+	proto = eth->h_proto;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		r = fast_ipv4(ctx, data, data_end, sizeof(*eth));
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		r = fast_ipv6(ctx, data, data_end, sizeof(*eth));
+	} else if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		proto = vh->h_vlan_encapsulated_proto;
+		if (proto == bpf_htons(ETH_P_IP))
+			r = fast_ipv4(ctx, data, data_end, sizeof(*eth) + sizeof(*vh));
+		else if (proto == bpf_htons(ETH_P_IPV6))
+			r = fast_ipv6(ctx, data, data_end, sizeof(*eth) + sizeof(*vh));
+	}
+	return r == FAST_NO ? demux_slow(ctx) : r;
 }
 
 char LICENSE[] SEC("license") = "GPL";

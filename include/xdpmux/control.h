@@ -50,6 +50,13 @@ int xm_ctl_devices(char (**devs)[32], size_t *n);
 struct xm_ctl;
 /* -ENODEV: no such device; -ENOENT: device not attached. */
 int xm_ctl_open(const char *dev, struct xm_ctl **ctl);
+/* The same control on the maps of a program loaded but not attached or
+ * pinned (unit tests, benchmarks through BPF_PROG_TEST_RUN): the fds are
+ * duplicated, the caller keeps its own. No writer lock: one writer only. */
+struct xm_ctl_maps {
+	int bindings, binding_stats, port_index, xsks, stats;
+};
+int xm_ctl_open_maps(const struct xm_ctl_maps *maps, struct xm_ctl **ctl);
 void xm_ctl_close(struct xm_ctl *ctl);
 int xm_ctl_xsks_fd(const struct xm_ctl *ctl);
 const char *xm_ctl_dev(const struct xm_ctl *ctl);
@@ -70,6 +77,9 @@ int xm_ctl_bind_value(struct xm_ctl *ctl, const struct xm_binding_key *key,
 /* The value of one binding. -ENOENT: not bound. */
 int xm_ctl_lookup(struct xm_ctl *ctl, const struct xm_binding_key *key,
 		  struct xm_binding_val *val);
+/* Counters of one binding, summed over CPUs. -ENOENT: not bound. */
+int xm_ctl_binding_stats(struct xm_ctl *ctl, const struct xm_binding_key *key,
+			 struct xm_binding_stats *sum);
 /* -ENOENT: not bound. */
 int xm_ctl_unbind(struct xm_ctl *ctl, const struct xm_binding_key *key);
 

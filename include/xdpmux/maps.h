@@ -27,9 +27,22 @@
 #define XM_PROTO_SLOT_TCP 1
 #define XM_PORT_INDEX_ENTRIES (2 * 65536)
 
-/* port_index value bits: which kinds of binding exist for the port. */
+/* xm_port_entry.kinds bits: which kinds of binding exist for the port. */
 #define XM_PORT_WILDCARD  0x1
 #define XM_PORT_ADDRESSED 0x2
+
+/*
+ * port_index value. Besides telling whether a port has bindings at all, it
+ * carries the wildcard binding's fallback and counter slot, so a packet to
+ * a wildcard binding is steered without a hash lookup: the bindings map
+ * stays the control plane's record and is looked up only for bindings with
+ * an address and for fragments. The control library keeps both in step.
+ */
+struct xm_port_entry {
+	__u8 kinds;        /* XM_PORT_* bits */
+	__u8 fallback;     /* the wildcard binding's enum xm_fallback */
+	__u16 slot;        /* the wildcard binding's binding_stats slot */
+};
 
 /* xm_binding_key.family: 0 is the wildcard (any destination address). */
 #define XM_FAMILY_ANY   0
@@ -58,9 +71,15 @@ struct xm_binding_val {
 	__u64 owner_start;    /* owner's start time (clock ticks since boot), to
 	                       * tell a live owner from a reused pid */
 	__u64 created_ns;     /* CLOCK_REALTIME when bound */
+	__u32 slot;           /* index in binding_stats, < XM_MAX_BINDINGS,
+	                       * chosen by the control library (unique among
+	                       * the device's bindings) */
+	__u32 pad;
 };
 
-/* Per-binding counters, per CPU; same key as the binding. */
+/* Per-binding counters: binding_stats is a per-CPU array indexed by the
+ * binding's slot, so the XDP program reaches them without hashing a key.
+ * A slot's counters are zeroed when a binding takes it. */
 struct xm_binding_stats {
 	__u64 packets;
 	__u64 bytes;

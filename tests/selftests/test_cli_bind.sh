@@ -38,9 +38,22 @@ wkey() {
 	echo "$(printf '%02x 00 %02x %02x' $proto $(($2 >> 8)) $(($2 & 255))) $(le 16 0)"
 }
 
-has_stats_entry() {
-	bpftool map lookup pinned "$pins/binding_stats" key hex $(wkey "$1" "$2") \
-		>/dev/null 2>&1
+# Bytes FROM..TO-1 of the value bpftool -j printed on stdin, little-endian.
+value_le() {
+	jq -r ".value[$1:$2] | reverse | map(ltrimstr(\"0x\")) | join(\"\")" |
+		xargs -I{} printf '%d\n' 0x{}
+}
+
+# The counter slot of wildcard binding proto PORT, as the binding records it
+# and as port_index holds it for the XDP program (include/xdpmux/maps.h).
+binding_slot() {
+	bpftool -j map lookup pinned "$pins/bindings" key hex $(wkey "$1" "$2") | value_le 24 28
+}
+port_slot() {
+	local slot=0
+	[ "$1" = tcp ] && slot=1
+	bpftool -j map lookup pinned "$pins/port_index" key hex $(le 4 $((slot << 16 | $2))) |
+		value_le 2 4
 }
 
 # Counter field of stats -j: counter NAME
@@ -99,7 +112,10 @@ xm_step "port_index and binding_stats follow the bindings"
 xm_expect_eq "$(port_bits udp 7000)" 1 "port_index udp/7000 (wildcard)"
 xm_expect_eq "$(port_bits tcp 80)" 2 "port_index tcp/80 (addressed)"
 xm_expect_eq "$(port_bits udp 7103)" 0 "port_index udp/7103 (unbound)"
-has_stats_entry udp 7000 || xm_fail "no binding_stats entry for udp/7000"
+s=$(binding_slot udp 7000)
+[ -n "$s" ] || xm_fail "no bindings entry for udp/7000"
+xm_expect_eq "$(port_slot udp 7000)" "$s" "port_index slot of udp/7000"
+[ "$(binding_slot udp 7100)" != "$s" ] || xm_fail "udp/7000 and udp/7100 share a slot"
 
 xm_step "kernel servers on unbound ports still answer"
 out=$(echo ping4 | xm_in xm-c4 socat -t2 - UDP4:"$XM_A4":7001)
@@ -137,7 +153,6 @@ xm_expect_eq "$(counter fallback)" $((fb0 + M)) "fallback counter"
 xm_step "unbind gives the port back to the kernel"
 cli unbind xmc2a udp 7000 || xm_fail "unbind udp 7000"
 xm_expect_eq "$(port_bits udp 7000)" 0 "port_index udp/7000 after unbind"
-has_stats_entry udp 7000 && xm_fail "binding_stats entry for udp/7000 left"
 xm_expect_eq "$(bstate udp 7000)" null "udp/7000 still listed"
 send_udp "$XM_A4" 7000 1
 wait_for "unbound udp/7000 reached the kernel" \
@@ -162,17 +177,17 @@ start=$(awk '{print $22}' /proc/$live/stat)
 bash -c 'exit 0' &
 dead=$!
 wait $dead
-# put_binding PORT PID START: a wildcard udp binding owned by PID.
+# put_binding PORT PID START SLOT: a wildcard udp binding owned by PID.
 put_binding() {
 	bpftool map update pinned "$pins/bindings" key hex $(wkey udp "$1") \
-		value hex $(le 4 "$2") $(le 4 0) $(le 8 "$3") $(le 8 0) ||
-		xm_fail "bpftool: write binding udp/$1"
+		value hex $(le 4 "$2") $(le 4 0) $(le 8 "$3") $(le 8 0) \
+		$(le 4 "$4") $(le 4 0) || xm_fail "bpftool: write binding udp/$1"
 	bpftool map update pinned "$pins/port_index" key hex $(le 4 "$1") \
-		value hex $(le 4 1) || xm_fail "bpftool: port_index udp/$1"
+		value hex $(le 4 $((1 | $4 << 16))) || xm_fail "bpftool: port_index udp/$1"
 }
-put_binding 7300 $dead 1       # owner exited
-put_binding 7301 $live "$start" # owner alive
-put_binding 7302 $live $((start + 1)) # pid alive but reused: not the owner
+put_binding 7300 $dead 1 4000     # owner exited
+put_binding 7301 $live "$start" 4001 # owner alive
+put_binding 7302 $live $((start + 1)) 4002 # pid alive but reused: not the owner
 cli bind xmc2a udp 7303 || xm_fail "bind udp 7303"
 xm_expect_eq "$(bstate udp 7300)" stale "state of a dead owner's binding"
 xm_expect_eq "$(bstate udp 7301)" live "state of a live owner's binding"

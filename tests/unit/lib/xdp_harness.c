@@ -13,11 +13,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <xdpmux/control.h>
 #include "xdpmux.skel.h"
 #include "xdp_harness.h"
 
 struct xh {
 	struct xdpmux *skel;
+	struct xm_ctl *ctl;        /* the control library on the skeleton's maps */
 	int prog_fd;
 	int ncpus;
 	unsigned nbind;
@@ -45,6 +47,17 @@ int xh_open(struct xh **out)
 		goto fail;
 	}
 	h->prog_fd = bpf_program__fd(h->skel->progs.xdpmux_demux);
+	err = xm_ctl_open_maps(&(struct xm_ctl_maps){
+			.bindings = bpf_map__fd(h->skel->maps.bindings),
+			.binding_stats = bpf_map__fd(h->skel->maps.binding_stats),
+			.port_index = bpf_map__fd(h->skel->maps.port_index),
+			.xsks = bpf_map__fd(h->skel->maps.xsks),
+			.stats = bpf_map__fd(h->skel->maps.stats),
+		}, &h->ctl);
+	if (err) {
+		xdpmux__destroy(h->skel);
+		goto fail;
+	}
 	*out = h;
 	return 0;
 fail:
@@ -56,6 +69,7 @@ void xh_close(struct xh *h)
 {
 	if (!h)
 		return;
+	xm_ctl_close(h->ctl);
 	xdpmux__destroy(h->skel);
 	free(h);
 }
@@ -72,40 +86,12 @@ int xh_map_fd(const struct xh *h, const char *name)
 	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
-static uint32_t port_index_slot(uint8_t proto, uint16_t port)
-{
-	uint32_t slot = proto == IPPROTO_TCP ? XM_PROTO_SLOT_TCP : XM_PROTO_SLOT_UDP;
-
-	return slot << 16 | port;
-}
-
-static uint32_t kind_bit(const struct xm_binding_key *k)
-{
-	return k->family == XM_FAMILY_ANY ? XM_PORT_WILDCARD : XM_PORT_ADDRESSED;
-}
-
-/* port_index for (proto, port) from the bindings the harness holds. */
-static int port_index_recompute(struct xh *h, uint8_t proto, __be16 port)
-{
-	uint32_t idx = port_index_slot(proto, ntohs(port)), bits = 0;
-	unsigned i;
-
-	for (i = 0; i < h->nbind; i++)
-		if (h->bind[i].used && h->bind[i].key.proto == proto &&
-		    h->bind[i].key.port == port)
-			bits |= kind_bit(&h->bind[i].key);
-	if (bpf_map_update_elem(bpf_map__fd(h->skel->maps.port_index), &idx, &bits, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
 int xh_bind(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
 	    uint16_t port, enum xm_fallback fallback)
 {
 	struct xm_binding_val val = { .fallback = fallback };
 	struct xm_binding_key key = { .proto = proto, .family = family,
 				      .port = htons(port) };
-	struct xm_binding_stats *zeroed;
 	int idx, err;
 
 	if (h->nbind == XH_BINDINGS_MAX)
@@ -116,36 +102,26 @@ int xh_bind(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
 		memcpy(key.addr, addr, 16);
 	else if (family != XM_FAMILY_ANY)
 		return -EINVAL;
-	if (bpf_map_update_elem(bpf_map__fd(h->skel->maps.bindings), &key, &val, BPF_NOEXIST))
-		return -errno;
-	zeroed = calloc((size_t)h->ncpus, sizeof(*zeroed));
-	if (!zeroed)
-		return -ENOMEM;
-	err = bpf_map_update_elem(bpf_map__fd(h->skel->maps.binding_stats), &key, zeroed,
-				  BPF_ANY) ? -errno : 0;
-	free(zeroed);
+	err = xm_ctl_bind_value(h->ctl, &key, &val);
 	if (err)
 		return err;
 	idx = (int)h->nbind++;
 	h->bind[idx].used = true;
 	h->bind[idx].key = key;
-	err = port_index_recompute(h, proto, key.port);
-	return err ? err : idx;
+	return idx;
 }
 
 int xh_unbind(struct xh *h, int idx)
 {
-	struct xm_binding_key *k;
+	int err;
 
 	if (idx < 0 || (unsigned)idx >= h->nbind || !h->bind[idx].used)
 		return -ENOENT;
-	k = &h->bind[idx].key;
-	if (bpf_map_delete_elem(bpf_map__fd(h->skel->maps.bindings), k))
-		return -errno;
-	if (bpf_map_delete_elem(bpf_map__fd(h->skel->maps.binding_stats), k))
-		return -errno;
+	err = xm_ctl_unbind(h->ctl, &h->bind[idx].key);
+	if (err)
+		return err;
 	h->bind[idx].used = false;
-	return port_index_recompute(h, k->proto, k->port);
+	return 0;
 }
 
 const struct xm_binding_key *xh_binding_key(const struct xh *h, int idx)
@@ -195,26 +171,9 @@ int xh_stats(struct xh *h, struct xm_stat_val out[XM_STAT_MAX])
 
 int xh_binding_counters(struct xh *h, int idx, struct xm_binding_stats *out)
 {
-	struct xm_binding_stats *per;
-	int c, err = 0;
-
 	if (idx < 0 || (unsigned)idx >= h->nbind || !h->bind[idx].used)
 		return -ENOENT;
-	per = calloc((size_t)h->ncpus, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.binding_stats),
-				&h->bind[idx].key, per)) {
-		err = -errno;
-	} else {
-		*out = (struct xm_binding_stats){ 0 };
-		for (c = 0; c < h->ncpus; c++) {
-			out->packets += per[c].packets;
-			out->bytes += per[c].bytes;
-		}
-	}
-	free(per);
-	return err;
+	return xm_ctl_binding_stats(h->ctl, &h->bind[idx].key, out);
 }
 
 int xh_frags_count(struct xh *h)

@@ -4,9 +4,9 @@
  *
  * The harness loads the program from its skeleton (build/include/
  * xdpmux.skel.h) directly, not through libxdp and not attached anywhere: its
- * maps are private to the harness. Bindings are written the way the control
- * library writes them (user/lib/control/bindings.c): the binding, its zeroed
- * per-CPU counters, then its kind bit in port_index.
+ * maps are private to the harness. Bindings are written by the control
+ * library itself (xm_ctl_open_maps on the skeleton's maps), so the tests
+ * check the program against the map layout the CLI really writes.
  *
  *   struct xh *h;
  *   xh_open(&h);
@@ -45,7 +45,7 @@ int xh_map_fd(const struct xh *h, const char *name);  /* XM_MAP_* */
  * xh_expect.binding and xh_binding_counters). */
 int xh_bind(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
 	    uint16_t port, enum xm_fallback fallback);
-/* Remove binding idx (its counters go too) and recompute port_index. */
+/* Remove binding idx; port_index is recomputed. */
 int xh_unbind(struct xh *h, int idx);
 const struct xm_binding_key *xh_binding_key(const struct xh *h, int idx);
 

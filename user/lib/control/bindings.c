@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * Bindings in the pinned maps: add, remove, list, collect stale ones. Three
- * maps move together under the device's writer lock: `bindings` (the key the
- * XDP program looks up), `binding_stats` (its per-CPU counters, created zeroed
- * with the binding and deleted with it) and `port_index` (which kinds of
- * binding exist for a (proto, port), so an unbound packet costs no hash
- * lookup). A binding is written before its port_index bit is set and its bit
- * is cleared only after it is gone, so the program never follows a bit to a
- * missing binding for longer than one update.
+ * maps move together under the device's writer lock: `bindings` (the record
+ * of each binding: owner, fallback, and its slot), `binding_stats` (per-CPU
+ * counters in an array indexed by the slot, so the XDP program reaches them
+ * without hashing; a slot's counters are zeroed when a binding takes it) and
+ * `port_index` (which kinds of binding exist for a (proto, port), and the
+ * wildcard binding's slot and fallback, so that neither an unbound packet
+ * nor one to a wildcard binding costs a hash lookup). A binding is written
+ * before port_index points at it and port_index is recomputed only after it
+ * is gone, so the program never follows port_index to a missing binding for
+ * longer than one update.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,11 +54,6 @@ static uint32_t port_index_slot(uint8_t proto, __be16 port)
 	return slot << 16 | ntohs(port);
 }
 
-static uint32_t kind_bit(const struct xm_binding_key *k)
-{
-	return k->family == XM_FAMILY_ANY ? XM_PORT_WILDCARD : XM_PORT_ADDRESSED;
-}
-
 /* Collect every key in the bindings map; *keys malloc'd. */
 static int keys_all(struct xm_ctl *ctl, struct xm_binding_key **keys, size_t *n)
 {
@@ -89,61 +87,103 @@ static int keys_all(struct xm_ctl *ctl, struct xm_binding_key **keys, size_t *n)
 /* port_index[(proto, port)] from the bindings that exist now. */
 static int port_index_recompute(struct xm_ctl *ctl, uint8_t proto, __be16 port)
 {
-	uint32_t idx = port_index_slot(proto, port), bits = 0;
+	uint32_t idx = port_index_slot(proto, port);
+	struct xm_port_entry e = { 0 };
 	struct xm_binding_key *keys;
+	struct xm_binding_val val;
 	size_t n, i;
 	int err;
 
 	err = keys_all(ctl, &keys, &n);
 	if (err)
 		return err;
-	for (i = 0; i < n; i++)
-		if (keys[i].proto == proto && keys[i].port == port)
-			bits |= kind_bit(&keys[i]);
+	for (i = 0; i < n; i++) {
+		if (keys[i].proto != proto || keys[i].port != port)
+			continue;
+		if (keys[i].family != XM_FAMILY_ANY) {
+			e.kinds |= XM_PORT_ADDRESSED;
+			continue;
+		}
+		/* Gone since the key walk: only under another writer, which
+		 * the lock excludes; then it has no bit either. */
+		if (bpf_map_lookup_elem(ctl->bindings_fd, &keys[i], &val))
+			continue;
+		e.kinds |= XM_PORT_WILDCARD;
+		e.fallback = (uint8_t)val.fallback;
+		e.slot = (uint16_t)val.slot;
+	}
 	free(keys);
-	if (bpf_map_update_elem(ctl->port_index_fd, &idx, &bits, BPF_ANY))
+	if (bpf_map_update_elem(ctl->port_index_fd, &idx, &e, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
-static int stats_reset(struct xm_ctl *ctl, const struct xm_binding_key *key)
+/* The lowest binding_stats slot no binding holds; -ENOSPC when none. */
+static int slot_pick(struct xm_ctl *ctl, uint32_t *slot)
+{
+	uint8_t *held = calloc(XM_MAX_BINDINGS, 1);
+	struct xm_binding_key *keys;
+	struct xm_binding_val val;
+	size_t n, i;
+	int err;
+
+	if (!held)
+		return -ENOMEM;
+	err = keys_all(ctl, &keys, &n);
+	if (err) {
+		free(held);
+		return err;
+	}
+	for (i = 0; i < n; i++)
+		if (!bpf_map_lookup_elem(ctl->bindings_fd, &keys[i], &val) &&
+		    val.slot < XM_MAX_BINDINGS)
+			held[val.slot] = 1;
+	free(keys);
+	err = -ENOSPC;
+	for (i = 0; i < XM_MAX_BINDINGS; i++) {
+		if (!held[i]) {
+			*slot = (uint32_t)i;
+			err = 0;
+			break;
+		}
+	}
+	free(held);
+	return err;
+}
+
+static int stats_reset(struct xm_ctl *ctl, uint32_t slot)
 {
 	struct xm_binding_stats *zeroed = calloc(ctl->ncpus, sizeof(*zeroed));
 	int err = 0;
 
 	if (!zeroed)
 		return -ENOMEM;
-	if (bpf_map_update_elem(ctl->binding_stats_fd, key, zeroed, BPF_ANY))
+	if (bpf_map_update_elem(ctl->binding_stats_fd, &slot, zeroed, BPF_ANY))
 		err = -errno;
 	free(zeroed);
 	return err;
 }
 
+/* val's slot is ours to choose: whatever the caller had in it (a value
+ * saved before an unbind) may be held by another binding by now. */
 static int bind_locked(struct xm_ctl *ctl, const struct xm_binding_key *key,
 		       const struct xm_binding_val *val)
 {
-	uint32_t idx = port_index_slot(key->proto, key->port), bits = 0;
+	struct xm_binding_val v = *val;
 	int err;
 
-	if (bpf_map_update_elem(ctl->bindings_fd, key, val, BPF_NOEXIST))
-		return errno == E2BIG ? -ENOSPC : -errno;
-	err = stats_reset(ctl, key);
+	v.pad = 0;
+	err = slot_pick(ctl, &v.slot);
 	if (err)
-		goto undo_binding;
-	if (bpf_map_lookup_elem(ctl->port_index_fd, &idx, &bits)) {
-		err = -errno;
-		goto undo_stats;
-	}
-	bits |= kind_bit(key);
-	if (bpf_map_update_elem(ctl->port_index_fd, &idx, &bits, BPF_ANY)) {
-		err = -errno;
-		goto undo_stats;
-	}
-	return 0;
-undo_stats:
-	bpf_map_delete_elem(ctl->binding_stats_fd, key);
-undo_binding:
-	bpf_map_delete_elem(ctl->bindings_fd, key);
+		return err;
+	err = stats_reset(ctl, v.slot);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(ctl->bindings_fd, key, &v, BPF_NOEXIST))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	err = port_index_recompute(ctl, key->proto, key->port);
+	if (err)
+		bpf_map_delete_elem(ctl->bindings_fd, key);
 	return err;
 }
 
@@ -189,8 +229,6 @@ static int unbind_locked(struct xm_ctl *ctl, const struct xm_binding_key *key)
 {
 	if (bpf_map_delete_elem(ctl->bindings_fd, key))
 		return -errno;
-	if (bpf_map_delete_elem(ctl->binding_stats_fd, key) && errno != ENOENT)
-		return -errno;
 	return port_index_recompute(ctl, key->proto, key->port);
 }
 
@@ -216,8 +254,7 @@ int xm_ctl_lookup(struct xm_ctl *ctl, const struct xm_binding_key *key,
 	return 0;
 }
 
-static int stats_sum(struct xm_ctl *ctl, const struct xm_binding_key *key,
-		     struct xm_binding_stats *sum)
+static int stats_sum(struct xm_ctl *ctl, uint32_t slot, struct xm_binding_stats *sum)
 {
 	struct xm_binding_stats *per = calloc(ctl->ncpus, sizeof(*per));
 	int i, err = 0;
@@ -225,7 +262,8 @@ static int stats_sum(struct xm_ctl *ctl, const struct xm_binding_key *key,
 	memset(sum, 0, sizeof(*sum));
 	if (!per)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(ctl->binding_stats_fd, key, per)) {
+	/* ENOENT: a slot out of range (a value not written by us): none. */
+	if (bpf_map_lookup_elem(ctl->binding_stats_fd, &slot, per)) {
 		err = errno == ENOENT ? 0 : -errno;
 	} else {
 		for (i = 0; i < ctl->ncpus; i++) {
@@ -235,6 +273,16 @@ static int stats_sum(struct xm_ctl *ctl, const struct xm_binding_key *key,
 	}
 	free(per);
 	return err;
+}
+
+int xm_ctl_binding_stats(struct xm_ctl *ctl, const struct xm_binding_key *key,
+			 struct xm_binding_stats *sum)
+{
+	struct xm_binding_val val;
+
+	if (bpf_map_lookup_elem(ctl->bindings_fd, key, &val))
+		return -errno;
+	return stats_sum(ctl, val.slot, sum);
 }
 
 static int binding_cmp(const void *a, const void *b)
@@ -275,7 +323,7 @@ int xm_ctl_list(struct xm_ctl *ctl, struct xm_binding **out, size_t *n)
 		/* Gone since the key walk (another writer): not listed. */
 		if (bpf_map_lookup_elem(ctl->bindings_fd, &b->key, &b->val))
 			continue;
-		err = stats_sum(ctl, &b->key, &b->stats);
+		err = stats_sum(ctl, b->val.slot, &b->stats);
 		if (err)
 			break;
 		b->stale = b->val.owner_pid != 0 &&

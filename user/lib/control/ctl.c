@@ -64,6 +64,45 @@ fail:
 	return err;
 }
 
+int xm_ctl_open_maps(const struct xm_ctl_maps *maps, struct xm_ctl **out)
+{
+	const int from[5] = { maps->bindings, maps->binding_stats, maps->port_index,
+			      maps->xsks, maps->stats };
+	struct xm_ctl *ctl;
+	int *to[5], err;
+	size_t i;
+
+	*out = NULL;
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	to[0] = &ctl->bindings_fd;
+	to[1] = &ctl->binding_stats_fd;
+	to[2] = &ctl->port_index_fd;
+	to[3] = &ctl->xsks_fd;
+	to[4] = &ctl->stats_fd;
+	for (i = 0; i < 5; i++)
+		*to[i] = -1;
+	ctl->dir_fd = -1;   /* no pin directory: xm_ctl_lock only counts */
+	ctl->ncpus = libbpf_num_possible_cpus();
+	if (ctl->ncpus < 1) {
+		err = ctl->ncpus < 0 ? ctl->ncpus : -EINVAL;
+		goto fail;
+	}
+	for (i = 0; i < 5; i++) {
+		*to[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 0);
+		if (*to[i] < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	*out = ctl;
+	return 0;
+fail:
+	xm_ctl_close(ctl);
+	return err;
+}
+
 void xm_ctl_close(struct xm_ctl *ctl)
 {
 	int fds[6];
@@ -95,7 +134,7 @@ const char *xm_ctl_dev(const struct xm_ctl *ctl)
 
 int xm_ctl_lock(struct xm_ctl *ctl)
 {
-	if (ctl->lock_depth == 0) {
+	if (ctl->lock_depth == 0 && ctl->dir_fd >= 0) {
 		while (flock(ctl->dir_fd, LOCK_EX))
 			if (errno != EINTR)
 				return -errno;
@@ -106,6 +145,6 @@ int xm_ctl_lock(struct xm_ctl *ctl)
 
 void xm_ctl_unlock(struct xm_ctl *ctl)
 {
-	if (ctl->lock_depth > 0 && --ctl->lock_depth == 0)
+	if (ctl->lock_depth > 0 && --ctl->lock_depth == 0 && ctl->dir_fd >= 0)
 		flock(ctl->dir_fd, LOCK_UN);
 }
