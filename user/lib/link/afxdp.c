@@ -435,7 +435,7 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 {
 	static const struct xm_afxdp_opts defaults = { 0 };
 	struct xm_dev_status st;
-	uint32_t n_dev, i;
+	uint32_t n_dev = 0, i;
 	struct afxdp *a;
 	int err;
 
