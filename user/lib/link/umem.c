@@ -213,7 +213,7 @@ void xm_umem_close(struct xm_umem *u)
 
 void xm_umem_fill_refill(struct xm_umem *u)
 {
-	uint32_t n = u->n_rx_free, idx, i;
+	uint32_t n = u->n_rx_free, idx = 0, i;
 
 	if (n < FILL_BATCH && u->count[XM_FS_FILL] > u->n_rx / 4)
 		return;
@@ -235,7 +235,7 @@ void xm_umem_fill_refill(struct xm_umem *u)
 
 void xm_umem_comp_drain(struct xm_umem *u)
 {
-	uint32_t idx, n, i;
+	uint32_t idx = 0, n, i;
 
 	n = xsk_ring_cons__peek(&u->comp, u->comp.size, &idx);
 	for (i = 0; i < n; i++) {
@@ -263,7 +263,7 @@ static void rx_wakeup(struct xm_umem *u)
 
 int xm_umem_rx(struct xm_umem *u, struct xm_frame *f, int max, uint32_t tag)
 {
-	uint32_t idx, n, i;
+	uint32_t idx = 0, n, i;
 	int out = 0;
 
 	xm_umem_fill_refill(u);
@@ -344,7 +344,7 @@ void xm_umem_tx_abort(struct xm_umem *u, const struct xm_frame *f)
 
 bool xm_umem_tx_queue(struct xm_umem *u, const struct xm_frame *f)
 {
-	uint32_t fi = (uint32_t)f->id, idx;
+	uint32_t fi = (uint32_t)f->id, idx = 0;
 	uint64_t base = frame_addr(u, fi), off;
 	struct xdp_desc *d;
 
