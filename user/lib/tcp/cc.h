@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * Congestion control behind one small ops table, selectable per socket
  * (TCP_CONGESTION): "cubic" (RFC 9438, default) and "reno"/"newreno"
@@ -47,7 +47,6 @@ struct xm_cc_newreno {
 /* RFC 9438 state; windows in segments (double, as the RFC's formulas). */
 struct xm_cc_cubic {
 	double w_max;            /* window before the last reduction (4.2) */
-	double w_last_max;       /* for fast convergence (4.7) */
 	double k;                /* seconds, eq. 2 */
 	double w_est;            /* Reno-friendly estimate, eq. 4 (4.3) */
 	double cwnd_frac;        /* fractional cwnd growth not yet applied */

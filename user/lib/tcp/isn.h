@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * Initial sequence numbers, RFC 6528:
  *   ISN = M + F(localip, localport, remoteip, remoteport, secretkey)

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * TCP option parsing and building: MSS (RFC 9293 3.7.1), window scale and
  * timestamps (RFC 7323), SACK-permitted and SACK blocks (RFC 2018).

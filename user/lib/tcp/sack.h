@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * SACK scoreboard for the sender, RFC 6675 over [snd_una, snd_nxt).
  *

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * TCP sequence-number arithmetic modulo 2^32 (RFC 9293 3.4, RFC 1982).
  *

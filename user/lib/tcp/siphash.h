@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: MIT */
 /* SipHash-2-4 (Aumasson & Bernstein, 2012), the keyed PRF behind ISNs
  * (RFC 6528 F()) and SYN cookies. */
 #ifndef XM_TCP_SIPHASH_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * SYN cookies (used when the listen backlog is full), as Linux encodes them
  * (net/ipv4/syncookies.c, RFC 4987 3.6):
