@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libxdpmux runtime: a userspace UDP/IP stack over AF_XDP with a socket API
+ * that mirrors POSIX. Calls take the same argument types as their POSIX
+ * namesakes and return -1 with errno set as Linux would for the same misuse.
+ *
+ *   struct xm_stack *st;
+ *   struct xm_stack_opts o = XM_STACK_OPTS_INIT;
+ *   xm_stack_open("eth0", &o, &st);
+ *   int fd = xm_socket(AF_INET, SOCK_DGRAM, 0);   // on the current stack
+ *   xm_bind(fd, ...); xm_recvfrom(fd, ...); xm_sendto(fd, ...);
+ *
+ * Threads: a stack is single-threaded and run-to-completion; use it (and its
+ * sockets) from one thread at a time. xm_socket() creates the socket on the
+ * calling thread's current stack (the last one opened or chosen with
+ * xm_stack_use()); xm_socket_on() names the stack explicitly.
+ *
+ * Socket descriptors are not kernel fds: they are numbered from
+ * XM_FD_BASE up, so passing a kernel fd to an xm_ call fails with EBADF.
+ * For an event loop, add xm_stack_fd() to epoll and call xm_stack_poll()
+ * when it is readable (and before sleeping, see xm_stack_timeout_ms()).
+ */
+#ifndef XDPMUX_XDPMUX_H
+#define XDPMUX_XDPMUX_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XM_FD_BASE (1 << 24)
+
+/* Ephemeral ports (connect/sendto on an unbound socket). The kernel's own
+ * range (net.ipv4.ip_local_port_range, default 32768-60999) must not overlap:
+ * xm_stack_open() checks it and fails with -EADDRINUSE when it does. */
+#define XM_EPHEMERAL_FIRST 61000
+#define XM_EPHEMERAL_LAST  65535
+
+struct xm_stack;
+struct xm_link;
+struct xm_clock;
+
+struct xm_stack_opts {
+	/* AF_XDP link */
+	uint32_t queue_first;     /* first rx queue to serve */
+	uint32_t queue_count;     /* 0: all rx queues of the device */
+	uint32_t frames;          /* UMEM frames; 0: default */
+	int zerocopy;             /* 0 auto, 1 force zero-copy, -1 force copy */
+	bool busy_poll;
+	/* stack */
+	uint32_t rcvbuf_default;  /* per-socket receive buffer; 0: 212992 */
+	uint32_t sndbuf_default;  /* 0: 212992 */
+	uint32_t reasm_mem_max;   /* bytes held by reassembly; 0: 4 MiB */
+	uint32_t reasm_timeout_ms;/* 0: 30000 (Linux ipfrag_time) */
+	bool skip_port_range_check; /* do not check ip_local_port_range */
+	/* Called for each port the stack binds / releases (0 or -errno; a
+	 * failing bind fails xm_bind). xm_stack_open() installs the control
+	 * library's binding map hooks; xm_stack_open_link() uses these. */
+	int (*bind_hook)(void *ctx, int proto, int family, const void *addr,
+			 uint16_t port, bool bind);
+	void *hook_ctx;
+};
+
+#define XM_STACK_OPTS_INIT { 0 }
+
+/* 0 or -errno. Opens the AF_XDP link on dev (xdpmux must be attached), reads
+ * the kernel's view of the device, removes stale bindings (xm_ctl_gc). */
+int xm_stack_open(const char *dev, const struct xm_stack_opts *o,
+		  struct xm_stack **out);
+/* For tests and other backends: the stack takes ownership of link. */
+int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
+		       const struct xm_stack_opts *o, struct xm_stack **out);
+/* Closes every socket (unbinding its port) and the link. */
+void xm_stack_close(struct xm_stack *st);
+
+/* Make st the calling thread's stack for xm_socket(). */
+void xm_stack_use(struct xm_stack *st);
+/* An fd to put in an epoll set: readable when xm_stack_poll() has work. */
+int xm_stack_fd(const struct xm_stack *st);
+/* Receive and process what the link has, run due timers, flush output.
+ * Returns the number of frames processed or -errno. Never blocks. */
+int xm_stack_poll(struct xm_stack *st);
+/* Milliseconds until the next timer (-1: none). */
+int xm_stack_timeout_ms(const struct xm_stack *st);
+
+struct xm_stack_stats {
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t tx_frames;
+	uint64_t tx_bytes;
+	uint64_t rx_not_for_us;      /* wrong MAC/address, other ethertype */
+	uint64_t rx_malformed;       /* truncated or inconsistent headers */
+	uint64_t rx_bad_ip_csum;     /* IPv4 header checksum */
+	uint64_t rx_bad_l4_csum;     /* UDP (later TCP) checksum */
+	uint64_t rx_no_socket;       /* no socket bound to the port */
+	uint64_t rx_rcvbuf_drops;    /* receive buffer full */
+	uint64_t rx_other_proto;     /* IP protocol we do not serve */
+	uint64_t reasm_ok;           /* datagrams reassembled */
+	uint64_t reasm_timeouts;     /* incomplete datagrams expired */
+	uint64_t reasm_overlaps;     /* datagrams dropped for overlapping frags */
+	uint64_t reasm_mem_drops;    /* datagrams dropped for the memory bound */
+	uint64_t reasm_bad;          /* inconsistent fragments */
+	uint64_t reasm_mem_bytes;    /* gauge: bytes held by reassembly now */
+	uint64_t frag_tx;            /* fragments sent */
+	uint64_t tx_no_route;
+	uint64_t tx_neigh_wait;      /* datagrams queued for neighbour resolution */
+	uint64_t tx_neigh_drops;     /* dropped: neighbour unresolved/queue full */
+	uint64_t tx_no_buffer;       /* dropped: no tx buffer from the link */
+	uint64_t tx_link_drops;      /* dropped by the link on submit */
+};
+int xm_stack_stats(const struct xm_stack *st, struct xm_stack_stats *out);
+
+/* Frame accounting of the link: total and accounted frames. accounted ==
+ * total when no frame leaked. 0 or -errno. */
+int xm_stack_frames(const struct xm_stack *st, uint64_t *total,
+		    uint64_t *accounted);
+
+/* ---- sockets ---- */
+
+int xm_socket(int domain, int type, int protocol);
+int xm_socket_on(struct xm_stack *st, int domain, int type, int protocol);
+int xm_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int xm_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int xm_listen(int fd, int backlog);
+int xm_accept(int fd, struct sockaddr *addr, socklen_t *len);
+ssize_t xm_send(int fd, const void *buf, size_t len, int flags);
+ssize_t xm_recv(int fd, void *buf, size_t len, int flags);
+ssize_t xm_sendto(int fd, const void *buf, size_t len, int flags,
+		  const struct sockaddr *to, socklen_t tolen);
+ssize_t xm_recvfrom(int fd, void *buf, size_t len, int flags,
+		    struct sockaddr *from, socklen_t *fromlen);
+int xm_shutdown(int fd, int how);
+int xm_close(int fd);
+int xm_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int xm_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+int xm_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int xm_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+/* F_GETFL / F_SETFL (O_NONBLOCK) only. */
+int xm_fcntl(int fd, int cmd, ...);
+/* POLLIN / POLLOUT / POLLERR / POLLHUP / POLLNVAL on xm fds; drives the
+ * stack of the fds while it waits. All fds must belong to one stack. */
+int xm_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+
+/* Datagrams dropped because this socket's receive buffer was full. */
+int xm_socket_rcvbuf_drops(int fd, uint64_t *drops);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* XDPMUX_XDPMUX_H */

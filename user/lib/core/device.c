@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A stack on a real device: the AF_XDP link, the ephemeral port range check
+ * and the bindings map. Everything here is what a simulated stack does not
+ * have; the stack itself (stack.c) only sees the link and the port hook.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xdpmux/control.h>
+
+#include "stack.h"
+
+#define PORT_RANGE_PATH "/proc/sys/net/ipv4/ip_local_port_range"
+
+/* The kernel must never hand out one of our ephemeral ports: a kernel
+ * socket on it would lose its traffic to the XDP program. */
+static int check_port_range(void)
+{
+	unsigned lo, hi;
+	FILE *f = fopen(PORT_RANGE_PATH, "re");
+	int n;
+
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%u %u", &lo, &hi);
+	fclose(f);
+	if (n != 2)
+		return -EINVAL;
+	if (hi >= XM_EPHEMERAL_FIRST && lo <= XM_EPHEMERAL_LAST)
+		return -EADDRINUSE;
+	return 0;
+}
+
+/* The port hook of a device stack: each UDP/TCP port the stack binds goes
+ * into the device's bindings map (wildcard address), owned by this pid. */
+static int ctl_port_hook(void *ctx, int proto, int family, const void *addr,
+			 uint16_t port, bool bind)
+{
+	struct xm_ctl *ctl = ctx;
+	struct xm_binding_key key;
+
+	(void)family;
+	(void)addr;
+	memset(&key, 0, sizeof(key));
+	key.proto = (uint8_t)proto;
+	key.family = XM_FAMILY_ANY;
+	key.port = htobe16(port);
+	if (bind)
+		return xm_ctl_bind(ctl, &key, XM_FALLBACK_PASS, getpid());
+	return xm_ctl_unbind(ctl, &key);
+}
+
+int xm_stack_open(const char *dev, const struct xm_stack_opts *o,
+		  struct xm_stack **out)
+{
+	struct xm_stack_opts so = o ? *o : (struct xm_stack_opts)XM_STACK_OPTS_INIT;
+	struct xm_afxdp_opts ao = { 0 };
+	struct xm_clock clock = xm_clock_monotonic();
+	struct xm_link *link;
+	struct xm_ctl *ctl;
+	size_t removed;
+	int r;
+
+	if (!dev || !out)
+		return -EINVAL;
+	if (!so.skip_port_range_check) {
+		r = check_port_range();
+		if (r < 0)
+			return r;
+	}
+	r = xm_ctl_open(dev, &ctl);
+	if (r < 0)
+		return r;
+	/* Bindings of dead owners would steer their ports to nobody. */
+	r = xm_ctl_gc(ctl, &removed);
+	if (r < 0)
+		goto fail_ctl;
+	ao.queue_first = so.queue_first;
+	ao.queue_count = so.queue_count;
+	ao.frames = so.frames;
+	ao.copy_mode = so.zerocopy > 0 ? XM_AFXDP_ZEROCOPY :
+		       so.zerocopy < 0 ? XM_AFXDP_COPY : XM_AFXDP_AUTO;
+	ao.busy_poll = so.busy_poll;
+	r = xm_link_afxdp_open(dev, &ao, &link);
+	if (r < 0)
+		goto fail_ctl;
+	if (!so.bind_hook) {
+		so.bind_hook = ctl_port_hook;
+		so.hook_ctx = ctl;
+	}
+	r = xm_stack_open_link(link, &clock, &so, out);
+	if (r < 0)
+		goto fail_ctl;   /* the stack closed the link */
+	(*out)->ctl = ctl;
+	return 0;
+fail_ctl:
+	xm_ctl_close(ctl);
+	return r;
+}

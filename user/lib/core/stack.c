@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The stack object and its event loop: receive a batch from the link, hand
+ * each frame to Ethernet input, run due timers, flush the frames built on
+ * the way, and let the link do its deferred work. Blocking calls wait on
+ * the link (its poll fd, or virtual time on the sim) until the next timer.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <xdpmux/control.h>
+
+#include "../net/net.h"
+#include "../socket/sock.h"
+#include "stack.h"
+
+#define DEFAULT_BUF        212992u      /* Linux net.core.rmem_default */
+#define DEFAULT_REASM_MEM  (4u << 20)   /* Linux ipfrag_high_thresh */
+#define DEFAULT_REASM_MS   30000u       /* Linux ipfrag_time */
+#define POLL_BUDGET        4            /* rx batches per xm_stack_poll */
+
+static int epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int event_fd_open(struct xm_stack *st)
+{
+	int lfd = st->link->ops->poll_fd(st->link), r;
+
+	st->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (st->epfd < 0)
+		return -errno;
+	st->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (st->timerfd < 0)
+		return -errno;
+	r = epoll_add(st->epfd, st->timerfd);
+	if (r == 0 && lfd >= 0)
+		r = epoll_add(st->epfd, lfd);
+	return r;
+}
+
+static void seed_rand(struct xm_stack *st)
+{
+	uint64_t seed = 0;
+
+	/* The sim must replay exactly: seed from its clock, not the OS. */
+	if (st->link->ops->wait || getrandom(&seed, sizeof(seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(seed))
+		seed = xm_now(st) ^ 0x2545f4914f6cdd1dULL;
+	st->rand_state = seed | 1;
+}
+
+uint32_t xm_stack_rand(struct xm_stack *st)
+{
+	/* xorshift64* */
+	uint64_t x = st->rand_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	st->rand_state = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
+		       const struct xm_stack_opts *o, struct xm_stack **out)
+{
+	struct xm_stack *st;
+	int r;
+
+	if (!link || !clock || !clock->now_ns || !out)
+		return -EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		link->ops->close(link);
+		return -ENOMEM;
+	}
+	st->link = link;
+	st->clock = *clock;
+	st->epfd = st->timerfd = -1;
+	if (o)
+		st->opts = *o;
+	if (!st->opts.rcvbuf_default)
+		st->opts.rcvbuf_default = DEFAULT_BUF;
+	if (!st->opts.sndbuf_default)
+		st->opts.sndbuf_default = DEFAULT_BUF;
+	if (!st->opts.reasm_mem_max)
+		st->opts.reasm_mem_max = DEFAULT_REASM_MEM;
+	if (!st->opts.reasm_timeout_ms)
+		st->opts.reasm_timeout_ms = DEFAULT_REASM_MS;
+	xm_timer_init(&st->neigh_timer, xm_neigh_timer_fn);
+	r = link->ops->info(link, &st->info);
+	if (r < 0)
+		goto fail;
+	if (st->info.mtu < 1280) {   /* IPv6 minimum; IPv4 needs less */
+		r = -EINVAL;
+		goto fail;
+	}
+	st->udp_ports = calloc(65536, sizeof(*st->udp_ports));
+	st->udp_hooked = calloc(65536 / 8, 1);
+	if (!st->udp_ports || !st->udp_hooked) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = event_fd_open(st);
+	if (r < 0)
+		goto fail;
+	seed_rand(st);
+	st->next_ephemeral = (uint16_t)(XM_EPHEMERAL_FIRST +
+		xm_stack_rand(st) % (XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1));
+	st->ipv4_id = xm_stack_rand(st);
+	st->ipv6_id = xm_stack_rand(st);
+	xm_stack_use(st);
+	*out = st;
+	return 0;
+fail:
+	st->ctl = NULL;
+	xm_stack_close(st);
+	return r;
+}
+
+void xm_stack_close(struct xm_stack *st)
+{
+	if (!st)
+		return;
+	if (st->udp_ports)
+		xm_socks_close_all(st);   /* unbinds their ports */
+	xm_tx_flush(st);
+	xm_reasm_fini(st);
+	xm_ip_output_fini(st);
+	xm_timers_free(&st->timers);
+	st->link->ops->close(st->link);
+	if (st->ctl)
+		xm_ctl_close(st->ctl);
+	if (st->epfd >= 0)
+		close(st->epfd);
+	if (st->timerfd >= 0)
+		close(st->timerfd);
+	free(st->udp_ports);
+	free(st->udp_hooked);
+	xm_stack_use(NULL);
+	free(st);
+}
+
+int xm_stack_fd(const struct xm_stack *st)
+{
+	return st ? st->epfd : -EINVAL;
+}
+
+/* Keep the timerfd in step with the earliest timer so that an application
+ * epolling xm_stack_fd() wakes up for it. Relative, so a virtual clock
+ * works too. */
+static void timerfd_sync(struct xm_stack *st)
+{
+	uint64_t next = xm_timers_next(&st->timers), now = xm_now(st), expired;
+	struct itimerspec its = { 0 };
+
+	/* Drain a pending expiry so the fd stops polling readable. */
+	while (read(st->timerfd, &expired, sizeof(expired)) > 0)
+		;
+	if (next != UINT64_MAX) {
+		uint64_t d = next > now ? next - now : 1;
+
+		its.it_value.tv_sec = (time_t)(d / 1000000000ULL);
+		its.it_value.tv_nsec = (long)(d % 1000000000ULL);
+	}
+	timerfd_settime(st->timerfd, 0, &its, NULL);
+}
+
+int xm_stack_poll(struct xm_stack *st)
+{
+	struct xm_frame f[XM_RX_BATCH];
+	int total = 0;
+
+	if (!st)
+		return -EINVAL;
+	for (int b = 0; b < POLL_BUDGET; b++) {
+		int n = st->link->ops->rx(st->link, f, XM_RX_BATCH);
+
+		if (n < 0)
+			return n;
+		for (int i = 0; i < n; i++) {
+			st->stats.rx_frames++;
+			st->stats.rx_bytes += f[i].len;
+			xm_eth_input(st, f[i].data, f[i].len);
+		}
+		if (n)
+			st->link->ops->rx_release(st->link, f, n);
+		total += n;
+		if (n < XM_RX_BATCH)
+			break;
+	}
+	xm_timers_run(st, &st->timers, xm_now(st));
+	xm_tx_flush(st);
+	if (st->link->ops->kick)
+		st->link->ops->kick(st->link);
+	timerfd_sync(st);
+	return total;
+}
+
+int xm_stack_timeout_ms(const struct xm_stack *st)
+{
+	uint64_t next = xm_timers_next(&st->timers), now = xm_now(st), ms;
+
+	if (next == UINT64_MAX)
+		return -1;
+	if (next <= now)
+		return 0;
+	ms = (next - now + 999999) / 1000000;
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+int xm_stack_wait(struct xm_stack *st, uint64_t deadline_ns)
+{
+	uint64_t until = xm_timers_next(&st->timers), now;
+	struct pollfd p;
+	int fd, timeout, r;
+
+	if (deadline_ns < until)
+		until = deadline_ns;
+	if (st->link->ops->wait)
+		return st->link->ops->wait(st->link, until);
+	fd = st->link->ops->poll_fd(st->link);
+	now = xm_now(st);
+	if (until == UINT64_MAX) {
+		timeout = -1;
+	} else if (until <= now) {
+		return 0;
+	} else {
+		uint64_t ms = (until - now + 999999) / 1000000;
+
+		timeout = ms > INT32_MAX ? INT32_MAX : (int)ms;
+	}
+	if (fd < 0) {
+		if (timeout < 0)
+			return -EDEADLK;   /* nothing can ever wake us */
+		p.fd = -1;
+	} else {
+		p.fd = fd;
+	}
+	p.events = POLLIN;
+	r = poll(&p, 1, timeout);
+	if (r < 0 && errno != EINTR)
+		return -errno;
+	return r < 0 ? -EINTR : 0;
+}
+
+int xm_stack_stats(const struct xm_stack *st, struct xm_stack_stats *out)
+{
+	if (!st || !out)
+		return -EINVAL;
+	*out = st->stats;
+	out->reasm_mem_bytes = st->reasm_mem;
+	return 0;
+}
+
+int xm_stack_frames(const struct xm_stack *st, uint64_t *total,
+		    uint64_t *accounted)
+{
+	struct xm_frame_accounting a;
+	int r;
+
+	if (!st || !total || !accounted)
+		return -EINVAL;
+	r = st->link->ops->accounting(st->link, &a);
+	if (r < 0)
+		return r;
+	*total = a.total;
+	*accounted = xm_frame_accounting_sum(&a);
+	return 0;
+}
+
+int xm_stack_port_hook(struct xm_stack *st, int proto, int family,
+		       const void *addr, uint16_t port, bool bind)
+{
+	if (!st->opts.bind_hook)
+		return 0;   /* a stack without a device: nothing to steer */
+	return st->opts.bind_hook(st->opts.hook_ctx, proto, family, addr, port,
+				  bind);
+}
+
+/* ---- tx: frames are built in link buffers and submitted in batches ---- */
+
+int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f)
+{
+	int n;
+
+	if (st->txq_n == XM_TX_BATCH)
+		xm_tx_flush(st);
+	n = st->link->ops->tx_alloc(st->link, f, 1);
+	if (n == 0) {
+		/* Submit what we hold and let the link reap completions. */
+		xm_tx_flush(st);
+		if (st->link->ops->kick)
+			st->link->ops->kick(st->link);
+		n = st->link->ops->tx_alloc(st->link, f, 1);
+	}
+	if (n < 0)
+		return n;
+	return n == 1 ? 0 : -ENOBUFS;
+}
+
+void xm_tx_queue(struct xm_stack *st, const struct xm_frame *f)
+{
+	if (st->txq_n == XM_TX_BATCH)
+		xm_tx_flush(st);
+	st->txq[st->txq_n++] = *f;
+}
+
+void xm_tx_flush(struct xm_stack *st)
+{
+	int n = st->txq_n, sent;
+	uint64_t bytes = 0;
+
+	if (!n)
+		return;
+	for (int i = 0; i < n; i++)
+		bytes += st->txq[i].len;
+	st->txq_n = 0;
+	sent = st->link->ops->tx_submit(st->link, st->txq, n);
+	if (sent < 0)
+		sent = 0;
+	st->stats.tx_frames += (uint64_t)sent;
+	st->stats.tx_bytes += sent == n ? bytes : 0;
+	st->stats.tx_link_drops += (uint64_t)(n - sent);
+}

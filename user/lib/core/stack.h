@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stack object: everything one single-threaded, run-to-completion
+ * userspace IP stack owns. No layer keeps state anywhere else.
+ */
+#ifndef XM_CORE_STACK_H
+#define XM_CORE_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xdpmux/xdpmux.h>
+
+#include "../link/link.h"
+#include "timer.h"
+
+struct xm_sock;
+struct xm_ctl;
+struct xm_reasm_entry;
+struct xm_neigh_pending;
+
+#define XM_RX_BATCH 64
+#define XM_TX_BATCH 64
+#define XM_ROUTE_CACHE 16
+#define XM_ROUTE_CACHE_NS 1000000000ULL   /* re-ask the kernel every second */
+
+struct xm_route_entry {
+	bool valid;
+	int family;
+	uint8_t dst[16];
+	uint8_t nexthop[16];
+	uint8_t src[16];
+	uint8_t mac[6];
+	bool has_mac;
+	uint64_t expires;
+};
+
+struct xm_stack {
+	struct xm_link *link;
+	struct xm_clock clock;
+	struct xm_link_info info;
+	struct xm_stack_opts opts;
+	struct xm_stack_stats stats;
+	struct xm_timers timers;
+
+	/* tx frames built but not yet submitted to the link */
+	struct xm_frame txq[XM_TX_BATCH];
+	int txq_n;
+
+	/* net/ */
+	struct xm_route_entry routes[XM_ROUTE_CACHE];
+	uint32_t route_next;
+	uint32_t ipv4_id;
+	uint32_t ipv6_id;
+	struct xm_reasm_entry *reasm;     /* oldest first */
+	uint64_t reasm_mem;
+	struct xm_neigh_pending *neigh_q; /* datagrams awaiting a neighbour MAC */
+	uint32_t neigh_q_len;
+	struct xm_timer neigh_timer;
+
+	/* transport/: UDP demux, one chain of sockets per local port */
+	struct xm_sock **udp_ports;
+	uint8_t *udp_hooked;              /* bit per port: hook bound it */
+	uint16_t next_ephemeral;
+
+	/* socket/ */
+	struct xm_sock *socks;            /* every open socket of this stack */
+
+	/* event fd for applications: epoll set of link fd + timerfd */
+	int epfd;
+	int timerfd;
+
+	struct xm_ctl *ctl;               /* NULL unless opened on a device */
+	uint64_t rand_state;
+};
+
+/* Current time on the stack's clock. */
+static inline uint64_t xm_now(const struct xm_stack *st)
+{
+	return st->clock.now_ns(st->clock.ctx);
+}
+
+/* A small, non-cryptographic random number (ids, port choice). */
+uint32_t xm_stack_rand(struct xm_stack *st);
+
+/* Wait until the link may have frames or the next timer / deadline_ns is
+ * due (UINT64_MAX: none). 0 or -errno. */
+int xm_stack_wait(struct xm_stack *st, uint64_t deadline_ns);
+
+/* The application-visible port hook (binding map on a device). */
+int xm_stack_port_hook(struct xm_stack *st, int proto, int family,
+		       const void *addr, uint16_t port, bool bind);
+
+/* tx path: borrow one frame (0 or -ENOBUFS), queue it built, flush all. */
+int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f);
+void xm_tx_queue(struct xm_stack *st, const struct xm_frame *f);
+void xm_tx_flush(struct xm_stack *st);
+
+#endif /* XM_CORE_STACK_H */

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Simulated link: an Ethernet segment shared by a few links, a virtual clock,
+ * and seeded impairments (loss, duplication, reordering, delay, corruption)
+ * applied to each frame a link sends. Deterministic: the only randomness is
+ * the seed, so a failing test replays exactly.
+ *
+ * Each link owns a fixed pool of frame buffers, so frame accounting works as
+ * on the AF_XDP link: free + rx_held + tx_held == total when nothing leaked.
+ * Frames on the wire are copies and belong to no pool.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "link.h"
+
+#define SIM_MAX_LINKS 8
+#define SIM_ETH_HLEN 14
+
+struct sim_pkt {
+	struct sim_pkt *next;
+	uint64_t at;        /* virtual time of delivery */
+	uint64_t seq;       /* tie-break: keeps equal times in send order */
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct sim_link {
+	struct xm_link base;
+	struct xm_sim *sim;
+	struct xm_sim_opts o;
+	uint32_t frame_size;
+	uint8_t *mem;
+	uint32_t *free_ids;
+	uint32_t n_free;
+	uint64_t rx_held;
+	uint64_t tx_held;
+	struct sim_pkt *rxq;   /* sorted by (at, seq) */
+	uint64_t tx_oversize;
+};
+
+struct xm_sim {
+	uint64_t seed;
+	uint64_t rng;
+	uint64_t now;
+	uint64_t seq;
+	uint64_t in_flight;
+	struct sim_link *links[SIM_MAX_LINKS];
+};
+
+/* splitmix64: small, good enough, and fully determined by the seed. */
+static uint64_t sim_rand(struct xm_sim *s)
+{
+	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static bool sim_chance(struct xm_sim *s, uint32_t ppm)
+{
+	return ppm && sim_rand(s) % 1000000 < ppm;
+}
+
+int xm_sim_new(uint64_t seed, struct xm_sim **out)
+{
+	struct xm_sim *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->seed = seed;
+	s->rng = seed;
+	s->now = 1000000000ULL; /* start at 1 s so "time 0" is never a deadline */
+	*out = s;
+	return 0;
+}
+
+void xm_sim_free(struct xm_sim *sim)
+{
+	free(sim);
+}
+
+uint64_t xm_sim_seed(const struct xm_sim *sim)
+{
+	return sim->seed;
+}
+
+uint64_t xm_sim_now(const struct xm_sim *sim)
+{
+	return sim->now;
+}
+
+void xm_sim_advance(struct xm_sim *sim, uint64_t ns)
+{
+	sim->now += ns;
+}
+
+uint64_t xm_sim_in_flight(const struct xm_sim *sim)
+{
+	return sim->in_flight;
+}
+
+static uint64_t sim_now_cb(void *ctx)
+{
+	return ((struct xm_sim *)ctx)->now;
+}
+
+struct xm_clock xm_sim_clock(struct xm_sim *sim)
+{
+	return (struct xm_clock){ .now_ns = sim_now_cb, .ctx = sim };
+}
+
+static struct sim_link *to_sim(struct xm_link *l)
+{
+	return (struct sim_link *)l;
+}
+
+static uint8_t *frame_buf(struct sim_link *sl, uint32_t id)
+{
+	return sl->mem + (size_t)id * sl->frame_size;
+}
+
+static void rxq_insert(struct sim_link *sl, struct sim_pkt *p)
+{
+	struct sim_pkt **pp = &sl->rxq;
+
+	while (*pp && ((*pp)->at < p->at ||
+		       ((*pp)->at == p->at && (*pp)->seq < p->seq)))
+		pp = &(*pp)->next;
+	p->next = *pp;
+	*pp = p;
+	sl->sim->in_flight++;
+}
+
+static int sim_rx(struct xm_link *l, struct xm_frame *f, int max)
+{
+	struct sim_link *sl = to_sim(l);
+	int n = 0;
+
+	while (n < max && sl->rxq && sl->rxq->at <= sl->sim->now && sl->n_free) {
+		struct sim_pkt *p = sl->rxq;
+		uint32_t id = sl->free_ids[--sl->n_free];
+
+		sl->rxq = p->next;
+		sl->sim->in_flight--;
+		memcpy(frame_buf(sl, id), p->data, p->len);
+		f[n].data = frame_buf(sl, id);
+		f[n].len = p->len;
+		f[n].cap = sl->frame_size;
+		f[n].id = id;
+		free(p);
+		sl->rx_held++;
+		n++;
+	}
+	return n;
+}
+
+static void sim_give_back(struct sim_link *sl, struct xm_frame *f, int n,
+			  uint64_t *held)
+{
+	for (int i = 0; i < n; i++) {
+		sl->free_ids[sl->n_free++] = (uint32_t)f[i].id;
+		(*held)--;
+	}
+}
+
+static void sim_rx_release(struct xm_link *l, struct xm_frame *f, int n)
+{
+	struct sim_link *sl = to_sim(l);
+
+	sim_give_back(sl, f, n, &sl->rx_held);
+}
+
+static int sim_tx_alloc(struct xm_link *l, struct xm_frame *f, int n)
+{
+	struct sim_link *sl = to_sim(l);
+	int i;
+
+	for (i = 0; i < n && sl->n_free; i++) {
+		uint32_t id = sl->free_ids[--sl->n_free];
+
+		f[i].data = frame_buf(sl, id);
+		f[i].len = 0;
+		f[i].cap = sl->frame_size;
+		f[i].id = id;
+		sl->tx_held++;
+	}
+	return i;
+}
+
+static bool mac_matches(const uint8_t *dst, const uint8_t *mac)
+{
+	return (dst[0] & 1) || memcmp(dst, mac, 6) == 0; /* multicast bit */
+}
+
+static void sim_deliver(struct sim_link *to, const struct xm_sim_impair *im,
+			const uint8_t *data, uint32_t len)
+{
+	struct xm_sim *s = to->sim;
+	int copies = 1;
+
+	if (sim_chance(s, im->loss_ppm))
+		return;
+	if (sim_chance(s, im->dup_ppm))
+		copies = 2;
+	for (int c = 0; c < copies; c++) {
+		struct sim_pkt *p = malloc(sizeof(*p) + len);
+
+		if (!p)
+			return;
+		memcpy(p->data, data, len);
+		p->len = len;
+		p->at = s->now + im->delay_ns;
+		p->seq = s->seq++;
+		if (im->reorder_ns && sim_chance(s, im->reorder_ppm))
+			p->at += 1 + sim_rand(s) % im->reorder_ns;
+		if (len > SIM_ETH_HLEN && sim_chance(s, im->corrupt_ppm)) {
+			uint32_t at = SIM_ETH_HLEN +
+				      (uint32_t)(sim_rand(s) % (len - SIM_ETH_HLEN));
+
+			p->data[at] ^= (uint8_t)(1u << (sim_rand(s) % 8));
+		}
+		rxq_insert(to, p);
+	}
+}
+
+static int sim_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
+{
+	struct sim_link *sl = to_sim(l);
+	struct xm_sim *s = sl->sim;
+	int sent = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (f[i].len < SIM_ETH_HLEN ||
+		    f[i].len > sl->o.mtu + SIM_ETH_HLEN) {
+			sl->tx_oversize++;
+			continue;
+		}
+		for (int k = 0; k < SIM_MAX_LINKS; k++) {
+			struct sim_link *to = s->links[k];
+
+			if (to && to != sl && mac_matches(f[i].data, to->o.mac))
+				sim_deliver(to, &sl->o.tx, f[i].data, f[i].len);
+		}
+		sent++;
+	}
+	sim_give_back(sl, f, n, &sl->tx_held);
+	return sent;
+}
+
+static void sim_tx_abort(struct xm_link *l, struct xm_frame *f, int n)
+{
+	struct sim_link *sl = to_sim(l);
+
+	sim_give_back(sl, f, n, &sl->tx_held);
+}
+
+static int sim_poll_fd(struct xm_link *l)
+{
+	(void)l;
+	return -1;
+}
+
+static int sim_info(struct xm_link *l, struct xm_link_info *info)
+{
+	struct sim_link *sl = to_sim(l);
+	int idx = 0;
+
+	for (int k = 0; k < SIM_MAX_LINKS; k++)
+		if (sl->sim->links[k] == sl)
+			idx = k;
+	memset(info, 0, sizeof(*info));
+	strcpy(info->name, "sim");
+	info->name[3] = (char)('0' + idx);
+	info->ifindex = 1000 + idx;
+	memcpy(info->mac, sl->o.mac, 6);
+	info->mtu = sl->o.mtu;
+	info->n_ipv4 = sl->o.n_ipv4;
+	info->n_ipv6 = sl->o.n_ipv6;
+	memcpy(info->ipv4, sl->o.ipv4, sizeof(info->ipv4));
+	memcpy(info->ipv6, sl->o.ipv6, sizeof(info->ipv6));
+	return 0;
+}
+
+/* The segment is one subnet: every destination is on-link. */
+static int sim_route(struct xm_link *l, int family, const void *dst,
+		     void *nexthop, void *src)
+{
+	struct sim_link *sl = to_sim(l);
+
+	if (family == AF_INET && sl->o.n_ipv4) {
+		memcpy(nexthop, dst, 4);
+		memcpy(src, sl->o.ipv4[0].addr, 4);
+		return 0;
+	}
+	if (family == AF_INET6 && sl->o.n_ipv6) {
+		memcpy(nexthop, dst, 16);
+		memcpy(src, sl->o.ipv6[0].addr, 16);
+		return 0;
+	}
+	return -ENETUNREACH;
+}
+
+static bool sim_owns(const struct sim_link *sl, int family, const void *a)
+{
+	if (family == AF_INET) {
+		for (uint32_t i = 0; i < sl->o.n_ipv4; i++)
+			if (!memcmp(sl->o.ipv4[i].addr, a, 4))
+				return true;
+	} else {
+		for (uint32_t i = 0; i < sl->o.n_ipv6; i++)
+			if (!memcmp(sl->o.ipv6[i].addr, a, 16))
+				return true;
+	}
+	return false;
+}
+
+static int sim_neigh(struct xm_link *l, int family, const void *nexthop,
+		     uint8_t mac[6])
+{
+	struct sim_link *sl = to_sim(l);
+
+	for (int k = 0; k < SIM_MAX_LINKS; k++) {
+		struct sim_link *o = sl->sim->links[k];
+
+		if (o && o != sl && sim_owns(o, family, nexthop)) {
+			memcpy(mac, o->o.mac, 6);
+			return 0;
+		}
+	}
+	return -EHOSTUNREACH;
+}
+
+static int sim_accounting(struct xm_link *l, struct xm_frame_accounting *a)
+{
+	struct sim_link *sl = to_sim(l);
+
+	memset(a, 0, sizeof(*a));
+	a->total = sl->o.frames;
+	a->free = sl->n_free;
+	a->rx_held = sl->rx_held;
+	a->tx_held = sl->tx_held;
+	return 0;
+}
+
+/* Advance virtual time to the next delivery for this link or the deadline,
+ * whichever comes first. With neither, nothing can ever happen. */
+static int sim_wait(struct xm_link *l, uint64_t deadline_ns)
+{
+	struct sim_link *sl = to_sim(l);
+	struct xm_sim *s = sl->sim;
+	uint64_t target = deadline_ns;
+
+	if (sl->rxq && sl->rxq->at < target)
+		target = sl->rxq->at;
+	if (target == UINT64_MAX)
+		return -EDEADLK;
+	if (target > s->now)
+		s->now = target;
+	return 0;
+}
+
+static void sim_close(struct xm_link *l)
+{
+	struct sim_link *sl = to_sim(l);
+
+	for (int k = 0; k < SIM_MAX_LINKS; k++)
+		if (sl->sim->links[k] == sl)
+			sl->sim->links[k] = NULL;
+	while (sl->rxq) {
+		struct sim_pkt *p = sl->rxq;
+
+		sl->rxq = p->next;
+		sl->sim->in_flight--;
+		free(p);
+	}
+	free(sl->mem);
+	free(sl->free_ids);
+	free(sl);
+}
+
+static const struct xm_link_ops sim_ops = {
+	.rx = sim_rx,
+	.rx_release = sim_rx_release,
+	.tx_alloc = sim_tx_alloc,
+	.tx_submit = sim_tx_submit,
+	.tx_abort = sim_tx_abort,
+	.poll_fd = sim_poll_fd,
+	.info = sim_info,
+	.route = sim_route,
+	.neigh = sim_neigh,
+	.accounting = sim_accounting,
+	.wait = sim_wait,
+	.close = sim_close,
+};
+
+int xm_link_sim_open(const struct xm_sim_opts *o, struct xm_link **out)
+{
+	struct sim_link *sl;
+	int slot = -1;
+
+	if (!o || !o->sim || o->n_ipv4 > XM_LINK_MAX_ADDRS ||
+	    o->n_ipv6 > XM_LINK_MAX_ADDRS)
+		return -EINVAL;
+	for (int k = SIM_MAX_LINKS - 1; k >= 0; k--)
+		if (!o->sim->links[k])
+			slot = k;
+	if (slot < 0)
+		return -ENOSPC;
+	sl = calloc(1, sizeof(*sl));
+	if (!sl)
+		return -ENOMEM;
+	sl->base.ops = &sim_ops;
+	sl->sim = o->sim;
+	sl->o = *o;
+	if (!sl->o.mtu)
+		sl->o.mtu = 1500;
+	if (!sl->o.frames)
+		sl->o.frames = 1024;
+	sl->frame_size = (sl->o.mtu + SIM_ETH_HLEN + 63) & ~63u;
+	sl->mem = malloc((size_t)sl->o.frames * sl->frame_size);
+	sl->free_ids = malloc(sizeof(uint32_t) * sl->o.frames);
+	if (!sl->mem || !sl->free_ids) {
+		free(sl->mem);
+		free(sl->free_ids);
+		free(sl);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < sl->o.frames; i++)
+		sl->free_ids[i] = sl->o.frames - 1 - i;
+	sl->n_free = sl->o.frames;
+	o->sim->links[slot] = sl;
+	*out = &sl->base;
+	return 0;
+}
+
+void xm_link_sim_set_impair(struct xm_link *l, const struct xm_sim_impair *im)
+{
+	to_sim(l)->o.tx = *im;
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+/* RFC 1071 Internet checksum, computed over big-endian 16-bit words. */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "net.h"
+
+uint32_t xm_csum_add(uint32_t sum, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t s = sum;
+
+	while (len >= 8) {
+		uint32_t a, b;
+
+		memcpy(&a, p, 4);
+		memcpy(&b, p + 4, 4);
+		s += ntohl(a);
+		s += ntohl(b);
+		p += 8;
+		len -= 8;
+	}
+	while (len >= 2) {
+		s += (uint32_t)(p[0] << 8 | p[1]);
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		s += (uint32_t)p[0] << 8;
+	while (s >> 32)
+		s = (s & 0xffffffffULL) + (s >> 32);
+	/* Fold to 32 bits; the caller may add more before the final fold. */
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+uint16_t xm_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint32_t xm_csum_pseudo(const struct xm_ipinfo *ip, uint32_t l4_len)
+{
+	uint32_t alen = xm_addr_len(ip->family);
+	uint32_t s = 0;
+
+	s = xm_csum_add(s, ip->src, alen);
+	s = xm_csum_add(s, ip->dst, alen);
+	/* RFC 768: zero, protocol, length; RFC 8200 8.1: 32-bit length, zero,
+	 * next header. Both sum to proto + length. */
+	s += ip->proto;
+	s += l4_len & 0xffff;
+	s += l4_len >> 16;
+	return s;
+}

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IP output: route (asked of the link, i.e. the kernel, and cached for a
+ * second), neighbour MAC (same), Ethernet framing, IPv4/IPv6 headers and
+ * fragmentation (RFC 791 2.3, RFC 8200 4.5). A datagram whose neighbour is
+ * not resolved yet waits in a short queue while the kernel resolves it, as
+ * the kernel's own neighbour queue does (unres_qlen).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../core/stack.h"
+#include "net.h"
+
+#define NEIGH_Q_MAX      64
+#define NEIGH_RETRY_NS   (5 * 1000000ULL)
+#define NEIGH_WAIT_NS    (3 * 1000000000ULL)  /* ~ kernel's 3 probes */
+#define IP_TTL_DEFAULT   64
+#define IP_DF            0x4000
+#define IP_MF            0x2000
+
+struct xm_neigh_pending {
+	struct xm_neigh_pending *next;
+	struct xm_ipinfo ip;
+	uint64_t expires;
+	uint32_t len;
+	uint8_t data[];   /* transport header + payload */
+};
+
+uint32_t xm_ip_max_l4(int family)
+{
+	/* IPv4 total length and IPv6 payload length are both 16 bits. */
+	return family == AF_INET6 ? XM_IP_MAXPACKET : XM_IP_MAXPACKET - XM_IPV4_HLEN;
+}
+
+bool xm_ip_is_local(const struct xm_stack *st, int family, const uint8_t *addr)
+{
+	if (family == AF_INET) {
+		for (uint32_t i = 0; i < st->info.n_ipv4; i++)
+			if (!memcmp(st->info.ipv4[i].addr, addr, 4))
+				return true;
+	} else {
+		for (uint32_t i = 0; i < st->info.n_ipv6; i++)
+			if (!memcmp(st->info.ipv6[i].addr, addr, 16))
+				return true;
+	}
+	return false;
+}
+
+static struct xm_route_entry *route_get(struct xm_stack *st, int family,
+					const uint8_t *dst, int *err)
+{
+	uint32_t alen = xm_addr_len(family);
+	uint64_t now = xm_now(st);
+	struct xm_route_entry *e;
+	int r;
+
+	for (int i = 0; i < XM_ROUTE_CACHE; i++) {
+		e = &st->routes[i];
+		if (e->valid && e->family == family && e->expires > now &&
+		    !memcmp(e->dst, dst, alen))
+			return e;
+	}
+	e = &st->routes[st->route_next++ % XM_ROUTE_CACHE];
+	memset(e, 0, sizeof(*e));
+	r = st->link->ops->route(st->link, family, dst, e->nexthop, e->src);
+	if (r < 0) {
+		*err = r;
+		return NULL;
+	}
+	e->valid = true;
+	e->family = family;
+	memcpy(e->dst, dst, alen);
+	e->expires = now + XM_ROUTE_CACHE_NS;
+	return e;
+}
+
+int xm_ip_route(struct xm_stack *st, int family, const uint8_t *dst,
+		uint8_t *nexthop, uint8_t *src)
+{
+	int err = 0;
+	struct xm_route_entry *e = route_get(st, family, dst, &err);
+
+	if (!e)
+		return err;
+	if (nexthop)
+		memcpy(nexthop, e->nexthop, xm_addr_len(family));
+	if (src)
+		memcpy(src, e->src, xm_addr_len(family));
+	return 0;
+}
+
+static int neigh_get(struct xm_stack *st, struct xm_route_entry *e,
+		     uint8_t mac[6])
+{
+	int r;
+
+	if (!e->has_mac) {
+		r = st->link->ops->neigh(st->link, e->family, e->nexthop, e->mac);
+		if (r < 0)
+			return r;
+		e->has_mac = true;
+	}
+	memcpy(mac, e->mac, 6);
+	return 0;
+}
+
+/* Copy n bytes at offset off of the virtual concatenation hdr|payload. */
+static void l4_copy(uint8_t *to, uint32_t off, uint32_t n, const uint8_t *hdr,
+		    uint32_t hlen, const uint8_t *payload)
+{
+	if (off < hlen) {
+		uint32_t k = hlen - off < n ? hlen - off : n;
+
+		memcpy(to, hdr + off, k);
+		to += k;
+		off += k;
+		n -= k;
+	}
+	if (n)
+		memcpy(to, payload + (off - hlen), n);
+}
+
+static uint8_t *eth_put(const struct xm_stack *st, uint8_t *p,
+			const uint8_t mac[6], uint16_t type)
+{
+	memcpy(p, mac, 6);
+	memcpy(p + 6, st->info.mac, 6);
+	p[12] = (uint8_t)(type >> 8);
+	p[13] = (uint8_t)type;
+	return p + XM_ETH_HLEN;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static void ipv4_put(uint8_t *p, const struct xm_ipinfo *ip, uint32_t tot,
+		     uint16_t id, uint16_t frag)
+{
+	p[0] = 0x45;
+	p[1] = 0;
+	put16(p + 2, (uint16_t)tot);
+	put16(p + 4, id);
+	put16(p + 6, frag);
+	p[8] = IP_TTL_DEFAULT;
+	p[9] = ip->proto;
+	put16(p + 10, 0);
+	memcpy(p + 12, ip->src, 4);
+	memcpy(p + 16, ip->dst, 4);
+	put16(p + 10, xm_csum_fold(xm_csum_add(0, p, XM_IPV4_HLEN)));
+}
+
+static void ipv6_put(uint8_t *p, const struct xm_ipinfo *ip, uint32_t plen,
+		     uint8_t next)
+{
+	put32(p, 0x60000000u);
+	put16(p + 4, (uint16_t)plen);
+	p[6] = next;
+	p[7] = IP_TTL_DEFAULT;
+	memcpy(p + 8, ip->src, 16);
+	memcpy(p + 24, ip->dst, 16);
+}
+
+static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
+		       const uint8_t mac[6], const uint8_t *hdr, uint32_t hlen,
+		       const uint8_t *payload, uint32_t plen)
+{
+	uint32_t total = hlen + plen, mtu = st->info.mtu, off = 0;
+	bool v6 = ip->family == AF_INET6;
+	uint32_t iph = v6 ? XM_IPV6_HLEN : XM_IPV4_HLEN;
+	bool frag = total + iph > mtu;
+	uint32_t chunk, id = 0;
+
+	if (frag) {
+		chunk = (mtu - iph - (v6 ? XM_IPV6_FRAG_HLEN : 0)) & ~7u;
+		id = v6 ? ++st->ipv6_id : (uint16_t)++st->ipv4_id;
+	} else {
+		chunk = total;
+	}
+	do {
+		uint32_t n = total - off < chunk ? total - off : chunk;
+		bool more = off + n < total;
+		struct xm_frame f;
+		uint8_t *p;
+		int r = xm_tx_alloc(st, &f);
+
+		if (r < 0)
+			return r;
+		if (f.cap < XM_ETH_HLEN + mtu) {
+			st->link->ops->tx_abort(st->link, &f, 1);
+			return -EMSGSIZE;
+		}
+		p = eth_put(st, f.data, mac, v6 ? XM_ETH_P_IPV6 : XM_ETH_P_IP);
+		if (!v6) {
+			uint16_t fo = frag ? (uint16_t)((off >> 3) | (more ? IP_MF : 0))
+					   : IP_DF;
+
+			if (!frag)
+				id = (uint16_t)++st->ipv4_id;
+			ipv4_put(p, ip, iph + n, (uint16_t)id, fo);
+			p += iph;
+		} else if (frag) {
+			ipv6_put(p, ip, XM_IPV6_FRAG_HLEN + n, 44 /* Fragment */);
+			p += iph;
+			p[0] = ip->proto;
+			p[1] = 0;
+			put16(p + 2, (uint16_t)(off | (more ? 1 : 0)));
+			put32(p + 4, id);
+			p += XM_IPV6_FRAG_HLEN;
+		} else {
+			ipv6_put(p, ip, n, ip->proto);
+			p += iph;
+		}
+		l4_copy(p, off, n, hdr, hlen, payload);
+		f.len = (uint32_t)(p + n - f.data);
+		xm_tx_queue(st, &f);
+		if (frag)
+			st->stats.frag_tx++;
+		off += n;
+	} while (off < total);
+	return 0;
+}
+
+static int neigh_enqueue(struct xm_stack *st, const struct xm_ipinfo *ip,
+			 const uint8_t *hdr, uint32_t hlen,
+			 const uint8_t *payload, uint32_t plen)
+{
+	struct xm_neigh_pending *q, **pp;
+
+	if (st->neigh_q_len >= NEIGH_Q_MAX) {
+		st->stats.tx_neigh_drops++;
+		return 0;   /* as the kernel: silently lost, counted */
+	}
+	q = malloc(sizeof(*q) + hlen + plen);
+	if (!q)
+		return -ENOBUFS;
+	q->next = NULL;
+	q->ip = *ip;
+	q->expires = xm_now(st) + NEIGH_WAIT_NS;
+	q->len = hlen + plen;
+	memcpy(q->data, hdr, hlen);
+	memcpy(q->data + hlen, payload, plen);
+	for (pp = &st->neigh_q; *pp; pp = &(*pp)->next)
+		;
+	*pp = q;
+	st->neigh_q_len++;
+	st->stats.tx_neigh_wait++;
+	if (!xm_timer_armed(&st->neigh_timer))
+		xm_timer_arm(&st->timers, &st->neigh_timer,
+			     xm_now(st) + NEIGH_RETRY_NS);
+	return 0;
+}
+
+int xm_ip_output(struct xm_stack *st, const struct xm_ipinfo *ip,
+		 const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,
+		 uint32_t plen)
+{
+	struct xm_route_entry *e;
+	uint8_t mac[6];
+	int err = 0, r;
+
+	if (hlen + plen > xm_ip_max_l4(ip->family))
+		return -EMSGSIZE;
+	e = route_get(st, ip->family, ip->dst, &err);
+	if (!e) {
+		st->stats.tx_no_route++;
+		return err;
+	}
+	r = neigh_get(st, e, mac);
+	if (r == -EAGAIN)
+		return neigh_enqueue(st, ip, hdr, hlen, payload, plen);
+	if (r < 0) {
+		st->stats.tx_neigh_drops++;
+		return r;
+	}
+	r = send_frames(st, ip, mac, hdr, hlen, payload, plen);
+	if (r == -ENOBUFS)
+		st->stats.tx_no_buffer++;
+	return r;
+}
+
+/* Retry queued datagrams; drop those whose neighbour stayed unresolved. */
+void xm_neigh_timer_fn(struct xm_stack *st, struct xm_timer *t)
+{
+	struct xm_neigh_pending **pp = &st->neigh_q;
+	uint64_t now = xm_now(st);
+
+	while (*pp) {
+		struct xm_neigh_pending *q = *pp;
+		struct xm_route_entry *e;
+		uint8_t mac[6];
+		int err = 0, r = -EAGAIN;
+
+		e = route_get(st, q->ip.family, q->ip.dst, &err);
+		if (e)
+			r = neigh_get(st, e, mac);
+		if (r == -EAGAIN && q->expires > now) {
+			pp = &q->next;
+			continue;
+		}
+		if (r == 0)
+			send_frames(st, &q->ip, mac, q->data, q->len, NULL, 0);
+		else
+			st->stats.tx_neigh_drops++;
+		*pp = q->next;
+		st->neigh_q_len--;
+		free(q);
+	}
+	if (st->neigh_q)
+		xm_timer_arm(&st->timers, t, now + NEIGH_RETRY_NS);
+}
+
+void xm_ip_output_fini(struct xm_stack *st)
+{
+	while (st->neigh_q) {
+		struct xm_neigh_pending *q = st->neigh_q;
+
+		st->neigh_q = q->next;
+		free(q);
+	}
+	st->neigh_q_len = 0;
+	xm_timer_cancel(&st->timers, &st->neigh_timer);
+	memset(st->routes, 0, sizeof(st->routes));
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The network layer: Ethernet framing (the neighbour's MAC comes from the
+ * link, i.e. the kernel), IPv4 and IPv6 input/output, checksums,
+ * fragmentation on send and reassembly on receive.
+ */
+#ifndef XM_NET_NET_H
+#define XM_NET_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/timer.h"
+
+struct xm_stack;
+
+#define XM_ETH_HLEN 14
+#define XM_ETH_P_IP 0x0800
+#define XM_ETH_P_IPV6 0x86DD
+#define XM_IPV4_HLEN 20
+#define XM_IPV6_HLEN 40
+#define XM_IPV6_FRAG_HLEN 8
+#define XM_IP_MAXPACKET 65535
+
+/* One IP datagram's addressing, as the transport sees it. */
+struct xm_ipinfo {
+	int family;          /* AF_INET or AF_INET6 */
+	uint8_t proto;       /* IPPROTO_* of the transport */
+	uint8_t src[16];     /* network order; IPv4 in the first 4 bytes */
+	uint8_t dst[16];
+};
+
+static inline uint32_t xm_addr_len(int family)
+{
+	return family == 10 /* AF_INET6 */ ? 16 : 4;
+}
+
+/* ---- csum.c: RFC 1071 Internet checksum ---- */
+
+/* Ones' complement sum of buf folded into 32 bits, added to sum. */
+uint32_t xm_csum_add(uint32_t sum, const void *buf, size_t len);
+/* Fold and complement. */
+uint16_t xm_csum_fold(uint32_t sum);
+/* Pseudo-header sum for UDP/TCP (RFC 768, RFC 8200 8.1). */
+uint32_t xm_csum_pseudo(const struct xm_ipinfo *ip, uint32_t l4_len);
+
+/* ---- eth.c ---- */
+
+/* Handle one received frame. */
+void xm_eth_input(struct xm_stack *st, const uint8_t *frame, uint32_t len);
+
+/* ---- ip_out.c ---- */
+
+/* Largest transport payload (header included) in one IP datagram. */
+uint32_t xm_ip_max_l4(int family);
+/* Route dst (cached): nexthop and preferred source. -ENETUNREACH. */
+int xm_ip_route(struct xm_stack *st, int family, const uint8_t *dst,
+		uint8_t *nexthop, uint8_t *src);
+/* Is addr one of the link's addresses? */
+bool xm_ip_is_local(const struct xm_stack *st, int family, const uint8_t *addr);
+/* Send one transport segment: hdr (checksum already set) then payload,
+ * fragmenting as needed. Returns 0 or -errno (-ENETUNREACH, -EHOSTUNREACH,
+ * -ENOBUFS, -EMSGSIZE). A missing neighbour queues the datagram (0). */
+int xm_ip_output(struct xm_stack *st, const struct xm_ipinfo *ip,
+		 const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,
+		 uint32_t plen);
+/* Drop every queued datagram and the route cache (stack close). */
+void xm_ip_output_fini(struct xm_stack *st);
+void xm_neigh_timer_fn(struct xm_stack *st, struct xm_timer *t);
+
+/* ---- ipv4.c / ipv6.c: input ---- */
+
+void xm_ipv4_input(struct xm_stack *st, const uint8_t *pkt, uint32_t len);
+void xm_ipv6_input(struct xm_stack *st, const uint8_t *pkt, uint32_t len);
+
+/* ---- reasm.c: RFC 791 / RFC 8200 4.5 reassembly ---- */
+
+struct xm_frag {
+	int family;
+	uint8_t proto;       /* upper-layer protocol */
+	uint32_t id;
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint32_t offset;     /* bytes */
+	bool more;           /* MF / M flag */
+};
+
+/* Add one fragment's payload. When it completes the datagram, calls the
+ * transport input with the reassembled payload. */
+void xm_reasm_input(struct xm_stack *st, const struct xm_frag *fr,
+		    const uint8_t *data, uint32_t len);
+void xm_reasm_fini(struct xm_stack *st);
+
+/* ---- transport dispatch (transport/proto.c) ---- */
+void xm_transport_input(struct xm_stack *st, const struct xm_ipinfo *ip,
+			const uint8_t *l4, uint32_t len);
+
+#endif /* XM_NET_NET_H */

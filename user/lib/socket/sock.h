@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The generic socket: what every protocol's socket shares (fd, addresses,
+ * options, flags), plus a per-protocol ops table (struct xm_proto) the
+ * socket calls dispatch to. UDP is one entry; TCP adds another.
+ */
+#ifndef XM_SOCKET_SOCK_H
+#define XM_SOCKET_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../net/net.h"
+#include "../transport/udp.h"
+
+struct xm_stack;
+
+/* An endpoint: family 0 means unspecified. Ports in host order. An IPv4
+ * peer of a dual-stack IPv6 socket is kept as AF_INET. */
+struct xm_ep {
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+struct xm_sock;
+
+/* Per-protocol operations; every function returns >= 0 or -errno. A NULL
+ * entry means the operation does not apply (EOPNOTSUPP). */
+struct xm_proto {
+	int type;           /* SOCK_DGRAM, SOCK_STREAM */
+	int ipproto;        /* IPPROTO_UDP, ... */
+	void (*input)(struct xm_stack *st, const struct xm_ipinfo *ip,
+		      const uint8_t *l4, uint32_t len);
+	int (*bind)(struct xm_sock *s, const struct xm_ep *local);
+	/* family 0: dissolve the association (connect(AF_UNSPEC)). */
+	int (*connect)(struct xm_sock *s, const struct xm_ep *peer);
+	int (*listen)(struct xm_sock *s, int backlog);
+	int (*accept)(struct xm_sock *s, struct xm_sock **child);
+	/* to NULL: the connected peer. -EAGAIN when it would block. */
+	ssize_t (*sendto)(struct xm_sock *s, const void *buf, size_t len,
+			  int flags, const struct xm_ep *to);
+	ssize_t (*recvfrom)(struct xm_sock *s, void *buf, size_t len,
+			    int flags, struct xm_ep *from);
+	short (*poll)(struct xm_sock *s);     /* POLLIN | POLLOUT | POLLERR */
+	int (*shutdown)(struct xm_sock *s, int how);
+	void (*close)(struct xm_sock *s);
+};
+
+struct xm_sock {
+	int fd;
+	struct xm_stack *st;
+	const struct xm_proto *proto;
+	struct xm_sock *st_next;     /* stack's list of sockets */
+	struct xm_sock **st_pprev;
+	int domain;                  /* AF_INET, AF_INET6 */
+	int type;
+	bool nonblock;
+	bool reuseaddr;
+	bool v6only;
+	bool bound;
+	bool connected;
+	uint8_t shut;                /* bit 0 SHUT_RD, bit 1 SHUT_WR */
+	int so_error;
+	uint32_t rcvbuf;
+	uint32_t sndbuf;
+	uint64_t rcvtimeo_ns;        /* 0: block forever */
+	uint64_t sndtimeo_ns;
+	struct xm_ep local;
+	struct xm_ep peer;
+	union {
+		struct xm_udp_pcb udp;
+	} pcb;
+};
+
+#define XM_SHUT_RD 1
+#define XM_SHUT_WR 2
+
+/* transport/proto.c: the protocol for a socket() triple, or -errno. */
+int xm_proto_find(int domain, int type, int protocol,
+		  const struct xm_proto **out);
+
+/* fdtable.c */
+int xm_fd_alloc(struct xm_sock *s);
+void xm_fd_free(int fd);
+/* The socket of fd, or NULL (errno EBADF set). */
+struct xm_sock *xm_fd_get(int fd);
+
+/* Close every socket of st (stack close). */
+void xm_socks_close_all(struct xm_stack *st);
+
+#endif /* XM_SOCKET_SOCK_H */

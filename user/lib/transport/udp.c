@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: MIT
+/*
+ * UDP (RFC 768, RFC 1122 4.1, RFC 8200 8.1): demultiplexing by local port,
+ * checksums, per-socket receive queues bounded by SO_RCVBUF, bind rules and
+ * ephemeral ports as Linux has them.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../core/stack.h"
+#include "../socket/sock.h"
+#include "udp.h"
+
+struct xm_dgram {
+	struct xm_dgram *next;
+	struct xm_ep from;
+	uint32_t len;
+	uint8_t data[];
+};
+
+static bool addr_any(const uint8_t *a, int family)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, xm_addr_len(family));
+}
+
+/* What a socket's local address accepts in one family: 0 nothing,
+ * 1 any address, 2 only s->local.addr. */
+static int local_scope(const struct xm_sock *s, int family)
+{
+	const struct xm_ep *l = &s->local;
+
+	if (l->family == family)
+		return addr_any(l->addr, family) ? 1 : 2;
+	/* Dual-stack: an IPv6 wildcard also takes IPv4 unless IPV6_V6ONLY. */
+	if (family == AF_INET && l->family == AF_INET6 && !s->v6only &&
+	    addr_any(l->addr, AF_INET6))
+		return 1;
+	return 0;
+}
+
+static bool locals_overlap(const struct xm_sock *a, const struct xm_sock *b)
+{
+	static const int fams[] = { AF_INET, AF_INET6 };
+
+	for (int i = 0; i < 2; i++) {
+		int f = fams[i], sa = local_scope(a, f), sb = local_scope(b, f);
+
+		if (!sa || !sb)
+			continue;
+		if (sa == 1 || sb == 1 ||
+		    !memcmp(a->local.addr, b->local.addr, xm_addr_len(f)))
+			return true;
+	}
+	return false;
+}
+
+static bool hooked(const struct xm_stack *st, uint16_t port)
+{
+	return st->udp_hooked[port >> 3] & (1u << (port & 7));
+}
+
+static void set_hooked(struct xm_stack *st, uint16_t port, bool on)
+{
+	if (on)
+		st->udp_hooked[port >> 3] |= (uint8_t)(1u << (port & 7));
+	else
+		st->udp_hooked[port >> 3] &= (uint8_t)~(1u << (port & 7));
+}
+
+/* Insert s on port's chain; the first socket on a port binds it in the
+ * device's bindings map. */
+static int port_attach(struct xm_sock *s, uint16_t port)
+{
+	struct xm_stack *st = s->st;
+
+	if (!st->udp_ports[port]) {
+		int r = xm_stack_port_hook(st, IPPROTO_UDP, 0, NULL, port, true);
+
+		if (r < 0 && r != -EEXIST)
+			return r;
+		/* -EEXIST: an operator bound it; it is not ours to remove. */
+		set_hooked(st, port, r == 0);
+	}
+	s->pcb.udp.port_next = st->udp_ports[port];
+	st->udp_ports[port] = s;
+	return 0;
+}
+
+static void port_detach(struct xm_sock *s)
+{
+	struct xm_stack *st = s->st;
+	uint16_t port = s->local.port;
+	struct xm_sock **pp;
+
+	for (pp = &st->udp_ports[port]; *pp; pp = &(*pp)->pcb.udp.port_next) {
+		if (*pp == s) {
+			*pp = s->pcb.udp.port_next;
+			break;
+		}
+	}
+	if (!st->udp_ports[port] && hooked(st, port)) {
+		xm_stack_port_hook(st, IPPROTO_UDP, 0, NULL, port, false);
+		set_hooked(st, port, false);
+	}
+}
+
+static bool port_conflicts(const struct xm_sock *s, uint16_t port)
+{
+	for (const struct xm_sock *o = s->st->udp_ports[port]; o;
+	     o = o->pcb.udp.port_next) {
+		if (s->reuseaddr && o->reuseaddr)
+			continue;
+		if (locals_overlap(s, o))
+			return true;
+	}
+	return false;
+}
+
+static int pick_ephemeral(struct xm_sock *s, uint16_t *port)
+{
+	struct xm_stack *st = s->st;
+	uint32_t n = XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t p = st->next_ephemeral;
+
+		st->next_ephemeral = p == XM_EPHEMERAL_LAST ? XM_EPHEMERAL_FIRST
+							    : (uint16_t)(p + 1);
+		if (!st->udp_ports[p]) {
+			*port = p;
+			return 0;
+		}
+	}
+	return -EAGAIN;   /* as Linux when the range is exhausted */
+}
+
+static int udp_bind(struct xm_sock *s, const struct xm_ep *local)
+{
+	uint16_t port = local->port;
+	struct xm_ep saved = s->local;
+	int r;
+
+	if (!addr_any(local->addr, local->family) &&
+	    !xm_ip_is_local(s->st, local->family, local->addr))
+		return -EADDRNOTAVAIL;
+	s->local = *local;
+	if (!port) {
+		r = pick_ephemeral(s, &port);
+		if (r < 0)
+			goto fail;
+	} else if (port_conflicts(s, port)) {
+		r = -EADDRINUSE;
+		goto fail;
+	}
+	s->local.port = port;
+	r = port_attach(s, port);
+	if (r < 0)
+		goto fail;
+	s->bound = true;
+	return 0;
+fail:
+	s->local = saved;
+	return r;
+}
+
+static int autobind(struct xm_sock *s)
+{
+	struct xm_ep any = { .family = s->domain };
+
+	return s->bound ? 0 : udp_bind(s, &any);
+}
+
+static int udp_connect(struct xm_sock *s, const struct xm_ep *peer)
+{
+	uint8_t src[16];
+	int r;
+
+	if (!peer->family) {
+		s->connected = false;
+		memset(&s->peer, 0, sizeof(s->peer));
+		return 0;
+	}
+	r = xm_ip_route(s->st, peer->family, peer->addr, NULL, src);
+	if (r < 0)
+		return r;
+	r = autobind(s);
+	if (r < 0)
+		return r;
+	s->peer = *peer;
+	s->connected = true;
+	return 0;
+}
+
+static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
+			  int flags, const struct xm_ep *to)
+{
+	struct xm_stack *st = s->st;
+	struct xm_ipinfo ip = { .proto = IPPROTO_UDP };
+	uint8_t h[XM_UDP_HLEN];
+	uint32_t ulen, sum;
+	uint16_t csum;
+	int r;
+
+	(void)flags;
+	if (s->shut & XM_SHUT_WR)
+		return -EPIPE;
+	if (!to) {
+		if (!s->connected)
+			return -EDESTADDRREQ;
+		to = &s->peer;
+	}
+	if (len > xm_ip_max_l4(to->family) - XM_UDP_HLEN)
+		return -EMSGSIZE;
+	if (!to->port)
+		return -EINVAL;
+	r = autobind(s);
+	if (r < 0)
+		return r;
+	ip.family = to->family;
+	memcpy(ip.dst, to->addr, 16);
+	if (local_scope(s, to->family) == 2)
+		memcpy(ip.src, s->local.addr, 16);
+	else if (local_scope(s, to->family) == 0)
+		return -ENETUNREACH;   /* as Linux: v4-bound socket to v6 */
+	else if ((r = xm_ip_route(st, to->family, to->addr, NULL, ip.src)) < 0)
+		return r;
+	ulen = (uint32_t)len + XM_UDP_HLEN;
+	h[0] = (uint8_t)(s->local.port >> 8);
+	h[1] = (uint8_t)s->local.port;
+	h[2] = (uint8_t)(to->port >> 8);
+	h[3] = (uint8_t)to->port;
+	h[4] = (uint8_t)(ulen >> 8);
+	h[5] = (uint8_t)ulen;
+	h[6] = h[7] = 0;
+	sum = xm_csum_pseudo(&ip, ulen);
+	sum = xm_csum_add(sum, h, XM_UDP_HLEN);
+	sum = xm_csum_add(sum, buf, len);
+	csum = xm_csum_fold(sum);
+	if (!csum)
+		csum = 0xffff;   /* RFC 768: zero means "no checksum" */
+	h[6] = (uint8_t)(csum >> 8);
+	h[7] = (uint8_t)csum;
+	r = xm_ip_output(st, &ip, h, XM_UDP_HLEN, buf, (uint32_t)len);
+	xm_tx_flush(st);
+	return r < 0 ? r : (ssize_t)len;
+}
+
+static ssize_t udp_recvfrom(struct xm_sock *s, void *buf, size_t len,
+			    int flags, struct xm_ep *from)
+{
+	struct xm_udp_pcb *u = &s->pcb.udp;
+	struct xm_dgram *d = u->rxq_head;
+	size_t n;
+
+	if (!d)
+		return (s->shut & XM_SHUT_RD) ? 0 : -EAGAIN;
+	n = d->len < len ? d->len : len;
+	if (!(flags & MSG_PEEK)) {
+		u->rxq_head = d->next;
+		if (!u->rxq_head)
+			u->rxq_tail = NULL;
+		u->rxq_bytes -= d->len + XM_UDP_DGRAM_OVERHEAD;
+		u->rxq_count--;
+	}
+	if (n && !buf) {
+		if (!(flags & MSG_PEEK))
+			free(d);
+		return -EFAULT;   /* as Linux: the datagram is consumed */
+	}
+	memcpy(buf, d->data, n);
+	if (from)
+		*from = d->from;
+	if (flags & MSG_TRUNC)
+		n = d->len;
+	if (!(flags & MSG_PEEK))
+		free(d);
+	return (ssize_t)n;
+}
+
+/* The best socket for a datagram: connected beats bound-to-address beats
+ * wildcard (RFC 1122 4.1.3.3 leaves it open; this is what Linux scores). */
+static struct xm_sock *udp_lookup(struct xm_stack *st, const struct xm_ipinfo *ip,
+				  uint16_t sport, uint16_t dport)
+{
+	struct xm_sock *best = NULL;
+	int best_score = -1;
+
+	for (struct xm_sock *s = st->udp_ports[dport]; s; s = s->pcb.udp.port_next) {
+		int sc = local_scope(s, ip->family), score;
+
+		if (!sc)
+			continue;
+		if (sc == 2 && memcmp(s->local.addr, ip->dst, xm_addr_len(ip->family)))
+			continue;
+		score = sc == 2 ? 1 : 0;
+		if (s->connected) {
+			if (s->peer.family != ip->family || s->peer.port != sport ||
+			    memcmp(s->peer.addr, ip->src, xm_addr_len(ip->family)))
+				continue;
+			score += 2;
+		}
+		if (score > best_score) {
+			best = s;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
+		      const uint8_t *l4, uint32_t len)
+{
+	uint16_t sport, dport, csum;
+	struct xm_udp_pcb *u;
+	struct xm_dgram *d;
+	struct xm_sock *s;
+	uint32_t ulen, charge;
+
+	if (len < XM_UDP_HLEN) {
+		st->stats.rx_malformed++;
+		return;
+	}
+	ulen = (uint32_t)(l4[4] << 8 | l4[5]);
+	if (ulen < XM_UDP_HLEN || ulen > len) {
+		st->stats.rx_malformed++;
+		return;
+	}
+	csum = (uint16_t)(l4[6] << 8 | l4[7]);
+	/* RFC 768: zero means none was computed (IPv4 only); RFC 8200 8.1:
+	 * IPv6 receivers must discard a zero UDP checksum. */
+	if (csum == 0 ? ip->family == AF_INET6
+		      : xm_csum_fold(xm_csum_add(xm_csum_pseudo(ip, ulen), l4, ulen)) != 0) {
+		st->stats.rx_bad_l4_csum++;
+		return;
+	}
+	sport = (uint16_t)(l4[0] << 8 | l4[1]);
+	dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	s = udp_lookup(st, ip, sport, dport);
+	if (!s) {
+		/* The kernel would answer ICMP port unreachable; it owns ICMP. */
+		st->stats.rx_no_socket++;
+		return;
+	}
+	u = &s->pcb.udp;
+	charge = ulen - XM_UDP_HLEN + XM_UDP_DGRAM_OVERHEAD;
+	if ((s->shut & XM_SHUT_RD) ||
+	    (u->rxq_count && u->rxq_bytes + charge > s->rcvbuf)) {
+		u->rcvbuf_drops++;
+		st->stats.rx_rcvbuf_drops++;
+		return;
+	}
+	d = malloc(sizeof(*d) + ulen - XM_UDP_HLEN);
+	if (!d) {
+		u->rcvbuf_drops++;
+		st->stats.rx_rcvbuf_drops++;
+		return;
+	}
+	d->next = NULL;
+	d->from.family = ip->family;
+	memcpy(d->from.addr, ip->src, 16);
+	d->from.port = sport;
+	d->len = ulen - XM_UDP_HLEN;
+	memcpy(d->data, l4 + XM_UDP_HLEN, d->len);
+	if (u->rxq_tail)
+		u->rxq_tail->next = d;
+	else
+		u->rxq_head = d;
+	u->rxq_tail = d;
+	u->rxq_bytes += charge;
+	u->rxq_count++;
+}
+
+static short udp_poll(struct xm_sock *s)
+{
+	short ev = 0;
+
+	if (s->pcb.udp.rxq_head || (s->shut & XM_SHUT_RD))
+		ev |= POLLIN;
+	if (!(s->shut & XM_SHUT_WR))
+		ev |= POLLOUT;
+	if (s->so_error)
+		ev |= POLLERR;
+	return ev;
+}
+
+static int udp_shutdown(struct xm_sock *s, int how)
+{
+	if (!s->connected)
+		return -ENOTCONN;
+	s->shut |= (uint8_t)(how + 1);   /* SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 */
+	return 0;
+}
+
+static void udp_close(struct xm_sock *s)
+{
+	struct xm_udp_pcb *u = &s->pcb.udp;
+
+	if (s->bound)
+		port_detach(s);
+	while (u->rxq_head) {
+		struct xm_dgram *d = u->rxq_head;
+
+		u->rxq_head = d->next;
+		free(d);
+	}
+	u->rxq_tail = NULL;
+	u->rxq_bytes = 0;
+	u->rxq_count = 0;
+}
+
+const struct xm_proto xm_proto_udp = {
+	.type = SOCK_DGRAM,
+	.ipproto = IPPROTO_UDP,
+	.input = udp_input,
+	.bind = udp_bind,
+	.connect = udp_connect,
+	.sendto = udp_sendto,
+	.recvfrom = udp_recvfrom,
+	.poll = udp_poll,
+	.shutdown = udp_shutdown,
+	.close = udp_close,
+};
