@@ -16,6 +16,7 @@
 #include "timer.h"
 
 struct xm_sock;
+struct xm_tcp_stack;
 struct xm_ctl;
 struct xm_reasm_entry;
 struct xm_neigh_pending;
@@ -62,6 +63,9 @@ struct xm_stack {
 	/* transport/: UDP demux, one chain of sockets per local port */
 	struct xm_sock **udp_ports;
 	uint8_t *udp_hooked;              /* bit per port: hook bound it */
+
+	/* tcp/: connections, listeners, ports (created on first use) */
+	struct xm_tcp_stack *tcp;
 	uint16_t next_ephemeral;
 
 	/* socket/ */

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "../net/net.h"
+#include "../tcp/tcp.h"
 #include "../transport/udp.h"
 
 struct xm_stack;
@@ -47,6 +48,13 @@ struct xm_proto {
 	short (*poll)(struct xm_sock *s);     /* POLLIN | POLLOUT | POLLERR */
 	int (*shutdown)(struct xm_sock *s, int how);
 	void (*close)(struct xm_sock *s);
+	/* Optional: protocol options (and SOL_SOCKET ones the protocol
+	 * handles, e.g. SO_LINGER); -ENOPROTOOPT falls back to the generic
+	 * options of the socket layer. */
+	int (*setsockopt)(struct xm_sock *s, int level, int name,
+			  const void *val, socklen_t len);
+	int (*getsockopt)(struct xm_sock *s, int level, int name, void *val,
+			  socklen_t *len);
 };
 
 struct xm_sock {
@@ -72,6 +80,7 @@ struct xm_sock {
 	struct xm_ep peer;
 	union {
 		struct xm_udp_pcb udp;
+		struct xm_tcp_pcb tcp;
 	} pcb;
 };
 
