@@ -268,3 +268,38 @@ Test(tcp_cc, cubic_rto_then_slow_start_to_ssthresh)
 	cr_assert_geq(cc.cwnd, 70 * MSS);
 	cr_assert_lt(cc.cwnd, 80 * MSS);
 }
+
+Test(tcp_cc, cubic_idle_and_app_limited_time_not_counted_rfc_9438_5_8)
+{
+	/* Two flows after the same loss; one goes idle for 10 s mid-way.
+	 * Afterwards its window must continue from where it stopped, as if
+	 * the idle time had not passed (not leap towards W_cubic(t + 10)). */
+	const uint32_t rtt = 100000;
+	struct xm_cc a = make("cubic"), b = make("cubic");
+	uint64_t ta = 1000000, tb = 1000000;
+	enter_ca_after_loss(&a, 1000, &ta);
+	enter_ca_after_loss(&b, 1000, &tb);
+	for (int r = 0; r < 20; r++) {
+		round_trip(&a, &ta, rtt);
+		round_trip(&b, &tb, rtt);
+	}
+	tb += 10000000;                                   /* idle 10 s */
+	for (int r = 0; r < 20; r++) {
+		round_trip(&a, &ta, rtt);
+		round_trip(&b, &tb, rtt);
+	}
+	/* the first round after idle counts as one RTT of curve time */
+	cr_assert_float_eq((double)b.cwnd / MSS, (double)a.cwnd / MSS, 5.0,
+			   "idle flow %u vs busy flow %u", b.cwnd / MSS, a.cwnd / MSS);
+
+	/* Application-limited ACKs (half the window in flight) leave both
+	 * cwnd and the curve's clock where they were. */
+	uint32_t w = b.cwnd;
+	uint64_t epoch = b.u.cubic.epoch_us;
+	for (int i = 0; i < 1000; i++) {
+		tb += 10000;
+		b.ops->on_ack(&b, MSS, w / 2, rtt, tb);
+	}
+	cr_assert_eq(b.cwnd, w);
+	cr_assert_eq(b.u.cubic.epoch_us, epoch + 1000 * 10000ull);
+}

@@ -51,6 +51,7 @@ struct xm_cc_cubic {
 	double w_est;            /* Reno-friendly estimate, eq. 4 (4.3) */
 	double cwnd_frac;        /* fractional cwnd growth not yet applied */
 	uint64_t epoch_us;       /* start of the current CA epoch, 0 = none */
+	uint64_t last_ack_us;    /* previous on_ack, to skip idle time (5.8) */
 	uint32_t min_rtt_us;     /* smallest RTT sample seen */
 	uint32_t srtt_us;        /* last RTT sample, for W(t+RTT) (4.2) */
 };

@@ -98,6 +98,21 @@ static void cubic_on_ack(struct xm_cc *cc, uint32_t acked, uint32_t inflight,
 		/* smoothed as RFC 6298 SRTT, for W_cubic(t + RTT) */
 		s->srtt_us = s->srtt_us ? (7 * s->srtt_us + rtt_us) / 8 : rtt_us;
 	}
+	uint64_t gap = s->last_ack_us && now_us > s->last_ack_us ? now_us - s->last_ack_us : 0;
+	s->last_ack_us = now_us;
+	/* RFC 9438 5.8: t must not count time in which cwnd was not used:
+	 * shift the epoch by gaps between ACKs longer than a round trip (the
+	 * sender was idle, as Linux's CA_EVENT_TX_START) and by the time
+	 * spent application-limited. */
+	if (s->epoch_us) {
+		uint64_t rtt = s->srtt_us ? s->srtt_us : 1000;
+		if (!xm_cc_cwnd_limited(cc, inflight))
+			s->epoch_us += gap;
+		else if (gap > rtt)
+			s->epoch_us += gap - rtt;
+		if (s->epoch_us > now_us)
+			s->epoch_us = now_us;
+	}
 	if (cc->in_recovery || !acked || !xm_cc_cwnd_limited(cc, inflight))
 		return;
 	if (cc->cwnd < cc->ssthresh) {
