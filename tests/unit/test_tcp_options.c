@@ -246,3 +246,99 @@ Test(tcp_options, build_non_syn_leaves_out_syn_options)
 	uint8_t p[40];
 	cr_assert_eq(xm_tcp_opts_build(p, sizeof(p), &o, false), 0u);
 }
+
+/* ---- randomized ---- */
+
+static uint64_t xs(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+Test(tcp_options, random_bytes_parse_or_refuse_never_overread)
+{
+	/* Exactly len bytes on the heap: ASan (SAN=1) catches an over-read. */
+	uint64_t s = 0x243f6a8885a308d3ull;
+	int ok = 0, refused = 0;
+	for (int i = 0; i < 200000; i++) {
+		uint32_t len = (uint32_t)(xs(&s) % 41);
+		uint8_t *p = malloc(len ? len : 1);
+		for (uint32_t k = 0; k < len; k++) {
+			uint64_t r = xs(&s);
+			/* bias towards known kinds and small lengths */
+			p[k] = r % 3 == 0 ? (uint8_t)(r >> 8) % 9 : (uint8_t)(r >> 16);
+		}
+		struct xm_tcp_opts o;
+		int r = xm_tcp_opts_parse(p, len, i & 1, &o);
+		cr_assert(r == 0 || r == -EINVAL);
+		if (r == 0) {
+			ok++;
+			cr_assert_leq(o.nsack, XM_TCP_SACK_MAX);
+			cr_assert_leq(o.ws, XM_TCP_WS_MAX);
+			cr_assert(!o.mss_ok || o.mss != 0);
+			if (!(i & 1))
+				cr_assert_not(o.mss_ok || o.ws_ok || o.sack_ok);
+		} else {
+			refused++;
+		}
+		free(p);
+	}
+	cr_assert_gt(ok, 1000);
+	cr_assert_gt(refused, 1000);
+}
+
+Test(tcp_options, random_build_then_parse_round_trip)
+{
+	uint64_t s = 0x13198a2e03707344ull;
+	for (int i = 0; i < 100000; i++) {
+		bool syn = xs(&s) & 1;
+		struct xm_tcp_opts o = { 0 };
+		o.mss_ok = xs(&s) & 1;
+		o.mss = (uint16_t)(1 + xs(&s) % 65535);
+		o.ws_ok = xs(&s) & 1;
+		o.ws = (uint8_t)(xs(&s) % 15);
+		o.sack_ok = xs(&s) & 1;
+		o.ts_ok = xs(&s) & 1;
+		o.tsval = (uint32_t)xs(&s);
+		o.tsecr = (uint32_t)xs(&s);
+		o.nsack = (uint8_t)(xs(&s) % 5);
+		for (int k = 0; k < o.nsack; k++) {
+			o.sack[k].start = (uint32_t)xs(&s);
+			o.sack[k].end = (uint32_t)xs(&s);
+		}
+		uint32_t cap = (uint32_t)(xs(&s) % 41);
+		uint8_t p[40];
+		uint32_t n = xm_tcp_opts_build(p, cap, &o, syn);
+		cr_assert_leq(n, cap);
+		cr_assert_eq(n % 4, 0u);
+		struct xm_tcp_opts b;
+		cr_assert_eq(xm_tcp_opts_parse(p, n, syn, &b), 0, "iteration %d", i);
+		/* what was written reads back the same; what was left out
+		 * for lack of room is absent, never garbled */
+		if (b.mss_ok)
+			cr_assert(syn && o.mss_ok && b.mss == o.mss);
+		if (b.ws_ok)
+			cr_assert(syn && o.ws_ok && b.ws == o.ws);
+		if (b.sack_ok)
+			cr_assert(syn && o.sack_ok);
+		if (b.ts_ok)
+			cr_assert(o.ts_ok && b.tsval == o.tsval && b.tsecr == o.tsecr);
+		cr_assert_leq(b.nsack, syn ? 0 : o.nsack);
+		for (int k = 0; k < b.nsack; k++) {
+			cr_assert_eq(b.sack[k].start, o.sack[k].start);
+			cr_assert_eq(b.sack[k].end, o.sack[k].end);
+		}
+		/* with the full 40 bytes nothing is left out (but SACK blocks
+		 * beyond 3 when timestamps take 12 bytes) */
+		if (cap == 40) {
+			cr_assert_eq(b.mss_ok, syn && o.mss_ok);
+			cr_assert_eq(b.ws_ok, syn && o.ws_ok);
+			cr_assert_eq(b.sack_ok, syn && o.sack_ok);
+			cr_assert_eq(b.ts_ok, o.ts_ok);
+			if (!syn)
+				cr_assert_eq(b.nsack, o.ts_ok && o.nsack == 4 ? 3 : o.nsack);
+		}
+	}
+}

@@ -226,3 +226,175 @@ Test(tcp_sack, clear_forgets_everything)
 	cr_assert_eq(sb.high_rxt, 50u);
 	cr_assert_eq(xm_sack_pipe(&sb, MSS), 950u);
 }
+
+/* ---- randomized against a byte-map model of RFC 6675 ---- */
+
+#define WIN 4096u
+#define SEG 64u
+
+struct model {
+	uint32_t base;                 /* sequence of map[0] */
+	uint32_t una, nxt, high_rxt;   /* offsets from base */
+	bool sacked[WIN];
+};
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* For every offset: SACKed runs ending above it and SACKed bytes above it,
+ * as suffix sums over the map (O(WIN) per check). */
+static uint16_t runs_above[WIN + 1], bytes_above[WIN + 1];
+
+static void m_prepare(const struct model *m)
+{
+	runs_above[WIN] = bytes_above[WIN] = 0;
+	for (uint32_t i = WIN; i-- > 0;) {
+		bool in = i >= m->una && i < m->nxt && m->sacked[i];
+		bool next_in = i + 1 < m->nxt && m->sacked[i + 1];
+		/* a run ending at i + 1 counts for every off < i + 1 */
+		runs_above[i] = (uint16_t)(runs_above[i + 1] + (in && !next_in));
+		bytes_above[i] = (uint16_t)(bytes_above[i + 1] +
+				 (i + 1 < m->nxt && m->sacked[i + 1]));
+	}
+}
+
+static bool m_lost(uint32_t off, uint32_t mss)
+{
+	return runs_above[off] >= XM_SACK_DUPTHRESH ||
+	       bytes_above[off] > (XM_SACK_DUPTHRESH - 1) * mss;
+}
+
+Test(tcp_sack, random_operations_match_byte_model)
+{
+	for (uint64_t seed = 1; seed <= 200; seed++) {
+		uint64_t rs = seed * 0x9e3779b97f4a7c15ull;
+		struct model m = { 0 };
+		/* half the runs start just below the 2^32 wrap */
+		m.base = seed & 1 ? 0xffffffffu - (uint32_t)(rng_next(&rs) % WIN)
+				  : (uint32_t)rng_next(&rs);
+		struct xm_sack_sb sb;
+		xm_sack_init(&sb, m.base);
+		/* with mss 256 three 64-byte runs stay under 2*SMSS bytes, so
+		 * the discontiguous-runs rule of IsLost decides */
+		const uint32_t mss = (seed >> 1) & 1 ? 4 * SEG : SEG;
+
+		for (int op = 0; op < 300; op++) {
+			uint32_t r = (uint32_t)rng_next(&rs);
+			switch (r % 5) {
+			case 0:   /* send more */
+				m.nxt += (r >> 8) % (WIN - m.nxt + 1) / 2;
+				xm_sack_update(&sb, m.base + m.una, m.base + m.nxt, NULL, 0);
+				break;
+			case 1:   /* cumulative ACK */
+				if (m.nxt > m.una) {
+					m.una += (r >> 8) % (m.nxt - m.una + 1) / 2;
+					if (m.high_rxt < m.una)
+						m.high_rxt = m.una;
+				}
+				xm_sack_update(&sb, m.base + m.una, m.base + m.nxt, NULL, 0);
+				break;
+			case 2:
+			case 3: { /* SACK blocks: valid, D-SACK, beyond nxt, inverted */
+				struct xm_tcp_sack_block b[3];
+				unsigned nb = 1 + (r >> 8) % 3;
+				uint32_t want = 0;
+				for (unsigned k = 0; k < nb; k++) {
+					uint32_t s = (uint32_t)(rng_next(&rs) % (WIN / SEG)) * SEG;
+					uint32_t e = s + SEG * (1 + (uint32_t)(rng_next(&rs) % 4));
+					if (rng_next(&rs) % 8 == 0) {
+						uint32_t t = s; s = e; e = t;   /* inverted */
+					}
+					b[k].start = m.base + s;
+					b[k].end = m.base + e;
+					if (s < e && e > m.una && e <= m.nxt)
+						for (uint32_t i = s > m.una ? s : m.una; i < e; i++)
+							if (!m.sacked[i]) {
+								m.sacked[i] = true;
+								want++;
+							}
+				}
+				uint32_t got = xm_sack_update(&sb, m.base + m.una,
+							      m.base + m.nxt, b, nb);
+				cr_assert_eq(got, want, "seed %llu op %d: newly SACKed",
+					     (unsigned long long)seed, op);
+				break;
+			}
+			case 4: { /* retransmit the next segment NextSeg offers */
+				uint32_t seq, len;
+				enum xm_sack_next nx = xm_sack_next_seg(&sb, mss, 0, true, &seq, &len);
+				if (nx == XM_SACK_NEXT_LOST || nx == XM_SACK_NEXT_RESCUE) {
+					xm_sack_mark_rxt(&sb, seq, len);
+					if (seq - m.base + len > m.high_rxt)
+						m.high_rxt = seq - m.base + len;
+				}
+				break;
+			}
+			}
+			for (uint32_t i = 0; i < m.una; i++)
+				m.sacked[i] = false;
+
+			/* invariants against the model */
+			m_prepare(&m);
+			uint32_t total = 0, pipe = 0;
+			for (uint32_t i = m.una; i < m.nxt; i++) {
+				total += m.sacked[i];
+				if (m.sacked[i])
+					continue;
+				if (!m_lost(i, mss))
+					pipe++;
+				if (i < m.high_rxt)
+					pipe++;
+			}
+			cr_assert_eq(sb.sacked_bytes, total, "seed %llu op %d: sacked bytes",
+				     (unsigned long long)seed, op);
+			cr_assert_eq(xm_sack_pipe(&sb, mss), pipe, "seed %llu op %d: pipe",
+				     (unsigned long long)seed, op);
+			for (int probe = 0; probe < 8 && m.nxt > m.una; probe++) {
+				uint32_t off = m.una + (uint32_t)(rng_next(&rs) % (m.nxt - m.una));
+				uint32_t len = 1 + (uint32_t)(rng_next(&rs) % (m.nxt - off));
+				bool all = true;
+				for (uint32_t i = off; i < off + len; i++)
+					all = all && m.sacked[i];
+				cr_assert_eq(xm_sack_is_sacked(&sb, m.base + off, len), all,
+					     "seed %llu op %d: is_sacked(%u,%u)",
+					     (unsigned long long)seed, op, off, len);
+				if (!m.sacked[off])
+					cr_assert_eq(xm_sack_is_lost(&sb, m.base + off, mss),
+						     m_lost(off, mss),
+						     "seed %llu op %d: IsLost(%u)",
+						     (unsigned long long)seed, op, off);
+			}
+			/* NextSeg rule 1: the first lost unSACKed byte at or
+			 * above HighRxt, below the highest SACKed byte */
+			uint32_t high = m.una;
+			for (uint32_t i = m.una; i < m.nxt; i++)
+				if (m.sacked[i])
+					high = i + 1;
+			uint32_t first = UINT32_MAX;
+			for (uint32_t i = m.high_rxt > m.una ? m.high_rxt : m.una; i < high; i++)
+				if (!m.sacked[i] && m_lost(i, mss)) {
+					first = i;
+					break;
+				}
+			uint32_t seq = 0, len = 0;
+			enum xm_sack_next nx = xm_sack_next_seg(&sb, mss, 0, false, &seq, &len);
+			if (first == UINT32_MAX) {
+				cr_assert_neq(nx, XM_SACK_NEXT_LOST, "seed %llu op %d",
+					      (unsigned long long)seed, op);
+			} else {
+				cr_assert_eq(nx, XM_SACK_NEXT_LOST, "seed %llu op %d: NextSeg",
+					     (unsigned long long)seed, op);
+				cr_assert_eq(seq - m.base, first, "seed %llu op %d: NextSeg seq",
+					     (unsigned long long)seed, op);
+				cr_assert(len >= 1 && len <= mss);
+				for (uint32_t i = first; i < first + len; i++)
+					cr_assert_not(m.sacked[i], "NextSeg covers SACKed data");
+			}
+		}
+	}
+}
