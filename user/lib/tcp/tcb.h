@@ -145,6 +145,8 @@ struct xm_tcp_conn {
 	uint32_t rtx_count;              /* consecutive timeouts */
 	uint32_t rtx_next;               /* NewReno: next seq to retransmit */
 	bool rto_recovery;               /* after RTO: go-back-N to snd_max */
+	uint32_t rto_tsval;              /* our TSval when the last RTO fired */
+	bool rto_seen;
 
 	/* timers */
 	struct xm_timer t_rtx;           /* RTO, persist, SYN, TIME-WAIT */
@@ -180,6 +182,7 @@ struct xm_tcp_stats {
 	uint64_t rst_in, rst_out, challenge_acks, paws_drops;
 	uint64_t ooo_segs, syncookies_sent, syncookies_ok, syncookies_bad;
 	uint64_t listen_drops, mem_drops, timeouts;
+	uint64_t rto_fires, fast_recoveries, persist_probes;
 };
 
 struct xm_tcp_stack {
@@ -190,7 +193,9 @@ struct xm_tcp_stack {
 	uint8_t *port_hooked;            /* bit per port: we bound it */
 	uint16_t next_ephemeral;
 	uint8_t isn_key[XM_SIPHASH_KEY_LEN];
-	uint32_t isn_bias;               /* added to every ISN (tests: wrap) */
+	/* Tests only (sequence wrap): when set, every ISN is isn_fixed. */
+	bool isn_fixed_on;
+	uint32_t isn_fixed;
 	struct xm_syncookie_key cookie_key;
 	uint64_t mem;                    /* bytes of buffers allocated */
 	uint64_t mem_max;

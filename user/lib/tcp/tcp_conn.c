@@ -374,7 +374,9 @@ uint32_t xm_tcp_isn_for(struct xm_tcp_conn *c)
 		memcpy(t.laddr, c->laddr, 16);
 		memcpy(t.raddr, c->raddr, 16);
 	}
-	return xm_tcp_isn(ts->isn_key, &t, xm_tcp_now_us(c)) + ts->isn_bias;
+	if (ts->isn_fixed_on)
+		return ts->isn_fixed;
+	return xm_tcp_isn(ts->isn_key, &t, xm_tcp_now_us(c));
 }
 
 /* RFC 9293 3.7.1: MSS = MTU - fixed IP header - fixed TCP header. */

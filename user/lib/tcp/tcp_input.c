@@ -262,6 +262,11 @@ static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 	if (c->ts_ok && seg->opts.ts_ok && seg->opts.tsecr) {
 		uint32_t d = xm_tcp_tsval(c) - seg->opts.tsecr;
 
+		/* An echo of a segment sent before the last timeout would
+		 * count the backoff wait as RTT (a receiver echoes an old
+		 * TS.Recent when it ACKs a duplicate): not a sample. */
+		if (c->rto_seen && seq_lt(seg->opts.tsecr, c->rto_tsval))
+			d = 60000;
 		if (d < 60000)
 			rtt = d ? d * 1000 : 500;
 	} else if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
@@ -316,6 +321,7 @@ static void enter_recovery(struct xm_tcp_conn *c)
 		return;
 	c->recover = c->snd_max;
 	c->in_recovery = true;
+	c->st->tcp->stats.fast_recoveries++;
 	c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, now);
 	c->rtt_timing = false;
 	if (c->sack_ok) {

@@ -131,6 +131,7 @@ static void rtx_fire(struct xm_stack *st, struct xm_timer *t)
 		xm_tcp_set_closed(c, -ETIMEDOUT);
 		return;
 	}
+	ts->stats.rto_fires++;
 	/* RFC 6298 5.4-5.6, RFC 5681 3.1 eq. 4, RFC 6582 4.2. */
 	if (c->rtx_count == 1 || !c->rto_recovery)
 		c->cc.ops->on_rto(&c->cc, xm_tcp_inflight(c), xm_tcp_now_us(c));
@@ -145,6 +146,8 @@ static void rtx_fire(struct xm_stack *st, struct xm_timer *t)
 	c->rtt_timing = false;
 	c->sb.high_rxt = c->snd_una;
 	c->snd_nxt = c->snd_una;
+	c->rto_tsval = xm_tcp_tsval(c);
+	c->rto_seen = true;
 	xm_tcp_rtx_arm(c);
 	xm_tcp_output(c);
 }
