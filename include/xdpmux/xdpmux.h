@@ -129,6 +129,8 @@ int xm_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int xm_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int xm_listen(int fd, int backlog);
 int xm_accept(int fd, struct sockaddr *addr, socklen_t *len);
+/* flags: SOCK_NONBLOCK, SOCK_CLOEXEC (accepted, moot); others EINVAL. */
+int xm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 ssize_t xm_send(int fd, const void *buf, size_t len, int flags);
 ssize_t xm_recv(int fd, void *buf, size_t len, int flags);
 ssize_t xm_sendto(int fd, const void *buf, size_t len, int flags,
@@ -143,7 +145,7 @@ int xm_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int xm_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* F_GETFL / F_SETFL (O_NONBLOCK) only. */
 int xm_fcntl(int fd, int cmd, ...);
-/* POLLIN / POLLOUT / POLLERR / POLLHUP / POLLNVAL on xm fds; drives the
+/* POLLIN / POLLOUT / POLLERR / POLLHUP / POLLRDHUP / POLLNVAL on xm fds; drives the
  * stack of the fds while it waits. All fds must belong to one stack. */
 int xm_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 

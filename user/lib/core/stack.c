@@ -6,6 +6,7 @@
  * the link (its poll fd, or virtual time on the sim) until the next timer.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,14 @@ uint32_t xm_stack_rand(struct xm_stack *st)
 	return (uint32_t)((x * 0x2545f4914f6cdd1dULL) >> 32);
 }
 
+/* Where a port table starts looking for ephemeral ports: random, so two
+ * runs of a program do not reuse each other's ports at once. */
+static uint16_t ephemeral_start(struct xm_stack *st)
+{
+	return (uint16_t)(XM_EPHEMERAL_FIRST +
+		xm_stack_rand(st) % (XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1));
+}
+
 int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 		       const struct xm_stack_opts *o, struct xm_stack **out)
 {
@@ -105,18 +114,13 @@ int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 		r = -EINVAL;
 		goto fail;
 	}
-	st->udp_ports = calloc(65536, sizeof(*st->udp_ports));
-	st->udp_hooked = calloc(65536 / 8, 1);
-	if (!st->udp_ports || !st->udp_hooked) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	r = event_fd_open(st);
 	if (r < 0)
 		goto fail;
 	seed_rand(st);
-	st->next_ephemeral = (uint16_t)(XM_EPHEMERAL_FIRST +
-		xm_stack_rand(st) % (XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1));
+	r = xm_ports_init(&st->udp_ports, IPPROTO_UDP, ephemeral_start(st));
+	if (r < 0)
+		goto fail;
 	st->ipv4_id = xm_stack_rand(st);
 	st->ipv6_id = xm_stack_rand(st);
 	xm_stack_use(st);
@@ -132,9 +136,8 @@ void xm_stack_close(struct xm_stack *st)
 {
 	if (!st)
 		return;
-	if (st->udp_ports)
-		xm_socks_close_all(st);   /* unbinds their ports */
-	xm_tcp_fini(st);                  /* connections close() left behind */
+	xm_socks_close_all(st);   /* unbinds their ports */
+	xm_tcp_fini(st);          /* connections close() left behind */
 	xm_tx_flush(st);
 	xm_reasm_fini(st);
 	xm_ip_output_fini(st);
@@ -146,9 +149,8 @@ void xm_stack_close(struct xm_stack *st)
 		close(st->epfd);
 	if (st->timerfd >= 0)
 		close(st->timerfd);
-	free(st->udp_ports);
-	free(st->udp_hooked);
-	xm_stack_use(NULL);
+	xm_ports_fini(&st->udp_ports);
+	xm_stack_unuse(st);
 	free(st);
 }
 

@@ -13,6 +13,7 @@
 #include <xdpmux/xdpmux.h>
 
 #include "../link/link.h"
+#include "../transport/ports.h"
 #include "timer.h"
 
 struct xm_sock;
@@ -60,13 +61,11 @@ struct xm_stack {
 	uint32_t neigh_q_len;
 	struct xm_timer neigh_timer;
 
-	/* transport/: UDP demux, one chain of sockets per local port */
-	struct xm_sock **udp_ports;
-	uint8_t *udp_hooked;              /* bit per port: hook bound it */
+	/* transport/: demux by local port, one table per protocol */
+	struct xm_port_table udp_ports;
 
 	/* tcp/: connections, listeners, ports (created on first use) */
 	struct xm_tcp_stack *tcp;
-	uint16_t next_ephemeral;
 
 	/* socket/ */
 	struct xm_sock *socks;            /* every open socket of this stack */
@@ -91,6 +90,9 @@ uint32_t xm_stack_rand(struct xm_stack *st);
 /* Wait until the link may have frames or the next timer / deadline_ns is
  * due (UINT64_MAX: none). 0 or -errno. */
 int xm_stack_wait(struct xm_stack *st, uint64_t deadline_ns);
+
+/* Stop being the calling thread's current stack, if st is (stack close). */
+void xm_stack_unuse(struct xm_stack *st);
 
 /* The application-visible port hook (binding map on a device). */
 int xm_stack_port_hook(struct xm_stack *st, int proto, int family,

@@ -2,7 +2,10 @@
 /*
  * Timers of one stack: a binary min-heap of deadlines on the stack's clock.
  * Arm/cancel are O(log n), so a transport with a timer per connection (TCP
- * retransmission, delayed ACK, TIME-WAIT) fits as well as reassembly does.
+ * retransmission, delayed ACK, TIME-WAIT) fits as well as reassembly does:
+ * embed a struct xm_timer in the connection, xm_timer_init() it once, arm it
+ * on &st->timers, and find the connection in the callback with
+ * xm_container_of(). A callback may re-arm its timer or free its owner.
  */
 #ifndef XM_CORE_TIMER_H
 #define XM_CORE_TIMER_H
@@ -13,6 +16,11 @@
 
 struct xm_stack;
 struct xm_timer;
+
+/* The struct holding member m at pointer p: a timer callback finds its
+ * owner (reassembly entry, TCP connection) this way. */
+#define xm_container_of(p, type, m) \
+	((type *)(void *)((char *)(p) - offsetof(type, m)))
 
 typedef void (*xm_timer_fn)(struct xm_stack *st, struct xm_timer *t);
 

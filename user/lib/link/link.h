@@ -190,8 +190,12 @@ void xm_sim_advance(struct xm_sim *sim, uint64_t ns);
 struct xm_clock xm_sim_clock(struct xm_sim *sim);
 /* Frames on the wire not yet delivered (to any link). */
 uint64_t xm_sim_in_flight(const struct xm_sim *sim);
+/* Virtual time of the earliest frame on the wire; UINT64_MAX: none. */
+uint64_t xm_sim_next_delivery(const struct xm_sim *sim);
 
 int xm_link_sim_open(const struct xm_sim_opts *o, struct xm_link **out);
+/* Virtual time of the earliest frame on the wire to this link. */
+uint64_t xm_link_sim_next_delivery(struct xm_link *l);
 /* Change a sim link's impairments mid-test. */
 void xm_link_sim_set_impair(struct xm_link *l, const struct xm_sim_impair *im);
 

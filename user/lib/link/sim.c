@@ -103,6 +103,19 @@ uint64_t xm_sim_in_flight(const struct xm_sim *sim)
 	return sim->in_flight;
 }
 
+uint64_t xm_sim_next_delivery(const struct xm_sim *sim)
+{
+	uint64_t t = UINT64_MAX;
+
+	for (int k = 0; k < SIM_MAX_LINKS; k++) {
+		const struct sim_link *sl = sim->links[k];
+
+		if (sl && sl->rxq && sl->rxq->at < t)
+			t = sl->rxq->at;
+	}
+	return t;
+}
+
 static uint64_t sim_now_cb(void *ctx)
 {
 	return ((struct xm_sim *)ctx)->now;
@@ -435,6 +448,13 @@ int xm_link_sim_open(const struct xm_sim_opts *o, struct xm_link **out)
 	o->sim->links[slot] = sl;
 	*out = &sl->base;
 	return 0;
+}
+
+uint64_t xm_link_sim_next_delivery(struct xm_link *l)
+{
+	struct sim_link *sl = to_sim(l);
+
+	return sl->rxq ? sl->rxq->at : UINT64_MAX;
 }
 
 void xm_link_sim_set_impair(struct xm_link *l, const struct xm_sim_impair *im)

@@ -56,3 +56,16 @@ uint32_t xm_csum_pseudo(const struct xm_ipinfo *ip, uint32_t l4_len)
 	s += l4_len >> 16;
 	return s;
 }
+
+uint16_t xm_l4_csum(const struct xm_ipinfo *ip, const void *hdr, uint32_t hlen,
+		    const void *payload, uint32_t plen)
+{
+	uint32_t s = xm_csum_pseudo(ip, hlen + plen);
+
+	s = xm_csum_add(s, hdr, hlen);
+	/* An odd-length header would misalign the payload's 16-bit words;
+	 * transport headers are even, so only the payload may be odd. */
+	if (plen)
+		s = xm_csum_add(s, payload, plen);
+	return xm_csum_fold(s);
+}

@@ -44,6 +44,11 @@ uint32_t xm_csum_add(uint32_t sum, const void *buf, size_t len);
 uint16_t xm_csum_fold(uint32_t sum);
 /* Pseudo-header sum for UDP/TCP (RFC 768, RFC 8200 8.1). */
 uint32_t xm_csum_pseudo(const struct xm_ipinfo *ip, uint32_t l4_len);
+/* The UDP/TCP checksum of hdr (even length) then payload under ip's
+ * pseudo-header: what goes in the header when its checksum field is zero,
+ * and 0 when verifying a received segment whose field is set. */
+uint16_t xm_l4_csum(const struct xm_ipinfo *ip, const void *hdr, uint32_t hlen,
+		    const void *payload, uint32_t plen);
 
 /* ---- eth.c ---- */
 
@@ -59,8 +64,9 @@ int xm_ip_route(struct xm_stack *st, int family, const uint8_t *dst,
 		uint8_t *nexthop, uint8_t *src);
 /* Is addr one of the link's addresses? */
 bool xm_ip_is_local(const struct xm_stack *st, int family, const uint8_t *addr);
-/* Send one transport segment: hdr (checksum already set) then payload,
- * fragmenting as needed. Returns 0 or -errno (-ENETUNREACH, -EHOSTUNREACH,
+/* Send one transport segment from ip->src to ip->dst with protocol
+ * ip->proto (the transport fills src from xm_ip_route() or its bound
+ * address): hdr (checksum already set) then payload, fragmenting as needed. Returns 0 or -errno (-ENETUNREACH, -EHOSTUNREACH,
  * -ENOBUFS, -EMSGSIZE). A missing neighbour queues the datagram (0). */
 int xm_ip_output(struct xm_stack *st, const struct xm_ipinfo *ip,
 		 const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,

@@ -71,8 +71,7 @@ static void entry_destroy(struct xm_stack *st, struct xm_reasm_entry *e)
 
 static void reasm_timeout(struct xm_stack *st, struct xm_timer *t)
 {
-	struct xm_reasm_entry *e = (struct xm_reasm_entry *)
-		((char *)t - offsetof(struct xm_reasm_entry, timer));
+	struct xm_reasm_entry *e = xm_container_of(t, struct xm_reasm_entry, timer);
 
 	/* RFC 792 would send Time Exceeded; ICMP stays with the kernel. */
 	st->stats.reasm_timeouts++;

@@ -3,6 +3,23 @@
  * The generic socket: what every protocol's socket shares (fd, addresses,
  * options, flags), plus a per-protocol ops table (struct xm_proto) the
  * socket calls dispatch to. UDP is one entry; TCP adds another.
+ *
+ * Adding a protocol (TCP):
+ *  - a struct xm_proto row in transport/proto.c (type SOCK_STREAM,
+ *    ipproto IPPROTO_TCP) and its pcb in the union below;
+ *  - its own struct xm_port_table in struct xm_stack (ports.h gives the
+ *    port hook, ephemeral ports and address-overlap rules);
+ *  - input() gets every datagram of its ipproto, already reassembled and
+ *    addressed to us; output goes through xm_ip_output() with the source
+ *    and destination in struct xm_ipinfo and xm_l4_csum() for the checksum;
+ *  - per-connection timers: struct xm_timer in the pcb, armed on
+ *    &st->timers, owner found with xm_container_of();
+ *  - ops return -EAGAIN to make a blocking call wait (the socket layer
+ *    drives the stack until poll() changes or the timeout passes); connect
+ *    returns -EINPROGRESS to start a handshake (blocking connect then waits
+ *    for POLLOUT/POLLERR and returns so_error); accept creates the child
+ *    with xm_sock_new(); close returns XM_SOCK_KEEP to outlive the fd and
+ *    calls xm_sock_destroy() when done, destroy() drops it at stack close.
  */
 #ifndef XM_SOCKET_SOCK_H
 #define XM_SOCKET_SOCK_H
@@ -45,9 +62,17 @@ struct xm_proto {
 			  int flags, const struct xm_ep *to);
 	ssize_t (*recvfrom)(struct xm_sock *s, void *buf, size_t len,
 			    int flags, struct xm_ep *from);
-	short (*poll)(struct xm_sock *s);     /* POLLIN | POLLOUT | POLLERR */
+	/* POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP as poll(2) has
+	 * them; the socket layer masks them with the caller's events. */
+	short (*poll)(struct xm_sock *s);
 	int (*shutdown)(struct xm_sock *s, int how);
-	void (*close)(struct xm_sock *s);
+	/* The application closed the fd. 0: free the socket now;
+	 * XM_SOCK_KEEP: the protocol still needs it (e.g. TCP's FIN exchange)
+	 * and calls xm_sock_destroy() when done. */
+	int (*close)(struct xm_sock *s);
+	/* Optional: free protocol state at once, no exchange with the peer;
+	 * called at stack close for sockets close() kept. */
+	void (*destroy)(struct xm_sock *s);
 	/* Optional: protocol options (and SOL_SOCKET ones the protocol
 	 * handles, e.g. SO_LINGER); -ENOPROTOOPT falls back to the generic
 	 * options of the socket layer. */
@@ -57,12 +82,15 @@ struct xm_proto {
 			  socklen_t *len);
 };
 
+#define XM_SOCK_KEEP 1
+
 struct xm_sock {
-	int fd;
+	int fd;                      /* -1 once the application closed it */
 	struct xm_stack *st;
 	const struct xm_proto *proto;
 	struct xm_sock *st_next;     /* stack's list of sockets */
 	struct xm_sock **st_pprev;
+	struct xm_sock *port_next;   /* protocol's port chain (ports.h) */
 	int domain;                  /* AF_INET, AF_INET6 */
 	int type;
 	bool nonblock;
@@ -86,6 +114,13 @@ struct xm_sock {
 
 #define XM_SHUT_RD 1
 #define XM_SHUT_WR 2
+
+/* socket.c: a new socket of proto on st with an fd, linked into the stack
+ * (for socket() and for a protocol's accept()); -errno. */
+int xm_sock_new(struct xm_stack *st, const struct xm_proto *proto, int domain,
+		struct xm_sock **out);
+/* Release a socket's fd (if it still has one) and free it. */
+void xm_sock_destroy(struct xm_sock *s);
 
 /* transport/proto.c: the protocol for a socket() triple, or -errno. */
 int xm_proto_find(int domain, int type, int protocol,

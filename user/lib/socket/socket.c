@@ -4,6 +4,7 @@
  * blocking (drive the stack while waiting), then the protocol's ops.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,10 +20,55 @@ void xm_stack_use(struct xm_stack *st)
 	current_stack = st;
 }
 
+void xm_stack_unuse(struct xm_stack *st)
+{
+	if (current_stack == st)
+		current_stack = NULL;
+}
+
 static int fail(int err)
 {
 	errno = -err;
 	return -1;
+}
+
+int xm_sock_new(struct xm_stack *st, const struct xm_proto *proto, int domain,
+		struct xm_sock **out)
+{
+	struct xm_sock *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->st = st;
+	s->proto = proto;
+	s->domain = domain;
+	s->type = proto->type;
+	s->rcvbuf = st->opts.rcvbuf_default;
+	s->sndbuf = st->opts.sndbuf_default;
+	s->local.family = domain;
+	r = xm_fd_alloc(s);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	s->st_next = st->socks;
+	if (st->socks)
+		st->socks->st_pprev = &s->st_next;
+	s->st_pprev = &st->socks;
+	st->socks = s;
+	*out = s;
+	return 0;
+}
+
+void xm_sock_destroy(struct xm_sock *s)
+{
+	*s->st_pprev = s->st_next;
+	if (s->st_next)
+		s->st_next->st_pprev = s->st_pprev;
+	if (s->fd >= 0)
+		xm_fd_free(s->fd);
+	free(s);
 }
 
 int xm_socket_on(struct xm_stack *st, int domain, int type, int protocol)
@@ -36,27 +82,10 @@ int xm_socket_on(struct xm_stack *st, int domain, int type, int protocol)
 	r = xm_proto_find(domain, type, protocol, &p);
 	if (r < 0)
 		return fail(r);
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return fail(-ENOMEM);
-	s->st = st;
-	s->proto = p;
-	s->domain = domain;
-	s->type = p->type;
-	s->nonblock = !!(type & SOCK_NONBLOCK);
-	s->rcvbuf = st->opts.rcvbuf_default;
-	s->sndbuf = st->opts.sndbuf_default;
-	s->local.family = domain;
-	r = xm_fd_alloc(s);
-	if (r < 0) {
-		free(s);
+	r = xm_sock_new(st, p, domain, &s);
+	if (r < 0)
 		return fail(r);
-	}
-	s->st_next = st->socks;
-	if (st->socks)
-		st->socks->st_pprev = &s->st_next;
-	s->st_pprev = &st->socks;
-	st->socks = s;
+	s->nonblock = !!(type & SOCK_NONBLOCK);
 	return s->fd;
 }
 
@@ -65,14 +94,18 @@ int xm_socket(int domain, int type, int protocol)
 	return xm_socket_on(current_stack, domain, type, protocol);
 }
 
-static void sock_destroy(struct xm_sock *s)
+/* The application lets go of s: its fd is gone at once; the protocol may
+ * keep the socket a while (XM_SOCK_KEEP). */
+static void sock_close(struct xm_sock *s)
 {
-	s->proto->close(s);
-	*s->st_pprev = s->st_next;
-	if (s->st_next)
-		s->st_next->st_pprev = s->st_pprev;
-	xm_fd_free(s->fd);
-	free(s);
+	int keep = s->proto->close(s);
+
+	if (keep == XM_SOCK_KEEP) {
+		xm_fd_free(s->fd);
+		s->fd = -1;
+	} else {
+		xm_sock_destroy(s);
+	}
 }
 
 int xm_close(int fd)
@@ -81,14 +114,57 @@ int xm_close(int fd)
 
 	if (!s)
 		return -1;
-	sock_destroy(s);
+	sock_close(s);
 	return 0;
 }
 
 void xm_socks_close_all(struct xm_stack *st)
 {
-	while (st->socks)
-		sock_destroy(st->socks);
+	struct xm_sock *s;
+
+	/* First what the application still holds, then what the protocols
+	 * kept past close: those are dropped without ceremony. A close may
+	 * free other sockets (a listener's unaccepted children), so rescan. */
+	for (;;) {
+		for (s = st->socks; s && s->fd < 0; s = s->st_next)
+			;
+		if (!s)
+			break;
+		sock_close(s);
+	}
+	while ((s = st->socks)) {
+		if (s->proto->destroy)
+			s->proto->destroy(s);
+		xm_sock_destroy(s);
+	}
+}
+
+static uint64_t deadline_after(struct xm_stack *st, uint64_t timeout_ns)
+{
+	return timeout_ns ? xm_now(st) + timeout_ns : UINT64_MAX;
+}
+
+/* One step of a blocking call: poll once, wait if still nothing. Returns 0
+ * to retry, or -errno (EAGAIN when the deadline passed). */
+static int block_step(struct xm_stack *st, bool nonblock, bool *polled,
+		      uint64_t deadline)
+{
+	int r;
+
+	if (!*polled) {
+		/* Even a non-blocking call looks at the link once, so a
+		 * program without an event loop still makes progress. */
+		*polled = true;
+		r = xm_stack_poll(st);
+		return r < 0 ? r : 0;
+	}
+	if (nonblock || xm_now(st) >= deadline)
+		return -EAGAIN;
+	r = xm_stack_wait(st, deadline);
+	if (r < 0)
+		return r;
+	r = xm_stack_poll(st);
+	return r < 0 ? r : 0;
 }
 
 int xm_bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -120,6 +196,21 @@ int xm_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (r < 0)
 		return fail(r);
 	r = s->proto->connect(s, &ep);
+	if (r == -EINPROGRESS && !s->nonblock) {
+		/* A connection-oriented protocol started a handshake: wait
+		 * for it to finish (writable) or fail (error), as connect(2)
+		 * does; the outcome is in so_error. */
+		uint64_t deadline = deadline_after(s->st, s->sndtimeo_ns);
+		bool polled = false;
+
+		while (!(s->proto->poll(s) & (POLLOUT | POLLERR | POLLHUP))) {
+			r = block_step(s->st, false, &polled, deadline);
+			if (r < 0)
+				return fail(r == -EAGAIN ? -EINPROGRESS : r);
+		}
+		r = -s->so_error;
+		s->so_error = 0;
+	}
 	return r < 0 ? fail(r) : 0;
 }
 
@@ -131,54 +222,47 @@ int xm_listen(int fd, int backlog)
 	if (!s)
 		return -1;
 	if (!s->proto->listen)
-		return fail(-EOPNOTSUPP);
+		return fail(-EOPNOTSUPP);   /* as Linux for UDP */
 	r = s->proto->listen(s, backlog);
 	return r < 0 ? fail(r) : 0;
 }
 
 int xm_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	return xm_accept4(fd, addr, len, 0);
+}
+
+int xm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
 	struct xm_sock *s = xm_fd_get(fd), *c;
+	bool polled = false;
+	uint64_t deadline;
 	int r;
 
 	if (!s)
 		return -1;
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail(-EINVAL);   /* as Linux accept4 */
 	if (!s->proto->accept)
 		return fail(-EOPNOTSUPP);
-	r = s->proto->accept(s, &c);
+	deadline = deadline_after(s->st, s->rcvtimeo_ns);
+	for (;;) {
+		r = s->proto->accept(s, &c);
+		if (r != -EAGAIN)
+			break;
+		r = block_step(s->st, s->nonblock, &polled, deadline);
+		if (r < 0)
+			break;
+	}
 	if (r < 0)
 		return fail(r);
-	if (addr && len)
-		xm_sockaddr_fill(c, &c->peer, addr, len);
-	return c->fd;
-}
-
-static uint64_t deadline_after(struct xm_stack *st, uint64_t timeout_ns)
-{
-	return timeout_ns ? xm_now(st) + timeout_ns : UINT64_MAX;
-}
-
-/* One step of a blocking call: poll once, wait if still nothing. Returns 0
- * to retry, or -errno (EAGAIN when the deadline passed). */
-static int block_step(struct xm_stack *st, bool nonblock, bool *polled,
-		      uint64_t deadline)
-{
-	int r;
-
-	if (!*polled) {
-		/* Even a non-blocking call looks at the link once, so a
-		 * program without an event loop still makes progress. */
-		*polled = true;
-		r = xm_stack_poll(st);
-		return r < 0 ? r : 0;
+	c->nonblock = !!(flags & SOCK_NONBLOCK);
+	if (addr) {
+		r = xm_sockaddr_fill(c, &c->peer, addr, len);
+		if (r < 0)
+			return fail(r);   /* as Linux: the connection is accepted */
 	}
-	if (nonblock || xm_now(st) >= deadline)
-		return -EAGAIN;
-	r = xm_stack_wait(st, deadline);
-	if (r < 0)
-		return r;
-	r = xm_stack_poll(st);
-	return r < 0 ? r : 0;
+	return c->fd;
 }
 
 ssize_t xm_sendto(int fd, const void *buf, size_t len, int flags,
@@ -231,8 +315,6 @@ ssize_t xm_recvfrom(int fd, void *buf, size_t len, int flags,
 
 	if (!s)
 		return -1;
-	if (from && !fromlen)
-		return fail(-EFAULT);
 	deadline = deadline_after(s->st, s->rcvtimeo_ns);
 	for (;;) {
 		r = s->proto->recvfrom(s, buf, len, flags, &ep);
@@ -268,6 +350,8 @@ int xm_shutdown(int fd, int how)
 		return -1;
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return fail(-EINVAL);
+	if (!s->proto->shutdown)
+		return fail(-EOPNOTSUPP);
 	r = s->proto->shutdown(s, how);
 	return r < 0 ? fail(r) : 0;
 }

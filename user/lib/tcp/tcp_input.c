@@ -675,7 +675,7 @@ void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		st->stats.rx_malformed++;
 		return;
 	}
-	if (xm_csum_fold(xm_csum_add(xm_csum_pseudo(ip, len), l4, len)) != 0) {
+	if (xm_l4_csum(ip, l4, len, NULL, 0) != 0) {
 		ts->stats.bad_csum++;
 		st->stats.rx_bad_l4_csum++;
 		return;

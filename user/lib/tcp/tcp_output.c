@@ -33,19 +33,11 @@ static int emit(struct xm_stack *st, int family, const uint8_t *src,
 		const uint8_t *payload, uint32_t plen)
 {
 	struct xm_ipinfo ip = { .family = family, .proto = IPPROTO_TCP };
-	uint32_t sum;
-	uint16_t csum;
 
 	memcpy(ip.src, src, xm_addr_len(family));
 	memcpy(ip.dst, dst, xm_addr_len(family));
 	hdr[16] = hdr[17] = 0;
-	sum = xm_csum_pseudo(&ip, hlen + plen);
-	sum = xm_csum_add(sum, hdr, hlen);
-	/* xm_csum_add folds 16-bit words: an odd-length header never occurs
-	 * (options are padded), so the payload continues the word stream. */
-	sum = xm_csum_add(sum, payload, plen);
-	csum = xm_csum_fold(sum);
-	put16(hdr + 16, csum);
+	put16(hdr + 16, xm_l4_csum(&ip, hdr, hlen, payload, plen));
 	return xm_ip_output(st, &ip, hdr, hlen, payload, plen);
 }
 

@@ -142,32 +142,17 @@ static int tcp_listen(struct xm_sock *s, int backlog)
 static int tcp_accept(struct xm_sock *s, struct xm_sock **child)
 {
 	struct xm_tcp_conn *l = s->pcb.tcp.conn, *c;
-	uint64_t deadline = deadline_after(s->st, s->rcvtimeo_ns);
 	struct xm_sock *cs;
-	bool polled = false;
-	int fd, r;
+	int r;
 
 	if (!l || l->state != XM_TCP_LISTEN)
 		return -EINVAL;
-	while (!l->acc_head) {
-		if (!polled) {
-			polled = true;
-			r = xm_stack_poll(s->st);
-		} else if (s->nonblock || xm_now(s->st) >= deadline) {
-			return -EAGAIN;
-		} else {
-			r = drive(s->st, deadline);
-		}
-		if (r < 0)
-			return r;
-		if (l->state != XM_TCP_LISTEN)
-			return -EINVAL;
-	}
+	if (!l->acc_head)
+		return -EAGAIN;   /* the socket layer waits (or not) */
 	c = l->acc_head;
-	fd = xm_socket_on(s->st, s->domain, SOCK_STREAM, IPPROTO_TCP);
-	if (fd < 0)
-		return -errno;
-	cs = xm_fd_get(fd);
+	r = xm_sock_new(s->st, s->proto, s->domain, &cs);
+	if (r < 0)
+		return r;
 	xm_tcp_listen_unlink(c);
 	c->sock = cs;
 	cs->pcb.tcp.conn = c;
@@ -497,13 +482,15 @@ static int tcp_shutdown(struct xm_sock *s, int how)
 	return 0;
 }
 
-static void tcp_close(struct xm_sock *s)
+/* The connection outlives the socket on its own (orphaned), so the socket
+ * is always freed at once (never XM_SOCK_KEEP). */
+static int tcp_close(struct xm_sock *s)
 {
 	struct xm_tcp_conn *c = s->pcb.tcp.conn;
 	struct xm_tcp_pcb *p = &s->pcb.tcp;
 
 	if (!c)
-		return;
+		return 0;
 	switch (c->state) {
 	case XM_TCP_CLOSED:
 	case XM_TCP_LISTEN:
@@ -511,7 +498,7 @@ static void tcp_close(struct xm_sock *s)
 		c->sock = NULL;
 		p->conn = NULL;
 		xm_tcp_set_closed(c, 0);
-		return;
+		return 0;
 	default:
 		break;
 	}
@@ -522,7 +509,7 @@ static void tcp_close(struct xm_sock *s)
 		c->sock = NULL;
 		p->conn = NULL;
 		xm_tcp_set_closed(c, 0);
-		return;
+		return 0;
 	}
 	queue_fin(c);
 	if (p->linger && !s->nonblock) {
@@ -541,6 +528,7 @@ static void tcp_close(struct xm_sock *s)
 		xm_tcp_finwait2_arm(c);
 	else if (c->state == XM_TCP_CLOSED)
 		xm_tcp_set_closed(c, 0);
+	return 0;
 }
 
 static int int_arg(const void *val, socklen_t len, int *v)

@@ -13,8 +13,7 @@
 #include "../core/stack.h"
 #include "tcb.h"
 
-#define conn_of(t, member) \
-	((struct xm_tcp_conn *)((char *)(t) - offsetof(struct xm_tcp_conn, member)))
+#define conn_of(t, member) xm_container_of(t, struct xm_tcp_conn, member)
 
 #define FIN_WAIT2_TIMEOUT_US 60000000ull   /* Linux tcp_fin_timeout */
 

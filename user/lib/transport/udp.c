@@ -4,6 +4,7 @@
  * checksums, per-socket receive queues bounded by SO_RCVBUF, bind rules and
  * ephemeral ports as Linux has them.
  */
+#define _GNU_SOURCE   /* POLLRDHUP */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 
 #include "../core/stack.h"
 #include "../socket/sock.h"
+#include "ports.h"
 #include "udp.h"
 
 struct xm_dgram {
@@ -22,122 +24,16 @@ struct xm_dgram {
 	uint8_t data[];
 };
 
-static bool addr_any(const uint8_t *a, int family)
-{
-	static const uint8_t zero[16];
-
-	return !memcmp(a, zero, xm_addr_len(family));
-}
-
-/* What a socket's local address accepts in one family: 0 nothing,
- * 1 any address, 2 only s->local.addr. */
-static int local_scope(const struct xm_sock *s, int family)
-{
-	const struct xm_ep *l = &s->local;
-
-	if (l->family == family)
-		return addr_any(l->addr, family) ? 1 : 2;
-	/* Dual-stack: an IPv6 wildcard also takes IPv4 unless IPV6_V6ONLY. */
-	if (family == AF_INET && l->family == AF_INET6 && !s->v6only &&
-	    addr_any(l->addr, AF_INET6))
-		return 1;
-	return 0;
-}
-
-static bool locals_overlap(const struct xm_sock *a, const struct xm_sock *b)
-{
-	static const int fams[] = { AF_INET, AF_INET6 };
-
-	for (int i = 0; i < 2; i++) {
-		int f = fams[i], sa = local_scope(a, f), sb = local_scope(b, f);
-
-		if (!sa || !sb)
-			continue;
-		if (sa == 1 || sb == 1 ||
-		    !memcmp(a->local.addr, b->local.addr, xm_addr_len(f)))
-			return true;
-	}
-	return false;
-}
-
-static bool hooked(const struct xm_stack *st, uint16_t port)
-{
-	return st->udp_hooked[port >> 3] & (1u << (port & 7));
-}
-
-static void set_hooked(struct xm_stack *st, uint16_t port, bool on)
-{
-	if (on)
-		st->udp_hooked[port >> 3] |= (uint8_t)(1u << (port & 7));
-	else
-		st->udp_hooked[port >> 3] &= (uint8_t)~(1u << (port & 7));
-}
-
-/* Insert s on port's chain; the first socket on a port binds it in the
- * device's bindings map. */
-static int port_attach(struct xm_sock *s, uint16_t port)
-{
-	struct xm_stack *st = s->st;
-
-	if (!st->udp_ports[port]) {
-		int r = xm_stack_port_hook(st, IPPROTO_UDP, 0, NULL, port, true);
-
-		if (r < 0 && r != -EEXIST)
-			return r;
-		/* -EEXIST: an operator bound it; it is not ours to remove. */
-		set_hooked(st, port, r == 0);
-	}
-	s->pcb.udp.port_next = st->udp_ports[port];
-	st->udp_ports[port] = s;
-	return 0;
-}
-
-static void port_detach(struct xm_sock *s)
-{
-	struct xm_stack *st = s->st;
-	uint16_t port = s->local.port;
-	struct xm_sock **pp;
-
-	for (pp = &st->udp_ports[port]; *pp; pp = &(*pp)->pcb.udp.port_next) {
-		if (*pp == s) {
-			*pp = s->pcb.udp.port_next;
-			break;
-		}
-	}
-	if (!st->udp_ports[port] && hooked(st, port)) {
-		xm_stack_port_hook(st, IPPROTO_UDP, 0, NULL, port, false);
-		set_hooked(st, port, false);
-	}
-}
-
 static bool port_conflicts(const struct xm_sock *s, uint16_t port)
 {
-	for (const struct xm_sock *o = s->st->udp_ports[port]; o;
-	     o = o->pcb.udp.port_next) {
+	for (const struct xm_sock *o = xm_ports_first(&s->st->udp_ports, port); o;
+	     o = o->port_next) {
 		if (s->reuseaddr && o->reuseaddr)
 			continue;
-		if (locals_overlap(s, o))
+		if (xm_socks_overlap(s, o))
 			return true;
 	}
 	return false;
-}
-
-static int pick_ephemeral(struct xm_sock *s, uint16_t *port)
-{
-	struct xm_stack *st = s->st;
-	uint32_t n = XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1;
-
-	for (uint32_t i = 0; i < n; i++) {
-		uint16_t p = st->next_ephemeral;
-
-		st->next_ephemeral = p == XM_EPHEMERAL_LAST ? XM_EPHEMERAL_FIRST
-							    : (uint16_t)(p + 1);
-		if (!st->udp_ports[p]) {
-			*port = p;
-			return 0;
-		}
-	}
-	return -EAGAIN;   /* as Linux when the range is exhausted */
 }
 
 static int udp_bind(struct xm_sock *s, const struct xm_ep *local)
@@ -146,12 +42,12 @@ static int udp_bind(struct xm_sock *s, const struct xm_ep *local)
 	struct xm_ep saved = s->local;
 	int r;
 
-	if (!addr_any(local->addr, local->family) &&
+	if (!xm_addr_is_any(local->addr, local->family) &&
 	    !xm_ip_is_local(s->st, local->family, local->addr))
 		return -EADDRNOTAVAIL;
 	s->local = *local;
 	if (!port) {
-		r = pick_ephemeral(s, &port);
+		r = xm_ports_ephemeral(&s->st->udp_ports, &port);
 		if (r < 0)
 			goto fail;
 	} else if (port_conflicts(s, port)) {
@@ -159,7 +55,7 @@ static int udp_bind(struct xm_sock *s, const struct xm_ep *local)
 		goto fail;
 	}
 	s->local.port = port;
-	r = port_attach(s, port);
+	r = xm_ports_attach(s->st, &s->st->udp_ports, s);
 	if (r < 0)
 		goto fail;
 	s->bound = true;
@@ -203,7 +99,7 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 	struct xm_stack *st = s->st;
 	struct xm_ipinfo ip = { .proto = IPPROTO_UDP };
 	uint8_t h[XM_UDP_HLEN];
-	uint32_t ulen, sum;
+	uint32_t ulen;
 	uint16_t csum;
 	int r;
 
@@ -214,19 +110,19 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 		if (!s->connected)
 			return -EDESTADDRREQ;
 		to = &s->peer;
+	} else if (!to->port) {
+		return -EINVAL;   /* as Linux: only an explicit port 0 */
 	}
 	if (len > xm_ip_max_l4(to->family) - XM_UDP_HLEN)
 		return -EMSGSIZE;
-	if (!to->port)
-		return -EINVAL;
 	r = autobind(s);
 	if (r < 0)
 		return r;
 	ip.family = to->family;
 	memcpy(ip.dst, to->addr, 16);
-	if (local_scope(s, to->family) == 2)
+	if (xm_sock_local_scope(s, to->family) == 2)
 		memcpy(ip.src, s->local.addr, 16);
-	else if (local_scope(s, to->family) == 0)
+	else if (xm_sock_local_scope(s, to->family) == 0)
 		return -ENETUNREACH;   /* as Linux: v4-bound socket to v6 */
 	else if ((r = xm_ip_route(st, to->family, to->addr, NULL, ip.src)) < 0)
 		return r;
@@ -238,10 +134,7 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 	h[4] = (uint8_t)(ulen >> 8);
 	h[5] = (uint8_t)ulen;
 	h[6] = h[7] = 0;
-	sum = xm_csum_pseudo(&ip, ulen);
-	sum = xm_csum_add(sum, h, XM_UDP_HLEN);
-	sum = xm_csum_add(sum, buf, len);
-	csum = xm_csum_fold(sum);
+	csum = xm_l4_csum(&ip, h, XM_UDP_HLEN, buf, (uint32_t)len);
 	if (!csum)
 		csum = 0xffff;   /* RFC 768: zero means "no checksum" */
 	h[6] = (uint8_t)(csum >> 8);
@@ -291,8 +184,9 @@ static struct xm_sock *udp_lookup(struct xm_stack *st, const struct xm_ipinfo *i
 	struct xm_sock *best = NULL;
 	int best_score = -1;
 
-	for (struct xm_sock *s = st->udp_ports[dport]; s; s = s->pcb.udp.port_next) {
-		int sc = local_scope(s, ip->family), score;
+	for (struct xm_sock *s = xm_ports_first(&st->udp_ports, dport); s;
+	     s = s->port_next) {
+		int sc = xm_sock_local_scope(s, ip->family), score;
 
 		if (!sc)
 			continue;
@@ -335,7 +229,7 @@ static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 	/* RFC 768: zero means none was computed (IPv4 only); RFC 8200 8.1:
 	 * IPv6 receivers must discard a zero UDP checksum. */
 	if (csum == 0 ? ip->family == AF_INET6
-		      : xm_csum_fold(xm_csum_add(xm_csum_pseudo(ip, ulen), l4, ulen)) != 0) {
+		      : xm_l4_csum(ip, l4, ulen, NULL, 0) != 0) {
 		st->stats.rx_bad_l4_csum++;
 		return;
 	}
@@ -376,14 +270,18 @@ static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 	u->rxq_count++;
 }
 
+/* As Linux's datagram_poll. */
 static short udp_poll(struct xm_sock *s)
 {
 	short ev = 0;
 
-	if (s->pcb.udp.rxq_head || (s->shut & XM_SHUT_RD))
+	if (s->pcb.udp.rxq_head)
 		ev |= POLLIN;
-	if (!(s->shut & XM_SHUT_WR))
-		ev |= POLLOUT;
+	if (s->shut & XM_SHUT_RD)
+		ev |= POLLIN | POLLRDHUP;
+	if (s->shut == (XM_SHUT_RD | XM_SHUT_WR))
+		ev |= POLLHUP;
+	ev |= POLLOUT;   /* a datagram socket never waits for buffer room */
 	if (s->so_error)
 		ev |= POLLERR;
 	return ev;
@@ -391,18 +289,18 @@ static short udp_poll(struct xm_sock *s)
 
 static int udp_shutdown(struct xm_sock *s, int how)
 {
-	if (!s->connected)
-		return -ENOTCONN;
 	s->shut |= (uint8_t)(how + 1);   /* SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 */
-	return 0;
+	/* Linux (inet_shutdown) marks an unconnected socket shut too, to
+	 * wake its pollers, and still reports ENOTCONN. */
+	return s->connected ? 0 : -ENOTCONN;
 }
 
-static void udp_close(struct xm_sock *s)
+static int udp_close(struct xm_sock *s)
 {
 	struct xm_udp_pcb *u = &s->pcb.udp;
 
 	if (s->bound)
-		port_detach(s);
+		xm_ports_detach(s->st, &s->st->udp_ports, s);
 	while (u->rxq_head) {
 		struct xm_dgram *d = u->rxq_head;
 
@@ -412,6 +310,7 @@ static void udp_close(struct xm_sock *s)
 	u->rxq_tail = NULL;
 	u->rxq_bytes = 0;
 	u->rxq_count = 0;
+	return 0;
 }
 
 const struct xm_proto xm_proto_udp = {

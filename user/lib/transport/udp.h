@@ -16,7 +16,6 @@ struct xm_proto;
 #define XM_UDP_DGRAM_OVERHEAD 256
 
 struct xm_udp_pcb {
-	struct xm_sock *port_next;   /* chain of sockets on the same port */
 	struct xm_dgram *rxq_head;
 	struct xm_dgram *rxq_tail;
 	uint32_t rxq_bytes;          /* charged bytes queued */

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# UDP echo round trip, one request at a time, from the same kernel client
+# (bench/udp_rtt.c) in the peer namespace to two servers on the same
+# address: xdpmux-echo (udp/7000, through the demultiplexer attached with
+# --mode auto (generic on veth) and AF_XDP copy mode) and a kernel
+# UDP echo server (bench/udp_kecho.c, udp/7001). Rounds alternate the two so
+# machine noise lands on both; medians are recorded.
+#
+#   udp_echo_p99_us     p99 round trip (target: below the kernel's, ratio < 1)
+#   udp_echo_p50_us     p50 round trip (information)
+#   udp_echo_req_per_s  requests per second (information)
+#
+# xdpmux-echo runs in its default mode (epoll, sleeps when idle); the full
+# run also records udp_echo_p99_us_spin, with xdpmux-echo --spin (never
+# sleeps), for information.
+. "$(dirname "$0")/lib.sh"
+
+ns_srv=xm-u-be-a ns_cli=xm-u-be-b dev_srv=xmube0a dev_cli=xmube0b
+count=$(bench_pick 20000 3000)
+rounds=$(bench_pick 3 1)
+size=64
+
+for b in "$XM_BUILD/xdpmux-echo" "$XM_BUILD/bench/udp_rtt" "$XM_BUILD/bench/udp_kecho"; do
+	[ -x "$b" ] || xm_fail "no $b: build first"
+done
+xm_netns_pair "$ns_srv" "$ns_cli" "$dev_srv" "$dev_cli" 44
+# The kernel leaves the UDP checksum of a locally sent datagram partial
+# (CHECKSUM_PARTIAL, to be finished by the NIC) and veth never finishes it;
+# AF_XDP sees the raw frame and rightly drops it as corrupt. A real NIC puts
+# complete checksums on the wire: make the peer's veth do the same.
+xm_in "$ns_cli" ethtool -K "$dev_cli" tx off >/dev/null || xm_fail "ethtool -K $dev_cli tx off"
+logs=$(mktemp -d /tmp/xm-u-bench-echo.XXXXXX)
+xm_on_exit "rm -rf '$logs'"
+xm_on_exit "bench_xdp_detach $ns_srv $dev_srv"
+
+bench_xdp_attach "$ns_srv" "$dev_srv" auto >/dev/null || exit 1
+xm_in "$ns_srv" "$XM_BUILD/bench/udp_kecho" 7001 >"$logs/kecho.log" 2>&1 &
+xm_wait_port "$ns_srv" udp 7001
+
+# start_echo [ARGS...]: xdpmux-echo on udp/7000; waits until it is bound.
+start_echo() {
+	local i
+	nsenter --net="/run/netns/$ns_srv" "$XM_BUILD/xdpmux-echo" "$dev_srv" --udp 7000 "$@" \
+		>"$logs/echo.log" 2>&1 &
+	echo_pid=$!
+	for i in $(seq 100); do
+		grep -q serving "$logs/echo.log" && return 0
+		kill -0 "$echo_pid" 2>/dev/null || xm_fail "xdpmux-echo: $(cat "$logs/echo.log")"
+		sleep 0.1
+	done
+	xm_fail "xdpmux-echo did not start: $(cat "$logs/echo.log")"
+}
+stop_echo() {
+	kill -TERM "$echo_pid"
+	wait "$echo_pid" || xm_fail "xdpmux-echo exit: $(cat "$logs/echo.log")"
+	grep -q 'none leaked' "$logs/echo.log" || xm_fail "xdpmux-echo leaked frames: $(cat "$logs/echo.log")"
+}
+
+# rtt PORT N: prints "req_per_s p50 p99" of N requests.
+rtt() {
+	local out
+	out=$(xm_in "$ns_cli" "$XM_BUILD/bench/udp_rtt" "$XM_A4" "$1" --count "$2" \
+		--warmup 200 --size $size) || xm_fail "udp_rtt to port $1: $out"
+	echo "  port $1: $out" >&2
+	awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1)
+	       print v["req_per_s"], v["p50_us"], v["p99_us"] }' <<<"$out"
+}
+
+xm_step "warm-up (neighbours resolved, caches warm)"
+start_echo
+rtt 7000 500 >/dev/null
+rtt 7001 500 >/dev/null
+
+xm_step "$rounds round(s) of $count requests of $size bytes, alternating"
+mux_rps=() mux_p50=() mux_p99=() k_rps=() k_p50=() k_p99=()
+for _ in $(seq "$rounds"); do
+	read -r r p50 p99 < <(rtt 7000 "$count") || exit 1
+	mux_rps+=("$r") mux_p50+=("$p50") mux_p99+=("$p99")
+	read -r r p50 p99 < <(rtt 7001 "$count") || exit 1
+	k_rps+=("$r") k_p50+=("$p50") k_p99+=("$p99")
+done
+stop_echo
+cat "$logs/echo.log"
+
+bench_record udp_echo_p99_us us "$(bench_median "${mux_p99[@]}")" \
+	"$(bench_median "${k_p99[@]}")" kernel_udp_echo false 1.0
+bench_record udp_echo_p50_us us "$(bench_median "${mux_p50[@]}")" \
+	"$(bench_median "${k_p50[@]}")" kernel_udp_echo false
+bench_record udp_echo_req_per_s req/s "$(bench_median "${mux_rps[@]}")" \
+	"$(bench_median "${k_rps[@]}")" kernel_udp_echo true
+
+bench_quick && exit 0
+
+xm_step "xdpmux-echo --spin (information)"
+start_echo --spin
+spin_p99=() k2_p99=()
+for _ in $(seq "$rounds"); do
+	read -r r p50 p99 < <(rtt 7000 "$count") || exit 1
+	spin_p99+=("$p99")
+	read -r r p50 p99 < <(rtt 7001 "$count") || exit 1
+	k2_p99+=("$p99")
+done
+stop_echo
+bench_record udp_echo_p99_us_spin us "$(bench_median "${spin_p99[@]}")" \
+	"$(bench_median "${k2_p99[@]}")" kernel_udp_echo false

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The AF_XDP link on a real veth in a private namespace, with xdpmux
+ * attached and a real kernel on the other end: a bound port's datagram
+ * arrives on the XSK, a frame we transmit reaches the peer's kernel socket,
+ * the link-layer answers come from the kernel, misuse is refused, and at
+ * every step each UMEM frame is accounted for.
+ *
+ * Needs root; skipped otherwise. Each test runs in its own process (Criterion
+ * forks), unshares its network namespace, and names its devices after its
+ * pid so the pins under /sys/fs/bpf/xdpmux/ never collide with another run.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include <linux/if_ether.h>
+
+#include <xdpmux/control.h>
+#include "lib/frame.h"
+#include "../../user/lib/link/link.h"
+
+#define PORT_IN  7100
+#define PORT_OUT 7200
+
+static char peer_ns[32], dev[IF_NAMESIZE], peer_dev[IF_NAMESIZE];
+static char out_file[64];
+
+static void run(const char *cmd)
+{
+	cr_assert_eq(system(cmd), 0, "command failed: %s", cmd);
+}
+
+static void runf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void runf(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	run(cmd);
+}
+
+static void teardown(void)
+{
+	char cmd[320];
+
+	if (!peer_ns[0])
+		return;
+	/* The pins outlive the device; the program goes with the veth. */
+	xm_ctl_detach(dev);
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns pids %s | xargs -r kill; ip netns del %s; rm -rf %s/%s %s",
+		 peer_ns, peer_ns, XM_PIN_ROOT, dev, out_file);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup of %s incomplete\n", peer_ns);
+}
+
+/* dev (198.18.6.1, 2001:db8:6::1) here with xdpmux attached in `mode`;
+ * peer_dev (198.18.6.2, 2001:db8:6::2) in peer_ns. Both ends have `queues`
+ * rx and tx queues. */
+static void setup_queues(int queues, enum xm_attach_mode mode)
+{
+	enum xm_attach_mode used;
+	int err;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root (network namespace, BPF)");
+	snprintf(peer_ns, sizeof(peer_ns), "xm-u-lk%d", (int)getpid());
+	snprintf(dev, sizeof(dev), "xmuL%d", (int)getpid() % 10000000);
+	snprintf(peer_dev, sizeof(peer_dev), "xmuP%d", (int)getpid() % 10000000);
+	snprintf(out_file, sizeof(out_file), "/tmp/xm-u-lk%d.out", (int)getpid());
+	runf("ip netns add %s", peer_ns);
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
+	run("ip link set lo up");
+	runf("ip link add %s numrxqueues %d numtxqueues %d type veth peer name %s "
+	     "numrxqueues %d numtxqueues %d netns %s", dev, queues, queues,
+	     peer_dev, queues, queues, peer_ns);
+	if (queues > 1) {
+		runf("ethtool -L %s rx %d tx %d", dev, queues, queues);
+		runf("ip netns exec %s ethtool -L %s rx %d tx %d", peer_ns, peer_dev,
+		     queues, queues);
+	}
+	runf("ip -n %s addr add 198.18.6.2/24 dev %s", peer_ns, peer_dev);
+	runf("ip -n %s addr add 2001:db8:6::2/64 dev %s nodad", peer_ns, peer_dev);
+	runf("ip -n %s link set %s up", peer_ns, peer_dev);
+	runf("ip addr add 198.18.6.1/24 dev %s", dev);
+	runf("ip addr add 2001:db8:6::1/64 dev %s nodad", dev);
+	runf("ip link set %s up", dev);
+	err = xm_ctl_attach(dev, mode, &used);
+	cr_assert_eq(err, 0, "attach %s: %s", dev, strerror(-err));
+}
+
+static void setup(void)
+{
+	setup_queues(1, XM_MODE_GENERIC);
+}
+
+static struct xm_link *link_open(void)
+{
+	struct xm_afxdp_opts o = { .frames = 256 };
+	struct xm_link *l = NULL;
+	int err = xm_link_afxdp_open(dev, &o, &l);
+
+	cr_assert_eq(err, 0, "afxdp open %s: %s", dev, strerror(-err));
+	return l;
+}
+
+static void bind_udp(uint16_t port)
+{
+	struct xm_binding_key k = { .proto = IPPROTO_UDP, .family = XM_FAMILY_ANY,
+				    .port = htons(port) };
+	struct xm_ctl *ctl;
+
+	cr_assert_eq(xm_ctl_open(dev, &ctl), 0);
+	cr_assert_eq(xm_ctl_bind(ctl, &k, XM_FALLBACK_DROP, getpid()), 0);
+	xm_ctl_close(ctl);
+}
+
+static void assert_all_accounted(struct xm_link *l, const char *when)
+{
+	struct xm_frame_accounting a;
+
+	cr_assert_eq(l->ops->accounting(l, &a), 0, "%s: accounting", when);
+	cr_assert_eq(xm_frame_accounting_sum(&a), a.total,
+		     "%s: %llu of %llu frames accounted", when,
+		     (unsigned long long)xm_frame_accounting_sum(&a),
+		     (unsigned long long)a.total);
+}
+
+/* Receive one frame, waiting on poll_fd and kicking; asserts one arrives
+ * within ~5 s (a bound on a hang, not a timing assertion). */
+static void rx_one(struct xm_link *l, struct xm_frame *f)
+{
+	struct pollfd p = { .fd = l->ops->poll_fd(l), .events = POLLIN };
+	int i, n = 0;
+
+	for (i = 0; i < 500 && n == 0; i++) {
+		n = l->ops->rx(l, f, 1);
+		if (!n) {
+			poll(&p, 1, 10);
+			l->ops->kick(l);
+		}
+	}
+	cr_assert_eq(n, 1, "no frame received");
+}
+
+static void read_mac(const char *ns, const char *d, uint8_t mac[6])
+{
+	char cmd[160];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ip %s %s link show %s | awk '/ether/{print $2}'",
+		 ns ? "-n" : "", ns ? ns : "", d);
+	p = popen(cmd, "r");
+	cr_assert(p);
+	cr_assert_eq(fscanf(p, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
+			    &mac[2], &mac[3], &mac[4], &mac[5]), 6);
+	pclose(p);
+}
+
+Test(afxdp_link, open_refuses_a_device_without_xdpmux, .fini = teardown)
+{
+	struct xm_link *l = NULL;
+
+	setup();
+	cr_assert_eq(xm_ctl_detach(dev), 0);
+	cr_assert_eq(xm_link_afxdp_open(dev, NULL, &l), -ENOENT);
+	cr_assert_eq(xm_link_afxdp_open("xmu-nosuchdev", NULL, &l), -ENODEV);
+}
+
+Test(afxdp_link, bound_datagram_arrives_on_the_xsk_and_frames_balance, .fini = teardown)
+{
+	struct xm_frame_accounting a;
+	struct xm_link *l;
+	struct xm_frame f;
+	const uint8_t *udp;
+
+	setup();
+	l = link_open();
+	assert_all_accounted(l, "after open");
+	cr_assert_eq(l->ops->accounting(l, &a), 0);
+	cr_assert_gt(a.fill, 0, "the fill ring is stocked at open");
+	bind_udp(PORT_IN);
+	runf("ip netns exec %s sh -c 'printf hello-xsk | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d'", peer_ns, PORT_IN);
+	rx_one(l, &f);
+	cr_assert_geq(f.len, 14 + 20 + 8 + 9);
+	cr_assert_eq(f.data[12] << 8 | f.data[13], ETH_P_IP);
+	udp = f.data + 14 + (f.data[14] & 0xf) * 4;
+	cr_assert_eq(udp[2] << 8 | udp[3], PORT_IN);
+	cr_assert_arr_eq(udp + 8, "hello-xsk", 9);
+	cr_assert_eq(l->ops->accounting(l, &a), 0);
+	cr_assert_eq(a.rx_held, 1, "the frame is lent to the caller");
+	assert_all_accounted(l, "while held");
+	l->ops->rx_release(l, &f, 1);
+	l->ops->kick(l);
+	cr_assert_eq(l->ops->accounting(l, &a), 0);
+	cr_assert_eq(a.rx_held, 0);
+	assert_all_accounted(l, "after release");
+	l->ops->close(l);
+}
+
+Test(afxdp_link, transmitted_frame_reaches_the_peer_kernel_socket, .fini = teardown)
+{
+	struct xm_frame_accounting a;
+	struct xm_link_info info;
+	uint8_t peer_mac[6];
+	struct xm_link *l;
+	struct xm_frame f;
+	struct fb_spec s;
+	char got[64] = "";
+	ssize_t len;
+	FILE *fp;
+	int i;
+
+	setup();
+	l = link_open();
+	cr_assert_eq(l->ops->info(l, &info), 0);
+	read_mac(peer_ns, peer_dev, peer_mac);
+	runf("ip netns exec %s socat -u UDP4-RECV:%d,bind=198.18.6.2 "
+	     "CREATE:%s >/dev/null 2>&1 &", peer_ns, PORT_OUT, out_file);
+	runf("for i in $(seq 50); do ip netns exec %s ss -Huln 'sport = :%d' | "
+	     "grep -q . && exit 0; sleep 0.1; done; exit 1", peer_ns, PORT_OUT);
+
+	cr_assert_eq(l->ops->tx_alloc(l, &f, 1), 1);
+	cr_assert_eq(l->ops->accounting(l, &a), 0);
+	cr_assert_eq(a.tx_held, 1);
+	fb_init(&s, FB_L3_IPV4, IPPROTO_UDP);
+	memcpy(s.eth_dst, peer_mac, 6);
+	memcpy(s.eth_src, info.mac, 6);
+	memcpy(s.ip4.src, (uint8_t[]){ 198, 18, 6, 1 }, 4);
+	memcpy(s.ip4.dst, (uint8_t[]){ 198, 18, 6, 2 }, 4);
+	s.sport = 40000;
+	s.dport = PORT_OUT;
+	s.payload = (const uint8_t *)"from-the-xsk";
+	s.payload_len = 12;
+	len = fb_build(&s, f.data, f.cap, NULL);
+	cr_assert_gt(len, 0);
+	f.len = (uint32_t)len;
+	cr_assert_eq(l->ops->tx_submit(l, &f, 1), 1);
+	for (i = 0; i < 500; i++) {
+		fp = fopen(out_file, "r");
+		if (fp) {
+			size_t n = fread(got, 1, sizeof(got) - 1, fp);
+
+			got[n] = 0;
+			fclose(fp);
+			if (n)
+				break;
+		}
+		l->ops->kick(l);
+		usleep(10000);
+	}
+	cr_assert_str_eq(got, "from-the-xsk", "the peer's kernel got our frame");
+	for (i = 0; i < 500; i++) {
+		l->ops->kick(l);
+		cr_assert_eq(l->ops->accounting(l, &a), 0);
+		if (!a.tx_in_flight)
+			break;
+		usleep(1000);
+	}
+	cr_assert_eq(a.tx_in_flight, 0, "the completion came back");
+	assert_all_accounted(l, "after transmit");
+	l->ops->close(l);
+}
+
+Test(afxdp_link, info_route_and_neighbour_come_from_the_kernel, .fini = teardown)
+{
+	uint8_t dst[4] = { 198, 18, 6, 2 }, nh[4], src[4], mac[6], want[6];
+	uint8_t dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 6, [15] = 2 }, nh6[16], src6[16];
+	uint8_t far[4] = { 203, 0, 113, 9 };
+	struct xm_link_info info;
+	struct xm_link *l;
+	int i, err = -EAGAIN;
+
+	setup();
+	runf("ip link set %s mtu 1400", dev);
+	l = link_open();
+	cr_assert_eq(l->ops->info(l, &info), 0);
+	read_mac(NULL, dev, want);
+	cr_assert_arr_eq(info.mac, want, 6);
+	cr_assert_eq(info.mtu, 1400);
+	cr_assert_eq(info.n_ipv4, 1);
+	cr_assert_arr_eq(info.ipv4[0].addr, ((uint8_t[]){ 198, 18, 6, 1 }), 4);
+	cr_assert_geq(info.n_ipv6, 1);
+
+	cr_assert_eq(l->ops->route(l, AF_INET, dst, nh, src), 0);
+	cr_assert_arr_eq(nh, dst, 4, "on-link: next hop is the destination");
+	cr_assert_arr_eq(src, ((uint8_t[]){ 198, 18, 6, 1 }), 4);
+	cr_assert_eq(l->ops->route(l, AF_INET6, dst6, nh6, src6), 0);
+	cr_assert_arr_eq(nh6, dst6, 16);
+	cr_assert_eq(l->ops->route(l, AF_INET, far, nh, src), -ENETUNREACH);
+
+	read_mac(peer_ns, peer_dev, want);
+	for (i = 0; i < 500 && err == -EAGAIN; i++) {
+		err = l->ops->neigh(l, AF_INET, dst, mac);
+		if (err == -EAGAIN)
+			usleep(10000);
+	}
+	cr_assert_eq(err, 0, "IPv4 neighbour: %s", strerror(-err));
+	cr_assert_arr_eq(mac, want, 6);
+	err = -EAGAIN;
+	for (i = 0; i < 500 && err == -EAGAIN; i++) {
+		err = l->ops->neigh(l, AF_INET6, dst6, mac);
+		if (err == -EAGAIN)
+			usleep(10000);
+	}
+	cr_assert_eq(err, 0, "IPv6 neighbour: %s", strerror(-err));
+	cr_assert_arr_eq(mac, want, 6);
+	runf("ip neigh show 198.18.6.2 dev %s | grep -vq PERMANENT", dev);
+	l->ops->close(l);
+}
+
+Test(afxdp_link, frames_handed_back_wrongly_are_refused_and_reported, .fini = teardown)
+{
+	struct xm_frame_accounting a;
+	struct xm_frame f, forged;
+	struct xm_link *l;
+
+	setup();
+	l = link_open();
+	cr_assert_eq(l->ops->tx_alloc(l, &f, 1), 1);
+	l->ops->tx_abort(l, &f, 1);
+	/* Aborted twice: the second must not put the frame in the pool again. */
+	l->ops->tx_abort(l, &f, 1);
+	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN, "misuse is reported");
+	cr_assert_eq(xm_frame_accounting_sum(&a), a.total, "and the pools still balance");
+	/* A frame never lent cannot be submitted. */
+	forged = f;
+	forged.len = 60;
+	cr_assert_eq(l->ops->tx_submit(l, &forged, 1), 0);
+	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
+	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
+	cr_assert_eq(a.tx_in_flight, 0);
+	/* A lent frame with a length past its buffer is dropped, not sent. */
+	cr_assert_eq(l->ops->tx_alloc(l, &f, 1), 1);
+	f.len = f.cap + 1;
+	cr_assert_eq(l->ops->tx_submit(l, &f, 1), 0);
+	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
+	cr_assert_eq(a.tx_held, 0);
+	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
+	l->ops->close(l);
+}
+
+Test(afxdp_link, one_xsk_per_rx_queue_and_copy_mode_when_no_zerocopy, .fini = teardown)
+{
+	struct xm_frame_accounting a;
+	struct xm_frame f[64];
+	struct pollfd p;
+	struct xm_link *l;
+	int got = 0, per_queue[2] = { 0 }, i, j, n;
+
+	/* Native: generic XDP on veth sees every skb on rx queue 0, while
+	 * native XDP runs per rx queue, the one the peer transmitted on. */
+	setup_queues(2, XM_MODE_NATIVE);
+	/* veth has no zero-copy AF_XDP: forcing it fails, auto falls back. */
+	{
+		struct xm_afxdp_opts zc = { .frames = 256,
+					    .copy_mode = XM_AFXDP_ZEROCOPY };
+
+		l = NULL;
+		cr_assert_eq(xm_link_afxdp_open(dev, &zc, &l), -EOPNOTSUPP);
+		cr_assert_null(l);
+	}
+	l = link_open();
+	cr_assert_eq(l->ops->accounting(l, &a), 0);
+	cr_assert_eq(a.total, 2 * 256, "one UMEM of 256 frames per rx queue");
+	bind_udp(PORT_IN);
+	/* Datagrams from 24 source ports: the peer's tx queue, hence our rx
+	 * queue, follows the flow hash, so both queues get traffic. */
+	runf("ip netns exec %s sh -c 'for p in $(seq 41000 41023); do printf x | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d,sourceport=$p; done'",
+	     peer_ns, PORT_IN);
+	p.fd = l->ops->poll_fd(l);
+	p.events = POLLIN;
+	for (i = 0; i < 500 && got < 24; i++) {
+		n = l->ops->rx(l, f, 64);
+		cr_assert_geq(n, 0);
+		for (j = 0; j < n; j++) /* the backend tags ids with the queue */
+			per_queue[f[j].id >> 32 ? 1 : 0]++;
+		if (n) {
+			l->ops->rx_release(l, f, n);
+			got += n;
+		} else {
+			poll(&p, 1, 10);
+		}
+	}
+	cr_assert_eq(got, 24, "every datagram arrived on one of the XSKs");
+	cr_assert(per_queue[0] && per_queue[1],
+		  "both queues served (%d on queue 0, %d on queue 1)",
+		  per_queue[0], per_queue[1]);
+	assert_all_accounted(l, "after two queues");
+	l->ops->close(l);
+}

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xdpmux-echo: echo every datagram on the given ports back to its sender,
+ * through the xdpmux userspace stack.
+ *
+ *   xdpmux-echo DEV --udp PORT [--udp PORT ...] [--busy-poll] [--spin]
+ *               [--mode auto|zerocopy|copy]
+ *
+ * On SIGINT/SIGTERM it prints its counters, closes its sockets (which
+ * removes their bindings), checks the link's frame accounting and exits:
+ * 0 when clean, 1 when a frame leaked or something failed, 2 on usage
+ * errors. Each port is one IPv6 wildcard socket, which (dual-stack, as on
+ * Linux) also serves IPv4.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <xdpmux/xdpmux.h>
+
+#define MAX_PORTS 64
+#define BATCH 64
+
+struct port {
+	uint16_t port;
+	int fd;
+	uint64_t rx, rx_bytes, tx, tx_errors;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xdpmux-echo DEV --udp PORT [--udp PORT ...] [--busy-poll]\n"
+		"                   [--spin] [--mode auto|zerocopy|copy]\n"
+		"Echoes every UDP datagram on PORT back to its sender through the\n"
+		"xdpmux stack on DEV (attach it first: xdpmux attach DEV).\n"
+		"  --busy-poll  ask the kernel to busy-poll the AF_XDP sockets\n"
+		"  --spin       never sleep: poll the stack in a loop (lowest latency)\n"
+		"  --mode       AF_XDP zero-copy or copy mode (default auto)\n");
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int open_port(struct port *p)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_ANY_INIT };
+	int fd, flags;
+
+	fd = xm_socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	sa.sin6_port = htons(p->port);
+	if (xm_bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		xm_close(fd);
+		errno = e;
+		return -1;
+	}
+	flags = xm_fcntl(fd, F_GETFL);
+	if (flags < 0 || xm_fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		int e = errno;
+
+		xm_close(fd);
+		errno = e;
+		return -1;
+	}
+	p->fd = fd;
+	return 0;
+}
+
+/* Echo what the socket has queued; stops at EAGAIN. */
+static void serve(struct port *p, uint8_t *buf, size_t cap)
+{
+	int i;
+
+	for (i = 0; i < BATCH; i++) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = xm_recvfrom(p->fd, buf, cap, 0,
+					(struct sockaddr *)&from, &flen);
+
+		if (n < 0)
+			return;
+		p->rx++;
+		p->rx_bytes += (uint64_t)n;
+		if (xm_sendto(p->fd, buf, (size_t)n, 0, (struct sockaddr *)&from,
+			      flen) < 0)
+			p->tx_errors++;
+		else
+			p->tx++;
+	}
+}
+
+static void print_counters(const char *dev, const struct port *ports, int n,
+			   struct xm_stack *st)
+{
+	struct xm_stack_stats s;
+	int i;
+
+	printf("xdpmux-echo %s counters:\n", dev);
+	for (i = 0; i < n; i++)
+		printf("  udp/%-5u rx %llu (%llu bytes) tx %llu tx_errors %llu\n",
+		       ports[i].port, (unsigned long long)ports[i].rx,
+		       (unsigned long long)ports[i].rx_bytes,
+		       (unsigned long long)ports[i].tx,
+		       (unsigned long long)ports[i].tx_errors);
+	if (xm_stack_stats(st, &s) == 0) {
+		printf("  stack rx_frames %llu tx_frames %llu frag_tx %llu reasm_ok %llu\n",
+		       (unsigned long long)s.rx_frames, (unsigned long long)s.tx_frames,
+		       (unsigned long long)s.frag_tx, (unsigned long long)s.reasm_ok);
+		printf("  drops bad_ip_csum %llu bad_l4_csum %llu malformed %llu "
+		       "no_socket %llu rcvbuf %llu neigh %llu no_buffer %llu link %llu\n",
+		       (unsigned long long)s.rx_bad_ip_csum,
+		       (unsigned long long)s.rx_bad_l4_csum,
+		       (unsigned long long)s.rx_malformed,
+		       (unsigned long long)s.rx_no_socket,
+		       (unsigned long long)s.rx_rcvbuf_drops,
+		       (unsigned long long)s.tx_neigh_drops,
+		       (unsigned long long)s.tx_no_buffer,
+		       (unsigned long long)s.tx_link_drops);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "udp", required_argument, NULL, 'u' },
+		{ "tcp", required_argument, NULL, 't' },
+		{ "busy-poll", no_argument, NULL, 'b' },
+		{ "spin", no_argument, NULL, 's' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
+	struct port ports[MAX_PORTS];
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t total = 0, accounted = 0;
+	struct xm_stack *st;
+	const char *dev;
+	bool spin = false;
+	int n_ports = 0, c, i, err, epfd, rc = 0;
+	static uint8_t buf[65536];
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			if (n_ports == MAX_PORTS) {
+				fprintf(stderr, "xdpmux-echo: at most %d ports\n", MAX_PORTS);
+				return 2;
+			}
+			if (parse_port(optarg, &ports[n_ports].port)) {
+				fprintf(stderr, "xdpmux-echo: bad port '%s': want 1-65535\n",
+					optarg);
+				return 2;
+			}
+			n_ports++;
+			break;
+		case 't':
+			fprintf(stderr, "xdpmux-echo: --tcp %s: TCP is not implemented "
+				"by this runtime yet\n", optarg);
+			return 2;
+		case 'b':
+			o.busy_poll = true;
+			break;
+		case 's':
+			spin = true;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "auto"))
+				o.zerocopy = 0;
+			else if (!strcmp(optarg, "zerocopy"))
+				o.zerocopy = 1;
+			else if (!strcmp(optarg, "copy"))
+				o.zerocopy = -1;
+			else {
+				fprintf(stderr, "xdpmux-echo: bad mode '%s': want "
+					"auto, zerocopy or copy\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || !n_ports) {
+		usage(stderr);
+		return 2;
+	}
+	dev = argv[optind];
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = xm_stack_open(dev, &o, &st);
+	if (err) {
+		fprintf(stderr, "xdpmux-echo: open stack on %s: %s%s\n", dev,
+			strerror(-err), err == -ENOENT ?
+			" (attach it first: xdpmux attach DEV)" : "");
+		return 1;
+	}
+	for (i = 0; i < n_ports; i++) {
+		ports[i].rx = ports[i].rx_bytes = ports[i].tx = ports[i].tx_errors = 0;
+		if (open_port(&ports[i]) < 0) {
+			fprintf(stderr, "xdpmux-echo: bind udp/%u on %s: %s\n",
+				ports[i].port, dev, strerror(errno));
+			while (i--)
+				xm_close(ports[i].fd);
+			xm_stack_close(st);
+			return 1;
+		}
+	}
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, xm_stack_fd(st), &ev) < 0) {
+		fprintf(stderr, "xdpmux-echo: epoll: %s\n", strerror(errno));
+		rc = 1;
+		stop = 1;
+	}
+	printf("xdpmux-echo: serving");
+	for (i = 0; i < n_ports; i++)
+		printf(" udp/%u", ports[i].port);
+	printf(" on %s\n", dev);
+	fflush(stdout);
+
+	while (!stop) {
+		int t, r;
+
+		r = xm_stack_poll(st);
+		if (r < 0 && r != -EAGAIN && r != -EINTR) {
+			fprintf(stderr, "xdpmux-echo: stack poll: %s\n", strerror(-r));
+			rc = 1;
+			break;
+		}
+		for (i = 0; i < n_ports; i++)
+			serve(&ports[i], buf, sizeof(buf));
+		if (spin || r > 0)
+			continue;
+		t = xm_stack_timeout_ms(st);
+		if (t < 0 || t > 100)
+			t = 100; /* notice signals promptly */
+		if (epoll_wait(epfd, &ev, 1, t) < 0 && errno != EINTR) {
+			fprintf(stderr, "xdpmux-echo: epoll_wait: %s\n", strerror(errno));
+			rc = 1;
+			break;
+		}
+	}
+
+	print_counters(dev, ports, n_ports, st);
+	for (i = 0; i < n_ports; i++)
+		if (xm_close(ports[i].fd) < 0) {
+			fprintf(stderr, "xdpmux-echo: close udp/%u: %s\n",
+				ports[i].port, strerror(errno));
+			rc = 1;
+		}
+	/* Let the last replies leave before counting frames. */
+	for (i = 0; i < 10; i++)
+		xm_stack_poll(st);
+	err = xm_stack_frames(st, &total, &accounted);
+	if (err) {
+		fprintf(stderr, "xdpmux-echo: frame accounting: %s\n", strerror(-err));
+		rc = 1;
+	} else {
+		printf("  frames total %llu accounted %llu: %s\n",
+		       (unsigned long long)total, (unsigned long long)accounted,
+		       total == accounted ? "none leaked" : "LEAKED");
+		if (total != accounted)
+			rc = 1;
+	}
+	fflush(stdout);
+	xm_stack_close(st);
+	if (epfd >= 0)
+		close(epfd);
+	return rc;
+}

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The AF_XDP link: one XSK (with its own UMEM, umem.c) per rx queue in use,
+ * each inserted into the device's pinned `xsks` map at its queue id so the
+ * XDP demultiplexer redirects bound ports to it; the link-layer questions
+ * (MAC, MTU, addresses, next hop, neighbour) are answered by the kernel over
+ * rtnetlink (netlink.c), with short-lived caches so a busy sender does not
+ * pay a netlink round trip per frame.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+
+#include <xdpmux/control.h>
+
+#include "link.h"
+#include "netlink.h"
+#include "umem.h"
+
+#define AFXDP_FRAMES_DEFAULT  4096
+#define AFXDP_FRAME_SIZE      4096
+#define CACHE_SLOTS           64
+/* A neighbour the kernel resolved stays usable this long before we ask
+ * again (the kernel's own reachable time is ~30 s). */
+#define NEIGH_TTL_NS          1000000000ull
+#define ROUTE_TTL_NS          1000000000ull
+/* While a resolution is pending, ask the kernel at most this often. */
+#define NEIGH_RETRY_NS        1000000ull
+
+struct cache_ent {
+	uint8_t family;           /* 0: empty */
+	uint8_t key[16];
+	int err;                  /* cached result: 0 or -EAGAIN */
+	uint64_t expires_ns;
+	uint8_t val[16];          /* neigh: mac; route: nexthop */
+	uint8_t src[16];          /* route: preferred source */
+};
+
+struct afxdp {
+	struct xm_link link;
+	char dev[IF_NAMESIZE];
+	int ifindex;
+	struct xm_ctl *ctl;
+	struct xm_nl *nl;
+	int epfd;
+	uint32_t n_q;
+	uint32_t rx_next;         /* round robin over queues in rx() */
+	bool zerocopy;
+	struct xm_umem **q;
+	uint32_t *qid;            /* rx queue id of q[i] */
+	struct cache_ent neigh[CACHE_SLOTS];
+	struct cache_ent route[CACHE_SLOTS];
+};
+
+static struct afxdp *to_afxdp(struct xm_link *l)
+{
+	return (struct afxdp *)l;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static size_t alen(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static struct cache_ent *cache_slot(struct cache_ent *c, int family,
+				    const void *key)
+{
+	const uint8_t *k = key;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < alen(family); i++)
+		h = (h ^ k[i]) * 16777619u;
+	return &c[h % CACHE_SLOTS];
+}
+
+static bool cache_hit(const struct cache_ent *e, int family, const void *key,
+		      uint64_t now)
+{
+	return e->family == family && now < e->expires_ns &&
+	       !memcmp(e->key, key, alen(family));
+}
+
+/* ---- frames ---- */
+
+static int afxdp_rx(struct xm_link *l, struct xm_frame *f, int max)
+{
+	struct afxdp *a = to_afxdp(l);
+	int got = 0;
+	uint32_t i;
+
+	for (i = 0; i < a->n_q && got < max; i++) {
+		uint32_t qi = (a->rx_next + i) % a->n_q;
+
+		got += xm_umem_rx(a->q[qi], f + got, max - got, qi);
+	}
+	a->rx_next = (a->rx_next + 1) % a->n_q;
+	return got;
+}
+
+static struct xm_umem *frame_queue(struct afxdp *a, const struct xm_frame *f)
+{
+	uint32_t qi = (uint32_t)(f->id >> 32);
+
+	return qi < a->n_q ? a->q[qi] : NULL;
+}
+
+static void afxdp_rx_release(struct xm_link *l, struct xm_frame *f, int n)
+{
+	struct afxdp *a = to_afxdp(l);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct xm_umem *u = frame_queue(a, &f[i]);
+
+		if (u)
+			xm_umem_rx_release(u, &f[i]);
+	}
+}
+
+static int afxdp_tx_alloc(struct xm_link *l, struct xm_frame *f, int n)
+{
+	struct afxdp *a = to_afxdp(l);
+	int got = 0;
+	uint32_t i;
+
+	/* Queue 0 first: one tx queue keeps the stack's frames in order. */
+	for (i = 0; i < a->n_q && got < n; i++)
+		got += xm_umem_tx_alloc(a->q[i], f + got, n - got, i);
+	return got;
+}
+
+static int afxdp_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
+{
+	struct afxdp *a = to_afxdp(l);
+	bool touched[XM_MAX_QUEUES] = { false };
+	int queued = 0, i;
+	uint32_t q;
+
+	for (i = 0; i < n; i++) {
+		uint32_t qi = (uint32_t)(f[i].id >> 32);
+
+		if (qi >= a->n_q)
+			continue;
+		if (xm_umem_tx_queue(a->q[qi], &f[i]))
+			queued++;
+		touched[qi] = true;
+	}
+	for (q = 0; q < a->n_q; q++)
+		if (touched[q])
+			xm_umem_tx_flush(a->q[q]);
+	return queued;
+}
+
+static void afxdp_tx_abort(struct xm_link *l, struct xm_frame *f, int n)
+{
+	struct afxdp *a = to_afxdp(l);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct xm_umem *u = frame_queue(a, &f[i]);
+
+		if (u)
+			xm_umem_tx_abort(u, &f[i]);
+	}
+}
+
+static void afxdp_kick(struct xm_link *l)
+{
+	struct afxdp *a = to_afxdp(l);
+	uint32_t i;
+
+	for (i = 0; i < a->n_q; i++)
+		xm_umem_kick(a->q[i]);
+}
+
+static int afxdp_poll_fd(struct xm_link *l)
+{
+	return to_afxdp(l)->epfd;
+}
+
+static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
+{
+	struct afxdp *a = to_afxdp(l);
+	uint64_t bad = 0;
+	uint32_t i;
+
+	memset(acc, 0, sizeof(*acc));
+	for (i = 0; i < a->n_q; i++) {
+		xm_umem_accounting(a->q[i], acc);
+		bad += a->q[i]->st.bad_transitions;
+	}
+	/* A frame handed back twice or in the wrong state was refused, so the
+	 * sums still balance; report the bug rather than hide it. */
+	return bad ? -EUCLEAN : 0;
+}
+
+/* ---- link layer from the kernel ---- */
+
+static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
+{
+	struct afxdp *a = to_afxdp(l);
+	struct xm_nl_addr addrs[2 * XM_LINK_MAX_ADDRS];
+	struct xm_nl_link nlk;
+	int n, i, err;
+
+	err = xm_nl_get_link(a->nl, a->ifindex, &nlk);
+	if (err)
+		return err;
+	memset(info, 0, sizeof(*info));
+	memcpy(info->name, a->dev, sizeof(info->name) - 1);
+	info->ifindex = a->ifindex;
+	memcpy(info->mac, nlk.mac, 6);
+	info->mtu = nlk.mtu;
+	n = xm_nl_get_addrs(a->nl, a->ifindex, AF_UNSPEC, addrs,
+			    (int)(sizeof(addrs) / sizeof(addrs[0])));
+	if (n < 0)
+		return n;
+	if (n > (int)(sizeof(addrs) / sizeof(addrs[0])))
+		n = (int)(sizeof(addrs) / sizeof(addrs[0]));
+	for (i = 0; i < n; i++) {
+		if (addrs[i].family == AF_INET && info->n_ipv4 < XM_LINK_MAX_ADDRS) {
+			struct xm_link_addr4 *d = &info->ipv4[info->n_ipv4++];
+
+			memcpy(d->addr, addrs[i].addr, 4);
+			d->prefixlen = addrs[i].prefixlen;
+		} else if (addrs[i].family == AF_INET6 &&
+			   info->n_ipv6 < XM_LINK_MAX_ADDRS) {
+			struct xm_link_addr6 *d = &info->ipv6[info->n_ipv6++];
+
+			memcpy(d->addr, addrs[i].addr, 16);
+			d->prefixlen = addrs[i].prefixlen;
+		}
+	}
+	return 0;
+}
+
+static int afxdp_route(struct xm_link *l, int family, const void *dst,
+		       void *nexthop, void *src)
+{
+	struct afxdp *a = to_afxdp(l);
+	struct cache_ent *e;
+	uint64_t now = mono_ns();
+	int err;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	e = cache_slot(a->route, family, dst);
+	if (!cache_hit(e, family, dst, now)) {
+		memset(e, 0, sizeof(*e));
+		err = xm_nl_route_get(a->nl, a->ifindex, family, dst, e->val,
+				      e->src);
+		if (err)
+			return err; /* not cached: routes appear at any time */
+		e->family = (uint8_t)family;
+		memcpy(e->key, dst, alen(family));
+		e->expires_ns = now + ROUTE_TTL_NS;
+	}
+	memcpy(nexthop, e->val, alen(family));
+	if (src)
+		memcpy(src, e->src, alen(family));
+	return 0;
+}
+
+static int afxdp_neigh(struct xm_link *l, int family, const void *nexthop,
+		       uint8_t mac[6])
+{
+	struct afxdp *a = to_afxdp(l);
+	struct cache_ent *e;
+	uint64_t now = mono_ns();
+	int err;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	e = cache_slot(a->neigh, family, nexthop);
+	if (cache_hit(e, family, nexthop, now)) {
+		if (e->err)
+			return e->err;
+		memcpy(mac, e->val, 6);
+		return 0;
+	}
+	err = xm_nl_neigh_get(a->nl, a->ifindex, family, nexthop, e->val);
+	if (err && err != -EAGAIN) {
+		e->family = 0;
+		return err;
+	}
+	e->family = (uint8_t)family;
+	memcpy(e->key, nexthop, alen(family));
+	e->err = err;
+	e->expires_ns = now + (err ? NEIGH_RETRY_NS : NEIGH_TTL_NS);
+	if (!err)
+		memcpy(mac, e->val, 6);
+	return err;
+}
+
+/* ---- open / close ---- */
+
+/* Rx queues the device uses: ethtool's channel counts (rx-only plus
+ * combined), or 1 when the driver reports none (all traffic on queue 0). */
+static int device_rx_queues(const char *dev, uint32_t *n)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(ifr.ifr_name, dev, IF_NAMESIZE - 1);
+	ifr.ifr_data = (void *)&ch;
+	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+		if (errno != EOPNOTSUPP)
+			err = -errno;
+		*n = 1;
+	} else {
+		*n = ch.rx_count + ch.combined_count;
+		if (!*n)
+			*n = 1;
+	}
+	close(fd);
+	return err;
+}
+
+static void afxdp_close(struct xm_link *l)
+{
+	struct afxdp *a = to_afxdp(l);
+	uint32_t i;
+	int spin;
+
+	if (!a)
+		return;
+	for (i = 0; a->q && i < a->n_q; i++) {
+		if (!a->q[i])
+			continue;
+		/* Let queued replies leave before the socket goes. */
+		for (spin = 0; spin < 1000 && xm_umem_tx_pending(a->q[i]); spin++) {
+			xm_umem_kick(a->q[i]);
+			if (xm_umem_tx_pending(a->q[i]))
+				usleep(100);
+		}
+		if (a->ctl)
+			bpf_map_delete_elem(xm_ctl_xsks_fd(a->ctl), &a->qid[i]);
+		xm_umem_close(a->q[i]);
+	}
+	free(a->q);
+	free(a->qid);
+	if (a->epfd >= 0)
+		close(a->epfd);
+	xm_nl_close(a->nl);
+	xm_ctl_close(a->ctl);
+	free(a);
+}
+
+static const struct xm_link_ops afxdp_ops = {
+	.rx = afxdp_rx,
+	.rx_release = afxdp_rx_release,
+	.tx_alloc = afxdp_tx_alloc,
+	.tx_submit = afxdp_tx_submit,
+	.tx_abort = afxdp_tx_abort,
+	.poll_fd = afxdp_poll_fd,
+	.info = afxdp_info,
+	.route = afxdp_route,
+	.neigh = afxdp_neigh,
+	.accounting = afxdp_accounting,
+	.wait = NULL,
+	.kick = afxdp_kick,
+	.close = afxdp_close,
+};
+
+/* Zero-copy first where the driver can, then copy mode. A program attached
+ * in generic (skb) mode only ever sees copies, so go straight to copy. */
+static int queue_open(struct afxdp *a, const struct xm_afxdp_opts *o,
+		      bool generic, uint32_t qid, struct xm_umem **out)
+{
+	struct xm_umem_cfg cfg = {
+		.dev = a->dev,
+		.queue_id = qid,
+		.frames = o->frames ? o->frames : AFXDP_FRAMES_DEFAULT,
+		.frame_size = o->frame_size ? o->frame_size : AFXDP_FRAME_SIZE,
+		.need_wakeup = !o->no_need_wakeup,
+		.busy_poll = o->busy_poll,
+		.busy_poll_budget = o->busy_poll_budget,
+	};
+	int err = -EOPNOTSUPP;
+
+	if (o->copy_mode != XM_AFXDP_COPY && !generic) {
+		cfg.zerocopy = true;
+		err = xm_umem_open(&cfg, out);
+		if (!err || o->copy_mode == XM_AFXDP_ZEROCOPY)
+			return err;
+	}
+	if (o->copy_mode == XM_AFXDP_ZEROCOPY)
+		return err;
+	cfg.zerocopy = false;
+	return xm_umem_open(&cfg, out);
+}
+
+int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
+		       struct xm_link **out)
+{
+	static const struct xm_afxdp_opts defaults = { 0 };
+	struct xm_dev_status st;
+	uint32_t n_dev, i;
+	struct afxdp *a;
+	int err;
+
+	if (!o)
+		o = &defaults;
+	if (!dev || strlen(dev) >= IF_NAMESIZE)
+		return -EINVAL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->link.ops = &afxdp_ops;
+	a->epfd = -1;
+	memcpy(a->dev, dev, strlen(dev) + 1);
+	a->ifindex = (int)if_nametoindex(dev);
+	if (!a->ifindex) {
+		free(a);
+		return -ENODEV;
+	}
+	err = xm_ctl_status(dev, &st);
+	if (err)
+		goto fail;
+	if (!st.attached) {
+		err = -ENOENT;
+		goto fail;
+	}
+	err = xm_ctl_open(dev, &a->ctl);
+	if (err)
+		goto fail;
+	err = xm_nl_open(&a->nl);
+	if (err)
+		goto fail;
+	err = device_rx_queues(dev, &n_dev);
+	if (err)
+		goto fail;
+	if (o->queue_first >= n_dev) {
+		err = -EINVAL;
+		goto fail;
+	}
+	a->n_q = o->queue_count ? o->queue_count : n_dev - o->queue_first;
+	if (o->queue_first + a->n_q > n_dev ||
+	    o->queue_first + a->n_q > XM_MAX_QUEUES) {
+		err = -EINVAL;
+		goto fail;
+	}
+	a->q = calloc(a->n_q, sizeof(*a->q));
+	a->qid = calloc(a->n_q, sizeof(*a->qid));
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!a->q || !a->qid || a->epfd < 0) {
+		err = a->epfd < 0 ? -errno : -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < a->n_q; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+
+		a->qid[i] = o->queue_first + i;
+		err = queue_open(a, o, st.mode == XM_MODE_GENERIC, a->qid[i],
+				 &a->q[i]);
+		if (err)
+			goto fail;
+		a->zerocopy = a->q[i]->cfg.zerocopy;
+		err = xsk_socket__update_xskmap(a->q[i]->xsk,
+						xm_ctl_xsks_fd(a->ctl));
+		if (err)
+			goto fail;
+		if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, xm_umem_fd(a->q[i]), &ev)) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	*out = &a->link;
+	return 0;
+
+fail:
+	afxdp_close(&a->link);
+	return err;
+}
