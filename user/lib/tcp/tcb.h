@@ -166,6 +166,7 @@ struct xm_tcp_conn {
 	uint64_t last_rcv_time;
 
 	int error;                       /* pending error for the socket */
+	bool orphan;                     /* the application closed it */
 	uint64_t challenge_time;
 	uint32_t challenge_count;
 
@@ -174,6 +175,8 @@ struct xm_tcp_conn {
 	uint32_t syn_q_len, acc_q_len;
 	struct xm_tcp_conn *acc_head, *acc_tail;
 	struct xm_tcp_conn *syn_head;
+	uint64_t last_cookie_us;         /* when we last sent a SYN cookie */
+	bool cookie_sent;
 };
 
 struct xm_tcp_stats {
@@ -296,6 +299,9 @@ void xm_tcp_listen_input(struct xm_tcp_conn *l, const struct xm_ipinfo *ip,
 void xm_tcp_listen_established(struct xm_tcp_conn *c);
 void xm_tcp_listen_unlink(struct xm_tcp_conn *c);
 void xm_tcp_listen_close(struct xm_tcp_conn *l);
+/* A handshake RTT sample (RFC 6298 2.2) when the SYN or SYN-ACK was not
+ * retransmitted (Karn). */
+void xm_tcp_handshake_rtt(struct xm_tcp_conn *c);
 /* Set up c's options, windows and MSS from a received SYN. */
 void xm_tcp_syn_options(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg);
 

@@ -94,12 +94,21 @@ void xm_tcp_syn_options(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 		c->mss = (uint16_t)c->mss;
 }
 
+void xm_tcp_handshake_rtt(struct xm_tcp_conn *c)
+{
+	uint64_t now = xm_tcp_now_us(c);
+
+	if (!c->rtx_count && c->rtt_time && now > c->rtt_time)
+		xm_rto_sample(&c->rto, (uint32_t)(now - c->rtt_time));
+	c->rtt_time = 0;
+}
+
 static void cc_start(struct xm_tcp_conn *c)
 {
 	c->cc.ops->init(&c->cc, c->mss, xm_tcp_now_us(c));
 	xm_sack_init(&c->sb, c->snd_una);
 	c->sb.nxt = c->snd_max;
-	c->recover = c->iss;
+	c->recover = c->snd_una - 1;
 }
 
 /* ---- receive side ---- */
@@ -160,11 +169,6 @@ static bool data_in(struct xm_tcp_conn *c, uint32_t seq, const uint8_t *p,
 		len = room;   /* beyond the buffer: the peer resends it */
 	if (!len)
 		return true;
-	if ((c->sock && (c->sock->shut & XM_SHUT_RD)) || !c->sock) {
-		/* Nobody will read: as Linux after close with unread data,
-		 * the caller resets. Count and accept nothing. */
-		return true;
-	}
 	if (seq == c->rcv_nxt) {
 		bool had_ooo = c->nooo;
 
@@ -275,9 +279,11 @@ static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 			rtt = 1;
 		c->rtt_timing = false;
 	}
-	if (rtt)
+	/* RFC 6298 5 / Karn: the backoff stays until a valid sample. */
+	if (rtt) {
 		xm_rto_sample(&c->rto, rtt);
-	xm_rto_reset_backoff(&c->rto);
+		xm_rto_reset_backoff(&c->rto);
+	}
 	c->rtx_count = 0;
 	xm_tcp_ring_consume(&c->sndbuf, data);
 	c->snd_una = seg->ack;
@@ -307,6 +313,10 @@ static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 	} else {
 		c->dupacks = 0;
 		c->cc.ops->on_ack(&c->cc, acked, inflight, rtt, now);
+		/* Keep recover within 2^31 of snd_una on long transfers
+		 * (RFC 6582 3.2 step 2 compares them). */
+		if (!c->rto_recovery && seq_lt(c->recover, c->snd_una - 1))
+			c->recover = c->snd_una - 1;
 	}
 	xm_tcp_rtx_restart(c);
 }
@@ -317,7 +327,7 @@ static void enter_recovery(struct xm_tcp_conn *c)
 
 	/* RFC 6582 3.2 (2): only when the ACK covers more than recover
 	 * (no second reduction for losses of the same window). */
-	if (!seq_gt(c->snd_una, c->recover) && c->recover != c->iss)
+	if (!seq_gt(c->snd_una, c->recover))
 		return;
 	c->recover = c->snd_max;
 	c->in_recovery = true;
@@ -369,6 +379,7 @@ static bool ack_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 			c->snd_una = seg->ack;
 			if (seq_lt(c->snd_nxt, c->snd_una))
 				c->snd_nxt = c->snd_una;
+			xm_tcp_handshake_rtt(c);
 			c->rtx_count = 0;
 			xm_rto_reset_backoff(&c->rto);
 			xm_timer_cancel(&c->st->timers, &c->t_rtx);
@@ -391,14 +402,16 @@ static bool ack_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 		new_ack(c, seg);
 	else if (seg->ack == c->snd_una)
 		dup_ack(c, seg);
-	window_update(c, seg);
+	/* RFC 9293 3.10.7.4: only if SND.UNA =< SEG.ACK =< SND.NXT. */
+	if (seq_ge(seg->ack, c->snd_una))
+		window_update(c, seg);
 
 	switch (c->state) {
 	case XM_TCP_FIN_WAIT_1:
 		if (our_fin_acked(c)) {
 			xm_tcp_set_state(c, XM_TCP_FIN_WAIT_2);
 			xm_timer_cancel(&c->st->timers, &c->t_rtx);
-			if (!c->sock)
+			if (c->orphan)
 				xm_tcp_finwait2_arm(c);
 		}
 		break;
@@ -449,6 +462,7 @@ static void syn_sent_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 	c->snd_wl2 = seg->ack;
 	if (ack) {
 		c->snd_una = seg->ack;
+		xm_tcp_handshake_rtt(c);
 		xm_tcp_set_state(c, XM_TCP_ESTABLISHED);
 		xm_timer_cancel(&c->st->timers, &c->t_rtx);
 		c->rtx_count = 0;
@@ -504,10 +518,15 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 	uint32_t wnd;
 	bool gone = false, ack_now = false;
 
-	c->last_rcv_time = xm_tcp_now_us(c);
-	c->keep_probes = 0;
 	if (c->state == XM_TCP_SYN_SENT) {
 		syn_sent_in(c, ip, seg);
+		return;
+	}
+	/* A retransmitted SYN: the SYN-ACK was lost; answer at once (Linux
+	 * tcp_check_req) rather than at our retransmission timeout. */
+	if (c->state == XM_TCP_SYN_RECEIVED && (seg->flags & XM_TCP_SYN) &&
+	    !(seg->flags & (XM_TCP_ACK | XM_TCP_RST)) && seg->seq == c->irs) {
+		xm_tcp_send_syn(c);
 		return;
 	}
 	if (paws_reject(c, seg)) {
@@ -524,7 +543,11 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 			ack_now = true;
 		} else {
 			/* Send an ACK (unless RST) and drop. A keepalive or a
-			 * window probe lands here and gets its ACK. */
+			 * window probe lands here and gets its ACK; so does a
+			 * retransmitted FIN in TIME-WAIT, which also restarts
+			 * the 2MSL timeout (RFC 9293 3.10.7.4 eighth). */
+			if (c->state == XM_TCP_TIME_WAIT && (seg->flags & XM_TCP_FIN))
+				xm_tcp_timewait_arm(c);
 			if (!(seg->flags & XM_TCP_RST))
 				xm_tcp_send_ack(c);
 			return;
@@ -553,6 +576,9 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 			ts->stats.rst_in++;
 			xm_tcp_set_closed(c, 0);
 			return;
+		case XM_TCP_CLOSE_WAIT:
+			conn_reset(c, -EPIPE);   /* as Linux tcp_reset() */
+			return;
 		default:
 			conn_reset(c, -ECONNRESET);
 			return;
@@ -570,6 +596,9 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 	/* fifth: ACK */
 	if (!(seg->flags & XM_TCP_ACK))
 		return;
+	/* A validated segment: the peer is alive (keepalive). */
+	c->last_rcv_time = xm_tcp_now_us(c);
+	c->keep_probes = 0;
 	/* RFC 7323 4.3: remember the peer's timestamp of the segment that
 	 * holds the next expected byte. */
 	if (c->ts_ok && seg->opts.ts_ok && seq_le(seg->seq, c->last_ack_sent) &&
@@ -610,7 +639,7 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 			ack_now = true;
 		}
 		if (len) {
-			if (!c->sock) {
+			if (c->orphan) {
 				/* Data after close: RFC 9293 3.10.4 / Linux: RST. */
 				xm_tcp_send_rst_conn(c);
 				xm_tcp_set_closed(c, 0);
@@ -703,6 +732,22 @@ void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		return;
 	}
 	c = xm_tcp_lookup(ts, ip->family, ip->dst, seg.dport, ip->src, seg.sport);
+	if (c && c->state == XM_TCP_TIME_WAIT &&
+	    (seg.flags & (XM_TCP_SYN | XM_TCP_ACK | XM_TCP_RST)) == XM_TCP_SYN &&
+	    (seq_gt(seg.seq, c->rcv_nxt) ||
+	     (c->ts_ok && seg.opts.ts_ok && seq_gt(seg.opts.tsval, c->ts_recent)))) {
+		/* A new incarnation (RFC 9293 3.10.7.4 TIME-WAIT note, RFC
+		 * 6191, Linux tcp_timewait_state_process): end TIME-WAIT and
+		 * let a listener take the SYN. */
+		struct xm_tcp_conn *l = xm_tcp_lookup_listener(ts, ip->family,
+							       ip->dst, seg.dport);
+
+		if (l) {
+			xm_tcp_set_closed(c, 0);
+			xm_tcp_listen_input(l, ip, &seg);
+			return;
+		}
+	}
 	if (c) {
 		xm_tcp_conn_input(c, ip, &seg);
 		return;

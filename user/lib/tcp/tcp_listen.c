@@ -65,6 +65,7 @@ static struct xm_tcp_conn *child_new(struct xm_tcp_conn *l,
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	c->listener = l;
+	c->rtt_time = xm_tcp_now_us(c);
 	return c;
 }
 
@@ -135,6 +136,8 @@ static void syn_in(struct xm_tcp_conn *l, const struct xm_ipinfo *ip,
 				tmp.rcv_wscale++;
 		}
 		ts->stats.syncookies_sent++;
+		l->cookie_sent = true;
+		l->last_cookie_us = xm_tcp_now_us(l);
 		xm_tcp_send_syn(&tmp);
 		return;
 	}
@@ -168,6 +171,15 @@ static void cookie_ack_in(struct xm_tcp_conn *l, const struct xm_ipinfo *ip,
 	struct xm_tcp_seg syn = *seg;
 	uint16_t mss;
 
+	/* Only while cookies may be outstanding (Linux
+	 * tcp_synq_no_recent_overflow): otherwise a blind attacker could
+	 * open connections by guessing cookies without any SYN. */
+	if (!l->cookie_sent || xm_tcp_now_us(l) - l->last_cookie_us >
+	    (uint64_t)XM_SYNCOOKIE_MAX_AGE * XM_SYNCOOKIE_PERIOD_US) {
+		xm_tcp_send_reset(l->st, ip, seg->sport, seg->dport, seg->ack, 0,
+				  XM_TCP_RST);
+		return;
+	}
 	tuple_of(ip, seg->dport, seg->sport, &t);
 	mss = xm_syncookie_check(&ts->cookie_key, &t, seg->seq - 1, seg->ack - 1,
 				 xm_tcp_now_us(l));

@@ -287,6 +287,7 @@ static int tcp_connect(struct xm_sock *s, const struct xm_ep *peer)
 	if (r < 0)
 		return r;
 	ts->stats.active_opens++;
+	c->rtt_time = xm_tcp_now_us(c);
 	xm_tcp_send_syn(c);
 	xm_tcp_rtx_arm(c);
 	s->connected = true;   /* the peer is known (getpeername) */
@@ -496,6 +497,7 @@ static int tcp_close(struct xm_sock *s)
 	case XM_TCP_LISTEN:
 	case XM_TCP_SYN_SENT:
 		c->sock = NULL;
+		c->orphan = true;
 		p->conn = NULL;
 		xm_tcp_set_closed(c, 0);
 		return 0;
@@ -507,6 +509,7 @@ static int tcp_close(struct xm_sock *s)
 		 * timeout: abort with RST instead of a FIN. */
 		xm_tcp_send_rst_conn(c);
 		c->sock = NULL;
+		c->orphan = true;
 		p->conn = NULL;
 		xm_tcp_set_closed(c, 0);
 		return 0;
@@ -523,6 +526,7 @@ static int tcp_close(struct xm_sock *s)
 		}
 	}
 	c->sock = NULL;
+	c->orphan = true;
 	p->conn = NULL;
 	if (c->state == XM_TCP_FIN_WAIT_2)
 		xm_tcp_finwait2_arm(c);

@@ -89,7 +89,7 @@ static void rtx_fire(struct xm_stack *st, struct xm_timer *t)
 		xm_tcp_set_closed(c, 0);
 		return;
 	case XM_TCP_FIN_WAIT_2:
-		if (!c->sock) {
+		if (c->orphan) {
 			xm_tcp_set_closed(c, 0);
 			return;
 		}
