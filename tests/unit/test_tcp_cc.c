@@ -303,3 +303,90 @@ Test(tcp_cc, cubic_idle_and_app_limited_time_not_counted_rfc_9438_5_8)
 	cr_assert_eq(b.cwnd, w);
 	cr_assert_eq(b.u.cubic.epoch_us, epoch + 1000 * 10000ull);
 }
+
+/* ---- HyStart++ (RFC 9406) in CUBIC's initial slow start ---- */
+
+Test(tcp_cc, hystart_constant_rtt_is_plain_slow_start)
+{
+	struct xm_cc cc = make("cubic");
+	uint64_t now = 1000;
+	for (int r = 0; r < 8; r++) {
+		double w = round_trip(&cc, &now, 50000);
+		cr_assert_float_eq(w, 10.0 * (2 << r), 1e-9, "round %d: w=%.0f", r, w);
+	}
+	cr_assert_eq(cc.u.cubic.hs.state, 0 /* XM_HYSTART_SS */);
+	cr_assert_gt(cc.ssthresh, 1000000000u);
+}
+
+/* Rounds of 50 ms until the window reaches 640 segments, then the RTT
+ * grows by 10 ms (over RttThresh = max(4, min(50/8, 16)) = 6.25 ms). */
+static void hystart_to_css(struct xm_cc *cc, uint64_t *now)
+{
+	for (int r = 0; r < 6; r++)
+		round_trip(cc, now, 50000);
+	cr_assert_eq(cc->cwnd, 640 * MSS);
+	double w = round_trip(cc, now, 60000);
+	cr_assert_eq(cc->u.cubic.hs.state, 1 /* XM_HYSTART_CSS */);
+	/* 8 ACKs (N_RTT_SAMPLE) at full growth, the rest at 1/4 */
+	cr_assert_float_eq(w, 640 + 8 + 632 / 4, 1.0, "w=%.1f", w);
+	cr_assert_eq(cc->u.cubic.hs.css_base_us, 60000u);
+}
+
+Test(tcp_cc, hystart_delay_increase_enters_css_then_congestion_avoidance)
+{
+	struct xm_cc cc = make("cubic");
+	uint64_t now = 1000;
+	hystart_to_css(&cc, &now);
+	int rounds = 0;
+	while (cc.ssthresh > 1000000000u && rounds < 10) {
+		double before = (double)cc.cwnd / MSS;
+		double w = round_trip(&cc, &now, 60000);
+		if (cc.ssthresh > 1000000000u)
+			/* CSS grows by a quarter of what slow start would */
+			cr_assert_float_eq(w, before * 1.25, 1.0, "w=%.1f before=%.1f", w, before);
+		rounds++;
+	}
+	cr_assert_leq(rounds, (int)5, "CSS lasts at most CSS_ROUNDS rounds");
+	cr_assert_eq(cc.u.cubic.hs.state, 2 /* XM_HYSTART_DONE */);
+	cr_assert_leq(cc.ssthresh, cc.cwnd);
+	/* now congestion avoidance: far less than 25 % per round */
+	double before = (double)cc.cwnd / MSS;
+	double w = round_trip(&cc, &now, 60000);
+	cr_assert_lt(w, before * 1.05);
+}
+
+Test(tcp_cc, hystart_spurious_exit_resumes_slow_start)
+{
+	struct xm_cc cc = make("cubic");
+	uint64_t now = 1000;
+	hystart_to_css(&cc, &now);
+	/* the RTT drops back under the CSS baseline: resume slow start */
+	double before = (double)cc.cwnd / MSS;
+	round_trip(&cc, &now, 50000);
+	cr_assert_eq(cc.u.cubic.hs.state, 0 /* XM_HYSTART_SS */);
+	before = (double)cc.cwnd / MSS;
+	double w = round_trip(&cc, &now, 50000);
+	cr_assert_float_eq(w, 2 * before, 1.0, "doubling again: w=%.1f before=%.1f", w, before);
+}
+
+Test(tcp_cc, hystart_growth_per_ack_capped_at_l_segments)
+{
+	struct xm_cc cc = make("cubic");
+	/* a stretch ACK of 20 segments grows cwnd by at most L = 8 */
+	cc.ops->on_ack(&cc, 20 * MSS, cc.cwnd, 50000, 1000);
+	cr_assert_eq(cc.cwnd, 18 * MSS);
+}
+
+Test(tcp_cc, hystart_ends_at_loss_and_timeout)
+{
+	struct xm_cc cc = make("cubic");
+	cc.ops->on_loss(&cc, cc.cwnd, 1000);
+	cr_assert_eq(cc.u.cubic.hs.state, 2 /* XM_HYSTART_DONE */);
+	struct xm_cc d = make("cubic");
+	d.ops->on_rto(&d, d.cwnd, 1000);
+	cr_assert_eq(d.u.cubic.hs.state, 2 /* XM_HYSTART_DONE */);
+	/* after the timeout, slow start is RFC 5681's: no L cap */
+	d.ssthresh = 100 * MSS;
+	d.ops->on_ack(&d, 20 * MSS, d.cwnd, 50000, 2000);
+	cr_assert_eq(d.cwnd, 21 * MSS);
+}

@@ -44,6 +44,17 @@ struct xm_cc_newreno {
 	uint32_t bytes_acked;    /* RFC 5681 3.1 byte counting in CA */
 };
 
+/* HyStart++ (RFC 9406) slow start, used by CUBIC as RFC 9438 4.10 asks. */
+struct xm_hystart {
+	uint8_t state;           /* XM_HYSTART_SS, _CSS or _DONE */
+	uint8_t css_rounds;      /* rounds spent in conservative slow start */
+	uint16_t samples;        /* RTT samples this round (rttSampleCount) */
+	uint32_t last_min_us;    /* lastRoundMinRTT, UINT32_MAX = none */
+	uint32_t cur_min_us;     /* currentRoundMinRTT */
+	uint32_t css_base_us;    /* cssBaselineMinRtt */
+	uint32_t round_left;     /* bytes to be acked before the round ends */
+};
+
 /* RFC 9438 state; windows in segments (double, as the RFC's formulas). */
 struct xm_cc_cubic {
 	double w_max;            /* window before the last reduction (4.2) */
@@ -54,6 +65,7 @@ struct xm_cc_cubic {
 	uint64_t last_ack_us;    /* previous on_ack, to skip idle time (5.8) */
 	uint32_t min_rtt_us;     /* smallest RTT sample seen */
 	uint32_t srtt_us;        /* last RTT sample, for W(t+RTT) (4.2) */
+	struct xm_hystart hs;
 };
 
 struct xm_cc {

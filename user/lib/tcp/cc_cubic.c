@@ -3,8 +3,8 @@
  * CUBIC congestion control, RFC 9438. Windows in the formulas are in
  * segments (doubles, as the RFC writes them); cc->cwnd stays in bytes, with
  * the fractional growth carried in cwnd_frac so slow growth is not lost to
- * rounding. HyStart is not implemented (RFC 9438 4.10 makes it optional):
- * slow start is RFC 5681's.
+ * rounding. The initial slow start is HyStart++ (RFC 9438 4.10 -> RFC 9406,
+ * hystart.c); later ones are RFC 5681's.
  */
 #include "cc.h"
 #include "cc_internal.h"
@@ -68,6 +68,7 @@ static void cubic_init(struct xm_cc *cc, uint32_t mss, uint64_t now_us)
 	cc->ssthresh = XM_CC_INFINITE_SSTHRESH;
 	cc->in_recovery = false;
 	cc->u.cubic = (struct xm_cc_cubic){ 0 };
+	xm_hystart_init(&cc->u.cubic.hs);
 }
 
 /* RFC 9438 4.2: a congestion avoidance epoch starts at the first ACK in
@@ -115,6 +116,15 @@ static void cubic_on_ack(struct xm_cc *cc, uint32_t acked, uint32_t inflight,
 	}
 	if (cc->in_recovery || !acked || !xm_cc_cwnd_limited(cc, inflight))
 		return;
+	if (cc->cwnd < cc->ssthresh && s->hs.state != XM_HYSTART_DONE) {
+		bool to_ca;
+		uint32_t inc = xm_hystart_on_ack(&s->hs, acked, inflight, rtt_us,
+						 cc->mss, &to_ca);
+		xm_cc_slow_start(cc, inc);
+		if (to_ca)
+			cc->ssthresh = cc->cwnd;
+		return;
+	}
 	if (cc->cwnd < cc->ssthresh) {
 		acked = xm_cc_slow_start(cc, acked);
 		if (!acked)
@@ -166,6 +176,7 @@ static void cubic_on_loss(struct xm_cc *cc, uint32_t inflight, uint64_t now_us)
 {
 	(void)inflight;
 	(void)now_us;
+	xm_hystart_stop(&cc->u.cubic.hs);   /* RFC 9406 4.3 */
 	reduce(cc);
 	cc->cwnd = cc->ssthresh;
 	cc->in_recovery = true;
@@ -180,6 +191,7 @@ static void cubic_on_rto(struct xm_cc *cc, uint32_t inflight, uint64_t now_us)
 	 * timeout in fast recovery keeps the ssthresh recovery set. */
 	if (cc->cwnd > cc->mss && !cc->in_recovery)
 		reduce(cc);
+	xm_hystart_stop(&cc->u.cubic.hs);
 	cc->cwnd = cc->mss;
 	cc->in_recovery = false;
 	reset_epoch(cc);
