@@ -153,6 +153,7 @@ struct xm_tcp_conn {
 	struct xm_timer t_dack;
 	struct xm_timer t_keep;
 	bool persist;
+	bool sws_override;               /* persist timeout: send a small segment */
 	uint32_t persist_backoff;
 	uint8_t dack_segs;
 	bool ack_now;

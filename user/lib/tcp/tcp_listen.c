@@ -100,7 +100,10 @@ static void syn_in(struct xm_tcp_conn *l, const struct xm_ipinfo *ip,
 		uint16_t our = xm_tcp_mss_for_mtu(l->st, ip->family);
 
 		tuple_of(ip, seg->dport, seg->sport, &t);
+		/* A throwaway connection only to build the SYN-ACK: nothing
+		 * of it is kept (its timers are never armed). */
 		memset(&tmp, 0, sizeof(tmp));
+		xm_tcp_timers_init(&tmp);
 		tmp.st = l->st;
 		tmp.family = ip->family;
 		memcpy(tmp.laddr, ip->dst, 16);

@@ -319,20 +319,23 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 			len = win;
 		if (len > cwnd_room)
 			len = cwnd_room;
-		if (len < unsent || !unsent) {
+		if (!win && unsent && !inflight) {
 			/* Zero window with data waiting and nothing in flight:
 			 * the persist timer probes (RFC 9293 3.8.6.1). */
-			if (!win && unsent && !inflight) {
-				xm_tcp_persist_arm(c);
-				break;
-			}
+			xm_tcp_persist_arm(c);
+			break;
 		}
-		if (len < unsent && len < c->mss) {
+		if (len < unsent && len < c->mss && !c->sws_override) {
 			/* Sender SWS avoidance (RFC 9293 3.8.6.2.1): a partial
 			 * segment only when it is at least half the largest
-			 * window the peer offered. */
-			if (len == 0 || len < c->max_snd_wnd / 2)
+			 * window the peer offered; with nothing in flight the
+			 * persist timer is the override timeout (RFC 1122
+			 * 4.2.3.4), so a small window never deadlocks. */
+			if (len == 0 || len < c->max_snd_wnd / 2) {
+				if (!inflight && win)
+					xm_tcp_persist_arm(c);
 				break;
+			}
 		}
 		if (len == unsent && len < c->mss && len && !c->nodelay &&
 		    inflight && !rexmit && !fin_here(c, c->snd_nxt + len))

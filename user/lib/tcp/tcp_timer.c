@@ -112,14 +112,20 @@ static void rtx_fire(struct xm_stack *st, struct xm_timer *t)
 	if (c->persist) {
 		/* RFC 9293 3.8.6.1: probe the zero window; a closed window is
 		 * no reason to give up (RFC 1122 4.2.2.17). */
+		c->persist = false;
+		if (c->snd_wnd) {
+			/* A small window: the override timeout sends what
+			 * fits (RFC 1122 4.2.3.4). */
+			c->sws_override = true;
+			xm_tcp_output(c);
+			c->sws_override = false;
+			return;
+		}
 		xm_tcp_send_probe(c);
+		ts->stats.persist_probes++;
 		if (c->persist_backoff < 16)
 			c->persist_backoff++;
-		c->persist = false;
-		if (c->snd_wnd == 0)
-			xm_tcp_persist_arm(c);
-		else
-			xm_tcp_output(c);
+		xm_tcp_persist_arm(c);
 		return;
 	}
 	if (c->snd_una == c->snd_max)
