@@ -96,6 +96,27 @@ static inline void pair_close(struct pair *p)
 	xm_sim_free(p->sim);
 }
 
+static inline bool pair_step_until(struct pair *p, uint64_t limit);
+
+/* Close the given fds (-1: none), let every connection finish (TIME-WAIT
+ * is 60 s), check nothing leaked, free everything. */
+static inline void pair_finish(struct pair *p, int c, int s, int l)
+{
+	uint64_t end;
+
+	if (c >= 0)
+		xm_close(c);
+	if (s >= 0)
+		xm_close(s);
+	if (l >= 0)
+		xm_close(l);
+	end = xm_sim_now(p->sim) + 70000000000ull;
+	while (xm_sim_now(p->sim) < end && pair_step_until(p, end))
+		;
+	pair_check_no_leaks(p);
+	pair_close(p);
+}
+
 static inline uint64_t min64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;

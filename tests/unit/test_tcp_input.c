@@ -77,12 +77,7 @@ Test(tcp_input, rst_in_window_but_not_exact_gets_challenge_ack_then_exact_resets
 	cr_assert_eq(state_of(s), XM_TCP_CLOSED);
 	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
 	cr_assert_eq(errno, ECONNRESET);
-	xm_close(c);
-	xm_close(s);
-	xm_close(l);
-	pair_run(&p, 70 * S);
-	pair_check_no_leaks(&p);
-	pair_close(&p);
+	pair_finish(&p, c, s, l);
 }
 
 Test(tcp_input, syn_in_established_gets_challenge_ack)
@@ -103,12 +98,7 @@ Test(tcp_input, syn_in_established_gets_challenge_ack)
 	pair_run(&p, 100 * MS);
 	cr_assert_eq(state_of(c), XM_TCP_ESTABLISHED);
 	cr_assert_eq(state_of(s), XM_TCP_ESTABLISHED);
-	xm_close(c);
-	xm_close(s);
-	xm_close(l);
-	pair_run(&p, 70 * S);
-	pair_check_no_leaks(&p);
-	pair_close(&p);
+	pair_finish(&p, c, s, l);
 }
 
 Test(tcp_input, data_with_ack_beyond_snd_nxt_is_dropped_and_challenged)
@@ -137,12 +127,7 @@ Test(tcp_input, data_with_ack_beyond_snd_nxt_is_dropped_and_challenged)
 
 		xm_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
-	xm_close(c);
-	xm_close(s);
-	xm_close(l);
-	pair_run(&p, 70 * S);
-	pair_check_no_leaks(&p);
-	pair_close(&p);
+	pair_finish(&p, c, s, l);
 }
 
 Test(tcp_input, paws_drops_segment_with_old_timestamp)
@@ -171,12 +156,7 @@ Test(tcp_input, paws_drops_segment_with_old_timestamp)
 
 		xm_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
-	xm_close(c);
-	xm_close(s);
-	xm_close(l);
-	pair_run(&p, 70 * S);
-	pair_check_no_leaks(&p);
-	pair_close(&p);
+	pair_finish(&p, c, s, l);
 }
 
 Test(tcp_input, syn_cookie_handshake_when_syn_queue_full)
@@ -210,12 +190,7 @@ Test(tcp_input, syn_cookie_handshake_when_syn_queue_full)
 	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), 6);
 	cr_assert_eq(memcmp(buf, "cookie", 6), 0);
 	/* A bare ACK to the listener with a forged cookie: RST, counted. */
-	xm_close(c);
-	xm_close(s);
-	xm_close(l);
-	pair_run(&p, 70 * S);
-	pair_check_no_leaks(&p);
-	pair_close(&p);
+	pair_finish(&p, c, s, l);
 }
 
 Test(tcp_input, data_sent_before_accept_is_queued_not_reset)
@@ -241,12 +216,7 @@ Test(tcp_input, data_sent_before_accept_is_queued_not_reset)
 	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), 10, "MSG_PEEK kept the data");
 	cr_assert_eq(memcmp(buf, "early bird", 10), 0);
 	cr_assert_eq(state_of(c), XM_TCP_ESTABLISHED);
-	xm_close(c);
-	xm_close(s);
-	xm_close(l);
-	pair_run(&p, 70 * S);
-	pair_check_no_leaks(&p);
-	pair_close(&p);
+	pair_finish(&p, c, s, l);
 }
 
 Test(tcp_input, zero_window_persist_probes_then_transfer_resumes)
@@ -285,12 +255,7 @@ Test(tcp_input, zero_window_persist_probes_then_transfer_resumes)
 		cr_assert_lt(xm_sim_now(p.sim), 600 * S, "stalled at %zu", got);
 	}
 	cr_assert_eq(memcmp(in, out, sizeof(out)), 0);
-	xm_close(c);
-	xm_close(s);
-	xm_close(l);
-	pair_run(&p, 70 * S);
-	pair_check_no_leaks(&p);
-	pair_close(&p);
+	pair_finish(&p, c, s, l);
 }
 
 Test(tcp_input, nagle_holds_small_segment_until_ack_nodelay_does_not)
@@ -312,12 +277,7 @@ Test(tcp_input, nagle_holds_small_segment_until_ack_nodelay_does_not)
 	cr_assert_eq(xm_send(c, "c", 1, 0), 1);
 	cr_assert_eq(xm_send(c, "d", 1, 0), 1);
 	cr_assert_eq(p.a->tcp->stats.segs_out, before + 2, "TCP_NODELAY: both go out");
-	xm_close(c);
-	xm_close(s);
-	xm_close(l);
-	pair_run(&p, 70 * S);
-	pair_check_no_leaks(&p);
-	pair_close(&p);
+	pair_finish(&p, c, s, l);
 }
 
 Test(tcp_input, tcp_congestion_get_set_unknown)

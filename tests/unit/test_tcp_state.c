@@ -121,12 +121,7 @@ Test(tcp_state, simultaneous_close_closing_then_time_wait)
 	pair_step(&p);
 	run_to_state(&p, c, XM_TCP_TIME_WAIT, 1 * S);
 	run_to_state(&p, s, XM_TCP_TIME_WAIT, 1 * S);
-	xm_close(c);
-	xm_close(s);
-	xm_close(l);
-	pair_run(&p, 70 * S);
-	pair_check_no_leaks(&p);
-	pair_close(&p);
+	pair_finish(&p, c, s, l);
 }
 
 Test(tcp_state, simultaneous_open_syn_received_then_established)
