@@ -248,3 +248,70 @@ Test(tcp_state, send_on_unconnected_socket_enotconn)
 	pair_check_no_leaks(&p);
 	pair_close(&p);
 }
+
+Test(tcp_state, shutdown_rd_keeps_acking_the_peer)
+{
+	struct pair p;
+	char buf[4];
+	int l, c, s;
+
+	pair_open(&p, 10, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	cr_assert_eq(xm_shutdown(s, SHUT_RD), 0);
+	cr_assert_eq(xm_send(c, "x", 1, 0), 1);
+	pair_run(&p, 5 * S);
+	/* As Linux in ESTABLISHED: the byte is acknowledged, nothing is
+	 * retransmitted, the connection stays. */
+	cr_assert_eq(conn_of_fd(c)->snd_una, conn_of_fd(c)->snd_max);
+	cr_assert_eq(p.a->tcp->stats.retrans_segs, 0);
+	cr_assert_eq(state_of(c), XM_TCP_ESTABLISHED);
+	(void)buf;
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_state, rst_in_close_wait_gives_epipe_as_linux)
+{
+	struct pair p;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int l, c, s, err = 0;
+	socklen_t el = sizeof(err);
+
+	pair_open(&p, 11, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	cr_assert_eq(xm_shutdown(c, SHUT_WR), 0);
+	pair_run(&p, 100 * MS);
+	cr_assert_eq(state_of(s), XM_TCP_CLOSE_WAIT);
+	cr_assert_eq(xm_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	xm_close(c);
+	pair_run(&p, 100 * MS);
+	cr_assert_eq(state_of(s), XM_TCP_CLOSED);
+	cr_assert_eq(xm_getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+	cr_assert_eq(err, EPIPE);
+	pair_finish(&p, -1, s, l);
+}
+
+Test(tcp_state, handshake_completes_after_a_lost_syn_ack)
+{
+	struct pair p;
+	struct xm_sim_impair drop = { .loss_ppm = 1000000 }, none = { 0 };
+	struct sockaddr_in any = sin4("0.0.0.0", 8090), to = sin4(B4, 8090);
+	int l, c, s = -1;
+
+	pair_open(&p, 12, 1500, NULL, NULL);
+	l = xm_socket_on(p.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_eq(xm_bind(l, (struct sockaddr *)&any, sizeof(any)), 0);
+	cr_assert_eq(xm_listen(l, 4), 0);
+	c = xm_socket_on(p.a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	xm_link_sim_set_impair(p.lb, &drop);   /* the SYN-ACK is lost */
+	cr_assert_eq(xm_connect(c, (struct sockaddr *)&to, sizeof(to)), -1);
+	pair_run(&p, 500 * MS);
+	xm_link_sim_set_impair(p.lb, &none);
+	/* Retransmission (the SYN at 1 s, answered at once) completes it. */
+	run_to_state(&p, c, XM_TCP_ESTABLISHED, 1200 * MS);
+	for (int i = 0; i < 1000 && s < 0; i++) {
+		pair_step(&p);
+		s = xm_accept(l, NULL, NULL);
+	}
+	cr_assert_geq(s, 0);
+	pair_finish(&p, c, s, l);
+}
