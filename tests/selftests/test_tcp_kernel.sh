@@ -56,7 +56,7 @@ kernel_to_xdpmux() {
 		{ kill $pid; xm_fail "IPv$fam kernel client: $(cat "$logs/socat.err") / $(cat "$logs/srv.log")"; }
 	wait $pid || xm_fail "IPv$fam xdpmux server: $(cat "$logs/srv.log")"
 	cmp -s "$logs/data" "$logs/back" ||
-		xm_fail "IPv$fam kernel->xdpmux: echo differs ($(stat -c %s "$logs/back") bytes back)"
+		xm_fail "IPv$fam kernel->xdpmux: echo differs ($(stat -c %s "$logs/back") bytes back; server: $(cat "$logs/srv.log"); socat: $(cat "$logs/socat.err"))"
 	grep -q "none leaked" "$logs/srv.log" || xm_fail "server frames: $(cat "$logs/srv.log")"
 	echo "  IPv$fam kernel client -> xdpmux server: $size bytes echoed byte-identical, half-closed"
 }
@@ -74,7 +74,7 @@ xdpmux_to_kernel() {
 	echo "  IPv$fam xdpmux client -> kernel server: $size bytes echoed byte-identical, half-closed"
 }
 
-for pct in 0 3; do
+for pct in ${XM_TCP_LOSSES:-0 3}; do
 	loss $pct
 	xm_step "kernel <-> xdpmux transfers, ${pct}% loss on the peer's veth"
 	kernel_to_xdpmux 4 "$XM_A4" 7100

@@ -183,6 +183,7 @@ static int run_server(const struct opts *o, struct xm_stack *st)
 	static struct conn *conns[MAX_CONNS];
 	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_port = htons(o->port) };
 	struct pollfd pf[MAX_CONNS + 1];
+	struct linger lg = { .l_onoff = 1, .l_linger = 60 };
 	int l, n = 0, one = 1, served = 0, rc = 0;
 
 	(void)st;
@@ -214,6 +215,10 @@ static int run_server(const struct opts *o, struct xm_stack *st)
 				xm_close(fd);
 				break;
 			}
+			/* The process owns the stack: a close() must not leave
+			 * echoed data unsent when we exit, so linger (close
+			 * returns once the peer acknowledged everything). */
+			xm_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 			conns[n]->fd = fd;
 			conns[n]->t0 = now_s();
 			n++;

@@ -515,8 +515,9 @@ static int tcp_close(struct xm_sock *s)
 		return 0;
 	}
 	queue_fin(c);
-	if (p->linger && !s->nonblock) {
-		/* SO_LINGER: wait until everything is acknowledged. */
+	if (p->linger) {
+		/* SO_LINGER: wait until everything is acknowledged, or the
+		 * linger time; as Linux, also for a non-blocking socket. */
 		uint64_t deadline = xm_now(s->st) + (uint64_t)p->linger_s * 1000000000ULL;
 
 		while (c->state == XM_TCP_FIN_WAIT_1 || c->state == XM_TCP_CLOSING ||
