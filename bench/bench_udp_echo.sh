@@ -29,9 +29,10 @@ xm_netns_pair "$ns_srv" "$ns_cli" "$dev_srv" "$dev_cli" 44
 # AF_XDP sees the raw frame and rightly drops it as corrupt. A real NIC puts
 # complete checksums on the wire: make the peer's veth do the same.
 xm_in "$ns_cli" ethtool -K "$dev_cli" tx off >/dev/null || xm_fail "ethtool -K $dev_cli tx off"
+# Later registrations run first: the logs go even if the detach fails.
+xm_on_exit "bench_xdp_detach $ns_srv $dev_srv"
 logs=$(mktemp -d /tmp/xm-u-bench-echo.XXXXXX)
 xm_on_exit "rm -rf '$logs'"
-xm_on_exit "bench_xdp_detach $ns_srv $dev_srv"
 
 bench_xdp_attach "$ns_srv" "$dev_srv" auto >/dev/null || exit 1
 xm_in "$ns_srv" "$XM_BUILD/bench/udp_kecho" 7001 >"$logs/kecho.log" 2>&1 &

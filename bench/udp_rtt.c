@@ -151,11 +151,19 @@ int main(int argc, char **argv)
 	elapsed = now_ns() - t_start;
 	if (!ok) {
 		fprintf(stderr, "udp_rtt: no reply to any of %ld requests\n", count);
+		free(rtt);
+		free(rep);
+		free(req);
+		close(fd);
 		return 1;
 	}
 	qsort(rtt, ok, sizeof(*rtt), cmp_u64);
 	printf("requests %ld lost %zu req_per_s %.0f p50_us %.1f p99_us %.1f\n",
 	       count, lost, (double)ok * 1e9 / (double)elapsed,
 	       pct_us(rtt, ok, 50), pct_us(rtt, ok, 99));
+	free(rtt);
+	free(rep);
+	free(req);
+	close(fd);
 	return lost * 100 > (size_t)count ? 1 : 0;
 }

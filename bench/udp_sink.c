@@ -2,20 +2,24 @@
 /*
  * udp_sink: count the UDP datagrams arriving on a port, through either the
  * kernel (one socket, recvmmsg in batches) or the xdpmux stack (one xm_
- * socket on DEV, polled without sleeping), for the receive-rate benchmark.
+ * socket on DEV, sleeping on xm_stack_fd() only when idle), for the
+ * receive-rate benchmark.
  *
  *   udp_sink kernel PORT [--seconds S] [--warmup W]
- *   udp_sink xdpmux DEV PORT [--seconds S] [--warmup W]
+ *   udp_sink xdpmux DEV PORT [--seconds S] [--warmup W] [--frames N]
  *
  * Waits for the first datagram, lets W seconds pass (default 0.5), then
  * counts for S seconds (default 3) and prints
  *   "received N datagrams in T s: P pps"
- * Exits 1 if nothing arrives within 10 s of starting.
+ * Exits 1 if nothing arrives within 10 s of starting. --frames sets the
+ * UMEM size per rx queue (half of it is the rx ring: the burst the stack can
+ * absorb while its thread is not running).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +82,12 @@ static int report(const struct window *w)
 		fprintf(stderr, "udp_sink: the sender stopped before the window closed\n");
 		return 1;
 	}
+	if (!w->counted) {
+		/* Datagrams came, then none in the whole window: the sender
+		 * stopped or this receiver stalled; either way no figure. */
+		fprintf(stderr, "udp_sink: nothing received in the counting window\n");
+		return 1;
+	}
 	printf("received %llu datagrams in %.2f s: %.0f pps\n",
 	       (unsigned long long)w->counted, w->seconds,
 	       (double)w->counted / w->seconds);
@@ -126,12 +136,17 @@ static int run_kernel(uint16_t port, struct window *w)
 	return report(w);
 }
 
-static int run_xdpmux(const char *dev, uint16_t port, struct window *w)
+static int run_xdpmux(const char *dev, uint16_t port, uint32_t frames,
+		      struct window *w)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
+	struct xm_stack_stats s;
 	struct xm_stack *st;
 	uint8_t buf[2048];
+	struct pollfd p = { .events = POLLIN };
+
+	o.frames = frames;
 	int fd, err, rcvbuf = RCVBUF, rc;
 
 	err = xm_stack_open(dev, &o, &st);
@@ -149,6 +164,7 @@ static int run_xdpmux(const char *dev, uint16_t port, struct window *w)
 		xm_stack_close(st);
 		return 1;
 	}
+	p.fd = xm_stack_fd(st);
 	printf("udp_sink: xdpmux socket on %s port %u ready\n", dev, port);
 	fflush(stdout);
 	for (;;) {
@@ -163,8 +179,20 @@ static int run_xdpmux(const char *dev, uint16_t port, struct window *w)
 			n++;
 		if (!window_add(w, n, now_ns()))
 			break;
+		/* Sleep when idle, as the kernel receiver does in recvmmsg:
+		 * spinning would take the CPU the sender's softirq needs. */
+		if (err == 0 && !n)
+			poll(&p, 1, 10);
 	}
 	rc = report(w);
+	if (xm_stack_stats(st, &s) == 0)
+		printf("udp_sink: stack rx_frames %llu rcvbuf_drops %llu no_socket %llu "
+		       "bad_csum %llu malformed %llu\n",
+		       (unsigned long long)s.rx_frames,
+		       (unsigned long long)s.rx_rcvbuf_drops,
+		       (unsigned long long)s.rx_no_socket,
+		       (unsigned long long)(s.rx_bad_ip_csum + s.rx_bad_l4_csum),
+		       (unsigned long long)s.rx_malformed);
 	xm_close(fd);
 	xm_stack_close(st);
 	return rc;
@@ -175,15 +203,18 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "seconds", required_argument, NULL, 's' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "frames", required_argument, NULL, 'f' },
 		{ 0 }
 	};
 	struct window w = { .warmup = 0.5, .seconds = 3 };
+	uint32_t frames = 0;
 	int c, args;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': w.seconds = atof(optarg); break;
 		case 'w': w.warmup = atof(optarg); break;
+		case 'f': frames = (uint32_t)atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -194,9 +225,9 @@ int main(int argc, char **argv)
 			return run_kernel((uint16_t)atoi(argv[optind + 1]), &w);
 		if (args == 3 && !strcmp(argv[optind], "xdpmux"))
 			return run_xdpmux(argv[optind + 1],
-					  (uint16_t)atoi(argv[optind + 2]), &w);
+					  (uint16_t)atoi(argv[optind + 2]), frames, &w);
 	}
 	fprintf(stderr, "usage: udp_sink kernel PORT [--seconds S] [--warmup W]\n"
-			"       udp_sink xdpmux DEV PORT [--seconds S] [--warmup W]\n");
+			"       udp_sink xdpmux DEV PORT [--seconds S] [--warmup W] [--frames N]\n");
 	return 2;
 }

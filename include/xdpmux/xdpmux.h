@@ -36,9 +36,11 @@ extern "C" {
 
 #define XM_FD_BASE (1 << 24)
 
-/* Ephemeral ports (connect/sendto on an unbound socket). The kernel's own
- * range (net.ipv4.ip_local_port_range, default 32768-60999) must not overlap:
- * xm_stack_open() checks it and fails with -EADDRINUSE when it does. */
+/* Ephemeral ports (connect/sendto on an unbound socket). The kernel must
+ * not hand these out itself: its net.ipv4.ip_local_port_range (default
+ * 32768-60999) must stay below 61000, or the overlap be listed in
+ * net.ipv4.ip_local_reserved_ports. xm_stack_open() checks both and fails
+ * with -EADDRINUSE otherwise. */
 #define XM_EPHEMERAL_FIRST 61000
 #define XM_EPHEMERAL_LAST  65535
 
@@ -69,8 +71,11 @@ struct xm_stack_opts {
 
 #define XM_STACK_OPTS_INIT { 0 }
 
-/* 0 or -errno. Opens the AF_XDP link on dev (xdpmux must be attached), reads
- * the kernel's view of the device, removes stale bindings (xm_ctl_gc). */
+/* 0 or -errno. Opens the AF_XDP link on dev (xdpmux must be attached: else
+ * -ENOENT), reads the kernel's view of the device, removes stale bindings
+ * (xm_ctl_gc). Each port a socket of the stack binds is added to the
+ * device's bindings map owned by this pid, and removed when its last socket
+ * closes; binding a port a kernel socket uses fails with EADDRINUSE. */
 int xm_stack_open(const char *dev, const struct xm_stack_opts *o,
 		  struct xm_stack **out);
 /* For tests and other backends: the stack takes ownership of link. */

@@ -107,14 +107,19 @@ static void setup(void)
 	setup_queues(1, XM_MODE_GENERIC);
 }
 
-static struct xm_link *link_open(void)
+static struct xm_link *link_open_frame(uint32_t frame_size)
 {
-	struct xm_afxdp_opts o = { .frames = 256 };
+	struct xm_afxdp_opts o = { .frames = 256, .frame_size = frame_size };
 	struct xm_link *l = NULL;
 	int err = xm_link_afxdp_open(dev, &o, &l);
 
 	cr_assert_eq(err, 0, "afxdp open %s: %s", dev, strerror(-err));
 	return l;
+}
+
+static struct xm_link *link_open(void)
+{
+	return link_open_frame(0);
 }
 
 static void bind_udp(uint16_t port)
@@ -292,6 +297,17 @@ Test(afxdp_link, info_route_and_neighbour_come_from_the_kernel, .fini = teardown
 	read_mac(NULL, dev, want);
 	cr_assert_arr_eq(info.mac, want, 6);
 	cr_assert_eq(info.mtu, 1400);
+	l->ops->close(l);
+	/* A jumbo MTU is capped to what one 4 KiB UMEM frame carries after
+	 * the kernel's 256-byte headroom and the Ethernet header. */
+	runf("ip link set %s mtu 9000", dev);
+	l = link_open_frame(4096);
+	cr_assert_eq(l->ops->info(l, &info), 0);
+	cr_assert_eq(info.mtu, 4096 - 256 - 14);
+	l->ops->close(l);
+	runf("ip link set %s mtu 1400", dev);
+	l = link_open();
+	cr_assert_eq(l->ops->info(l, &info), 0);
 	cr_assert_eq(info.n_ipv4, 1);
 	cr_assert_arr_eq(info.ipv4[0].addr, ((uint8_t[]){ 198, 18, 6, 1 }), 4);
 	cr_assert_geq(info.n_ipv6, 1);
@@ -351,6 +367,12 @@ Test(afxdp_link, frames_handed_back_wrongly_are_refused_and_reported, .fini = te
 	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
 	cr_assert_eq(a.tx_held, 0);
 	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
+	/* A handle naming no queue of the link is refused too. */
+	forged.id = (uint64_t)7 << 32;
+	l->ops->rx_release(l, &forged, 1);
+	cr_assert_eq(l->ops->tx_submit(l, &forged, 1), 0);
+	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
+	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
 	l->ops->close(l);
 }
 
@@ -402,5 +424,25 @@ Test(afxdp_link, one_xsk_per_rx_queue_and_copy_mode_when_no_zerocopy, .fini = te
 		  "both queues served (%d on queue 0, %d on queue 1)",
 		  per_queue[0], per_queue[1]);
 	assert_all_accounted(l, "after two queues");
+	l->ops->close(l);
+}
+
+Test(afxdp_link, busy_poll_and_no_need_wakeup_sockets_receive, .fini = teardown)
+{
+	struct xm_afxdp_opts o = { .frames = 256, .busy_poll = true,
+				   .busy_poll_budget = 16, .no_need_wakeup = true };
+	struct xm_link *l = NULL;
+	struct xm_frame f;
+	int err;
+
+	setup();
+	err = xm_link_afxdp_open(dev, &o, &l);
+	cr_assert_eq(err, 0, "open with busy poll: %s", strerror(-err));
+	bind_udp(PORT_IN);
+	runf("ip netns exec %s sh -c 'printf busy | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d'", peer_ns, PORT_IN);
+	rx_one(l, &f);
+	l->ops->rx_release(l, &f, 1);
+	assert_all_accounted(l, "busy poll");
 	l->ops->close(l);
 }

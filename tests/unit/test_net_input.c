@@ -19,9 +19,9 @@ static int fa4, fa6;
 static uint8_t frame[FB_FRAME_MAX];
 static uint8_t pay[65536];
 
-static void open_env(const struct xm_stack_opts *so)
+static void open_env_frames(const struct xm_stack_opts *so, uint32_t frames)
 {
-	struct sim_env_opts o = { .raw_peer = true };
+	struct sim_env_opts o = { .raw_peer = true, .a_frames = frames };
 
 	if (so)
 		o.a_opts = *so;
@@ -37,6 +37,11 @@ static void open_env(const struct xm_stack_opts *so)
 	}
 	for (size_t i = 0; i < sizeof(pay); i++)
 		pay[i] = (uint8_t)(i * 13 + (i >> 9));
+}
+
+static void open_env(const struct xm_stack_opts *so)
+{
+	open_env_frames(so, 0);
 }
 
 static void setup(void)
@@ -275,6 +280,18 @@ Test(net_input, unbound_port_counted)
 	cr_assert_eq(stats().rx_no_socket, 1);
 	fb_init(&s, FB_L3_IPV4, IPPROTO_ICMP);
 	inject(&s, 0);
+	cr_assert_eq(stats().rx_other_proto, 1);
+}
+
+Test(net_input, ipv6_no_next_header_is_not_malformed)
+{
+	struct fb_spec s;
+
+	/* RFC 8200 4.7: payload length 0, Next Header 59: valid, empty. */
+	fb_init(&s, FB_L3_IPV6, IPPROTO_NONE);
+	s.payload_len = 0;
+	inject(&s, 0);
+	cr_assert_eq(stats().rx_malformed, 0);
 	cr_assert_eq(stats().rx_other_proto, 1);
 }
 
@@ -583,4 +600,72 @@ Test(net_input, ipv4_output_fragmented_to_the_mtu)
 Test(net_input, ipv6_output_fragmented_to_the_mtu)
 {
 	output_fragments_case(AF_INET6, 9000);
+}
+
+Test(net_input, datagram_sent_whole_or_not_at_all)
+{
+	struct sockaddr_storage to;
+	socklen_t tl;
+
+	env_close(&e);
+	open_env_frames(NULL, 16);
+	tl = env_addr(AF_INET, 'b', 9, &to);
+	/* 7 fragments fit in 16 buffers */
+	cr_assert_eq(xm_sendto(fa4, pay, 9000, 0, (void *)&to, tl), 9000);
+	cr_assert_eq(env_collect(&e, wire, wire_len, 64), 7);
+	/* 45 do not: ENOBUFS, and not one fragment on the wire */
+	cr_assert_eq(xm_sendto(fa4, pay, 65507, 0, (void *)&to, tl), -1);
+	cr_assert_eq(errno, ENOBUFS);
+	cr_assert_eq(env_collect(&e, wire, wire_len, 64), 0);
+	cr_assert_eq(stats().tx_no_buffer, 1);
+}
+
+/* ---- robustness ---- */
+
+static uint64_t rng_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+Test(net_input, mangled_frames_never_break_the_stack)
+{
+	uint64_t x = e.seed * 0x9e3779b97f4a7c15ULL + 1;
+	struct fb_spec s;
+
+	for (int i = 0; i < 5000; i++) {
+		int family = rng_next(&x) & 1 ? AF_INET : AF_INET6;
+		ssize_t n;
+		uint32_t len;
+
+		spec(&s, family, rng_next(&x) % 3000);
+		if (rng_next(&x) & 1) {
+			s.frag.size = 512;
+			s.frag.id = (uint32_t)rng_next(&x) % 8;
+			s.frag.index = (uint16_t)(rng_next(&x) % (uint64_t)fb_frag_count(&s));
+		}
+		n = fb_build(&s, frame, sizeof(frame), NULL);
+		cr_assert_gt(n, 0);
+		len = (uint32_t)n;
+		if (len > 1514)
+			len = 1514;
+		/* flip a few bytes past Ethernet, maybe cut the frame short */
+		for (int k = (int)(rng_next(&x) % 4); k > 0; k--)
+			frame[14 + rng_next(&x) % (len - 14)] ^= (uint8_t)(rng_next(&x) | 1);
+		if (rng_next(&x) % 4 == 0)
+			len = 14 + (uint32_t)(rng_next(&x) % (len - 13));
+		env_inject(&e, frame, len);
+		while (xm_recv(fa4, pay + 60000, 4000, 0) >= 0 ||
+		       xm_recv(fa6, pay + 60000, 4000, 0) >= 0)
+			;
+		ENV_ASSERT(&e, stats().reasm_mem_bytes <= 4u << 20, "reassembly over its bound");
+	}
+	/* Still serving: restore the payload pattern and deliver one. */
+	for (size_t i = 0; i < sizeof(pay); i++)
+		pay[i] = (uint8_t)(i * 13 + (i >> 9));
+	spec(&s, AF_INET, 100);
+	inject(&s, 0);
+	expect_datagram(fa4, 100);
 }

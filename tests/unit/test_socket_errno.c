@@ -262,6 +262,8 @@ Test(socket_errno, options)
 	FAILS(xm_setsockopt(fd, SOL_SOCKET, 9999, &v, sizeof(v)), ENOPROTOOPT);
 	FAILS(xm_getsockopt(fd, SOL_SOCKET, 9999, &v, &l), ENOPROTOOPT);
 	FAILS(xm_setsockopt(fd, 9999, 1, &v, sizeof(v)), ENOPROTOOPT);
+	FAILS(xm_getsockopt(fd, 9999, 1, &v, &l), EOPNOTSUPP);
+	FAILS(xm_getsockopt(fd, IPPROTO_UDP, 9999, &v, &l), ENOPROTOOPT);
 	FAILS(xm_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, 2), EINVAL);
 	v = 10000;
 	cr_assert_eq(xm_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
@@ -406,4 +408,25 @@ Test(socket_hook, autobind_reaches_the_hook)
 	cr_assert_eq(h.calls, 1);
 	cr_assert_geq(h.last_port, XM_EPHEMERAL_FIRST);
 	env_close(&he);
+}
+
+Test(socket_errno, recv_flags_peek_trunc_and_short_buffers)
+{
+	struct sockaddr_storage ss;
+	char buf[16];
+	int fa = env_udp(e.a, AF_INET, 7000), fb = env_udp(e.b, AF_INET, 0);
+
+	cr_assert_eq(xm_sendto(fb, "abcdefgh", 8, 0, (void *)&ss, a4(7000, &ss)), 8);
+	cr_assert_eq(xm_sendto(fb, "12345678", 8, 0, (void *)&ss, a4(7000, &ss)), 8);
+	env_settle(&e);
+	/* MSG_PEEK leaves the datagram queued */
+	cr_assert_eq(xm_recv(fa, buf, sizeof(buf), MSG_PEEK), 8);
+	cr_assert_arr_eq(buf, "abcdefgh", 8);
+	/* a short buffer truncates and the rest of the datagram is gone;
+	 * MSG_TRUNC returns the real length (as Linux) */
+	cr_assert_eq(xm_recv(fa, buf, 3, MSG_TRUNC), 8);
+	cr_assert_arr_eq(buf, "abc", 3);
+	cr_assert_eq(xm_recv(fa, buf, 3, 0), 3);
+	cr_assert_arr_eq(buf, "123", 3);
+	FAILS(xm_recv(fa, buf, sizeof(buf), 0), EAGAIN);
 }

@@ -46,6 +46,8 @@ void env_open(struct sim_env *e, uint64_t seed, const struct sim_env_opts *o)
 	cr_assert_eq(xm_sim_new(e->seed, &e->sim), 0);
 	clock = xm_sim_clock(e->sim);
 	link_opts(&so, e->sim, 2, env_ip4_a, env_ip6_a, o->mtu, &o->a_to_b);
+	if (o->a_frames)
+		so.frames = o->a_frames;
 	cr_assert_eq(xm_link_sim_open(&so, &la), 0);
 	link_opts(&so, e->sim, 1, env_ip4_b, env_ip6_b, o->mtu, &o->b_to_a);
 	cr_assert_eq(xm_link_sim_open(&so, &lb), 0);

@@ -55,6 +55,26 @@ static void usage(FILE *f)
 		"  --mode       AF_XDP zero-copy or copy mode (default auto)\n");
 }
 
+/* The likely cause of a failed xm_stack_open and what to do about it. */
+static const char *open_hint(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return " (attach it first: xdpmux attach DEV)";
+	case -EBUSY:
+		return " (another process has AF_XDP sockets on this device's rx "
+		       "queues: one xdpmux stack per queue; stop it or use other "
+		       "queues)";
+	case -EADDRINUSE:
+		return " (the kernel's ephemeral port range overlaps xdpmux's: "
+		       "see net.ipv4.ip_local_port_range in the README)";
+	case -EPERM:
+		return " (needs root or CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF)";
+	default:
+		return "";
+	}
+}
+
 static int parse_port(const char *s, uint16_t *out)
 {
 	char *end;
@@ -230,8 +250,7 @@ int main(int argc, char **argv)
 	err = xm_stack_open(dev, &o, &st);
 	if (err) {
 		fprintf(stderr, "xdpmux-echo: open stack on %s: %s%s\n", dev,
-			strerror(-err), err == -ENOENT ?
-			" (attach it first: xdpmux attach DEV)" : "");
+			strerror(-err), open_hint(err));
 		return 1;
 	}
 	for (i = 0; i < n_ports; i++) {

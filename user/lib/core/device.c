@@ -6,6 +6,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,12 +15,46 @@
 
 #include "stack.h"
 
-#define PORT_RANGE_PATH "/proc/sys/net/ipv4/ip_local_port_range"
+#define PORT_RANGE_PATH    "/proc/sys/net/ipv4/ip_local_port_range"
+#define RESERVED_PORTS_PATH "/proc/sys/net/ipv4/ip_local_reserved_ports"
+#define N_EPHEMERAL (XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1)
+
+/* Mark in `reserved` our ephemeral ports listed in ip_local_reserved_ports
+ * ("8080,61000-65535"): the kernel never picks those automatically. */
+static void read_reserved(bool *reserved)
+{
+	FILE *f = fopen(RESERVED_PORTS_PATH, "re");
+	unsigned lo, hi;
+	int c;
+
+	if (!f)
+		return;
+	for (;;) {
+		if (fscanf(f, "%u", &lo) != 1)
+			break;
+		hi = lo;
+		c = fgetc(f);
+		if (c == '-') {
+			if (fscanf(f, "%u", &hi) != 1)
+				break;
+			c = fgetc(f);
+		}
+		for (unsigned p = lo; p <= hi && p <= XM_EPHEMERAL_LAST; p++)
+			if (p >= XM_EPHEMERAL_FIRST)
+				reserved[p - XM_EPHEMERAL_FIRST] = true;
+		if (c != ',')
+			break;
+	}
+	fclose(f);
+}
 
 /* The kernel must never hand out one of our ephemeral ports: a kernel
- * socket on it would lose its traffic to the XDP program. */
+ * socket on it would lose its traffic to the XDP program. It does not when
+ * its ip_local_port_range (default 32768-60999) stays below ours, or when
+ * the overlap is in ip_local_reserved_ports. */
 static int check_port_range(void)
 {
+	bool reserved[N_EPHEMERAL];
 	unsigned lo, hi;
 	FILE *f = fopen(PORT_RANGE_PATH, "re");
 	int n;
@@ -30,13 +65,21 @@ static int check_port_range(void)
 	fclose(f);
 	if (n != 2)
 		return -EINVAL;
-	if (hi >= XM_EPHEMERAL_FIRST && lo <= XM_EPHEMERAL_LAST)
-		return -EADDRINUSE;
+	if (hi < XM_EPHEMERAL_FIRST || lo > XM_EPHEMERAL_LAST)
+		return 0;
+	memset(reserved, 0, sizeof(reserved));
+	read_reserved(reserved);
+	for (unsigned p = lo > XM_EPHEMERAL_FIRST ? lo : XM_EPHEMERAL_FIRST;
+	     p <= hi && p <= XM_EPHEMERAL_LAST; p++)
+		if (!reserved[p - XM_EPHEMERAL_FIRST])
+			return -EADDRINUSE;
 	return 0;
 }
 
 /* The port hook of a device stack: each UDP/TCP port the stack binds goes
- * into the device's bindings map (wildcard address), owned by this pid. */
+ * into the device's bindings map (wildcard address), owned by this pid.
+ * A port a kernel socket already uses is refused (EADDRINUSE), as the CLI
+ * refuses it: steering it here would take that socket's traffic. */
 static int ctl_port_hook(void *ctx, int proto, int family, const void *addr,
 			 uint16_t port, bool bind)
 {
@@ -49,8 +92,14 @@ static int ctl_port_hook(void *ctx, int proto, int family, const void *addr,
 	key.proto = (uint8_t)proto;
 	key.family = XM_FAMILY_ANY;
 	key.port = htobe16(port);
-	if (bind)
+	if (bind) {
+		struct xm_conflict c;
+
+		/* A failed check (no /proc) cannot tell: bind anyway. */
+		if (xm_ctl_port_conflict(&key, &c) == 1)
+			return -EADDRINUSE;
 		return xm_ctl_bind(ctl, &key, XM_FALLBACK_PASS, getpid());
+	}
 	return xm_ctl_unbind(ctl, &key);
 }
 

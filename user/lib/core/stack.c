@@ -96,6 +96,7 @@ int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 	st->link = link;
 	st->clock = *clock;
 	st->epfd = st->timerfd = -1;
+	st->timerfd_deadline = UINT64_MAX;
 	if (o)
 		st->opts = *o;
 	if (!st->opts.rcvbuf_default)
@@ -161,12 +162,18 @@ int xm_stack_fd(const struct xm_stack *st)
 
 /* Keep the timerfd in step with the earliest timer so that an application
  * epolling xm_stack_fd() wakes up for it. Relative, so a virtual clock
- * works too. */
+ * works too. Two syscalls, so only when the earliest deadline moved or the
+ * armed one passed: this runs on every xm_stack_poll(). */
 static void timerfd_sync(struct xm_stack *st)
 {
-	uint64_t next = xm_timers_next(&st->timers), now = xm_now(st), expired;
+	uint64_t next = xm_timers_next(&st->timers), now, expired;
 	struct itimerspec its = { 0 };
 
+	if (next == UINT64_MAX && st->timerfd_deadline == UINT64_MAX)
+		return;   /* the common case: no timer, no clock read */
+	now = xm_now(st);
+	if (next == st->timerfd_deadline && next > now)
+		return;
 	/* Drain a pending expiry so the fd stops polling readable. */
 	while (read(st->timerfd, &expired, sizeof(expired)) > 0)
 		;
@@ -177,6 +184,7 @@ static void timerfd_sync(struct xm_stack *st)
 		its.it_value.tv_nsec = (long)(d % 1000000000ULL);
 	}
 	timerfd_settime(st->timerfd, 0, &its, NULL);
+	st->timerfd_deadline = next;
 }
 
 int xm_stack_poll(struct xm_stack *st)
@@ -202,7 +210,10 @@ int xm_stack_poll(struct xm_stack *st)
 		if (n < XM_RX_BATCH)
 			break;
 	}
-	xm_timers_run(st, &st->timers, xm_now(st));
+	/* Reading the clock is not free (a VM's vDSO may trap): only when a
+	 * timer is armed. */
+	if (xm_timers_next(&st->timers) != UINT64_MAX)
+		xm_timers_run(st, &st->timers, xm_now(st));
 	xm_tx_flush(st);
 	if (st->link->ops->kick)
 		st->link->ops->kick(st->link);

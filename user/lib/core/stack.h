@@ -73,6 +73,7 @@ struct xm_stack {
 	/* event fd for applications: epoll set of link fd + timerfd */
 	int epfd;
 	int timerfd;
+	uint64_t timerfd_deadline;        /* what timerfd is armed for */
 
 	struct xm_ctl *ctl;               /* NULL unless opened on a device */
 	uint64_t rand_state;

@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <linux/bpf.h>
 #include <linux/ethtool.h>
+#include <linux/if_ether.h>
 #include <linux/sockios.h>
 
 #include <xdpmux/control.h>
@@ -53,6 +55,8 @@ struct afxdp {
 	struct xm_nl *nl;
 	int epfd;
 	uint32_t n_q;
+	uint32_t frame_size;      /* UMEM frame size of every queue */
+	uint64_t bad_handles;     /* frames whose id names no queue of ours */
 	uint32_t rx_next;         /* round robin over queues in rx() */
 	bool zerocopy;
 	struct xm_umem **q;
@@ -119,7 +123,10 @@ static struct xm_umem *frame_queue(struct afxdp *a, const struct xm_frame *f)
 {
 	uint32_t qi = (uint32_t)(f->id >> 32);
 
-	return qi < a->n_q ? a->q[qi] : NULL;
+	if (qi < a->n_q)
+		return a->q[qi];
+	a->bad_handles++;
+	return NULL;
 }
 
 static void afxdp_rx_release(struct xm_link *l, struct xm_frame *f, int n)
@@ -155,11 +162,12 @@ static int afxdp_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 	uint32_t q;
 
 	for (i = 0; i < n; i++) {
+		struct xm_umem *u = frame_queue(a, &f[i]);
 		uint32_t qi = (uint32_t)(f[i].id >> 32);
 
-		if (qi >= a->n_q)
+		if (!u)
 			continue;
-		if (xm_umem_tx_queue(a->q[qi], &f[i]))
+		if (xm_umem_tx_queue(u, &f[i]))
 			queued++;
 		touched[qi] = true;
 	}
@@ -203,6 +211,7 @@ static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
 	uint32_t i;
 
 	memset(acc, 0, sizeof(*acc));
+	bad = a->bad_handles;
 	for (i = 0; i < a->n_q; i++) {
 		xm_umem_accounting(a->q[i], acc);
 		bad += a->q[i]->st.bad_transitions;
@@ -213,6 +222,12 @@ static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
 }
 
 /* ---- link layer from the kernel ---- */
+
+/* The kernel keeps XDP_PACKET_HEADROOM at the head of every rx frame. */
+static uint32_t afxdp_max_mtu(const struct afxdp *a)
+{
+	return a->frame_size - XDP_PACKET_HEADROOM - ETH_HLEN;
+}
 
 static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
 {
@@ -228,7 +243,10 @@ static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
 	memcpy(info->name, a->dev, sizeof(info->name) - 1);
 	info->ifindex = a->ifindex;
 	memcpy(info->mac, nlk.mac, 6);
-	info->mtu = nlk.mtu;
+	/* A frame must fit one UMEM frame: the kernel drops a longer one on
+	 * receive (we do not use multi-buffer AF_XDP), so report the MTU the
+	 * link can carry and the stack fragments to it. */
+	info->mtu = nlk.mtu < afxdp_max_mtu(a) ? nlk.mtu : afxdp_max_mtu(a);
 	n = xm_nl_get_addrs(a->nl, a->ifindex, AF_UNSPEC, addrs,
 			    (int)(sizeof(addrs) / sizeof(addrs[0])));
 	if (n < 0)
@@ -478,6 +496,7 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 		if (err)
 			goto fail;
 		a->zerocopy = a->q[i]->cfg.zerocopy;
+		a->frame_size = a->q[i]->cfg.frame_size;
 		err = xsk_socket__update_xskmap(a->q[i]->xsk,
 						xm_ctl_xsks_fd(a->ctl));
 		if (err)

@@ -84,6 +84,23 @@ static bool pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+/* The UMEM on transparent huge pages where the kernel has them (best
+ * effort): with 4 KiB frames every frame is its own page otherwise, one TLB
+ * entry per packet for the kernel's copy and for our parse. Populated now,
+ * so the data path never faults. */
+static uint8_t *umem_area_map(uint64_t size)
+{
+	uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return p;
+	madvise(p, size, MADV_HUGEPAGE);
+	if (madvise(p, size, MADV_POPULATE_WRITE))
+		memset(p, 0, size); /* kernels before 5.14 */
+	return p;
+}
+
 static int umem_alloc(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 {
 	struct xm_umem *u;
@@ -98,8 +115,7 @@ static int umem_alloc(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 	u->cfg = *cfg;
 	u->n_rx = cfg->frames / 2;
 	u->area_size = (uint64_t)cfg->frames * cfg->frame_size;
-	u->area = mmap(NULL, u->area_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	u->area = umem_area_map(u->area_size);
 	u->state = calloc(cfg->frames, 1);
 	u->rx_free = calloc(u->n_rx, sizeof(uint32_t));
 	u->tx_free = calloc(cfg->frames - u->n_rx, sizeof(uint32_t));

@@ -173,6 +173,10 @@ static void ipv6_put(uint8_t *p, const struct xm_ipinfo *ip, uint32_t plen,
 	memcpy(p + 24, ip->dst, 16);
 }
 
+/* At most 54 fragments: a 65535-byte datagram cut for the 1280-byte
+ * minimum MTU the stack accepts (xm_stack_open_link). */
+#define MAX_FRAGS 64
+
 static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 		       const uint8_t mac[6], const uint8_t *hdr, uint32_t hlen,
 		       const uint8_t *payload, uint32_t plen)
@@ -181,7 +185,8 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 	bool v6 = ip->family == AF_INET6;
 	uint32_t iph = v6 ? XM_IPV6_HLEN : XM_IPV4_HLEN;
 	bool frag = total + iph > mtu;
-	uint32_t chunk, id = 0;
+	struct xm_frame f[MAX_FRAGS];
+	uint32_t chunk, id = 0, n_frames;
 
 	if (frag) {
 		chunk = (mtu - iph - (v6 ? XM_IPV6_FRAG_HLEN : 0)) & ~7u;
@@ -189,20 +194,32 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 	} else {
 		chunk = total;
 	}
-	do {
+	n_frames = (total + chunk - 1) / chunk;
+	if (!n_frames)
+		n_frames = 1;
+	if (n_frames > MAX_FRAGS)
+		return -EMSGSIZE;
+	/* Take every buffer first: a datagram goes out whole or not at all,
+	 * never as a fragment train with holes. */
+	for (uint32_t i = 0; i < n_frames; i++) {
+		int r = xm_tx_alloc(st, &f[i]);
+
+		if (r == 0 && f[i].cap < XM_ETH_HLEN + mtu) {
+			i++;
+			r = -EMSGSIZE;
+		}
+		if (r < 0) {
+			if (i)
+				st->link->ops->tx_abort(st->link, f, (int)i);
+			return r;
+		}
+	}
+	for (uint32_t i = 0; i < n_frames; i++) {
 		uint32_t n = total - off < chunk ? total - off : chunk;
 		bool more = off + n < total;
-		struct xm_frame f;
 		uint8_t *p;
-		int r = xm_tx_alloc(st, &f);
 
-		if (r < 0)
-			return r;
-		if (f.cap < XM_ETH_HLEN + mtu) {
-			st->link->ops->tx_abort(st->link, &f, 1);
-			return -EMSGSIZE;
-		}
-		p = eth_put(st, f.data, mac, v6 ? XM_ETH_P_IPV6 : XM_ETH_P_IP);
+		p = eth_put(st, f[i].data, mac, v6 ? XM_ETH_P_IPV6 : XM_ETH_P_IP);
 		if (!v6) {
 			uint16_t fo = frag ? (uint16_t)((off >> 3) | (more ? IP_MF : 0))
 					   : IP_DF;
@@ -224,12 +241,12 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 			p += iph;
 		}
 		l4_copy(p, off, n, hdr, hlen, payload);
-		f.len = (uint32_t)(p + n - f.data);
-		xm_tx_queue(st, &f);
+		f[i].len = (uint32_t)(p + n - f[i].data);
+		xm_tx_queue(st, &f[i]);
 		if (frag)
 			st->stats.frag_tx++;
 		off += n;
-	} while (off < total);
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "../net/net.h"
@@ -66,6 +67,13 @@ struct xm_proto {
 	 * them; the socket layer masks them with the caller's events. */
 	short (*poll)(struct xm_sock *s);
 	int (*shutdown)(struct xm_sock *s, int how);
+	/* Optional: options the socket layer does not know (any level);
+	 * -ENOPROTOOPT for those the protocol does not know either. get
+	 * truncates to *len and sets it, as getsockopt(2). */
+	int (*setsockopt)(struct xm_sock *s, int level, int name,
+			  const void *val, socklen_t len);
+	int (*getsockopt)(struct xm_sock *s, int level, int name, void *val,
+			  socklen_t *len);
 	/* The application closed the fd. 0: free the socket now;
 	 * XM_SOCK_KEEP: the protocol still needs it (e.g. TCP's FIN exchange)
 	 * and calls xm_sock_destroy() when done. */

@@ -100,7 +100,19 @@ int xm_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		s->v6only = !!v;
 		return 0;
 	}
-	return fail(-ENOPROTOOPT);
+	/* The protocol's own options (TCP_NODELAY, SO_KEEPALIVE, ...). */
+	r = s->proto->setsockopt ? s->proto->setsockopt(s, level, name, val, len)
+				 : -ENOPROTOOPT;
+	return r < 0 ? fail(r) : 0;
+}
+
+static int proto_getsockopt(struct xm_sock *s, int level, int name, void *val,
+			    socklen_t *len)
+{
+	int r = s->proto->getsockopt ? s->proto->getsockopt(s, level, name, val, len)
+				     : -ENOPROTOOPT;
+
+	return r < 0 ? fail(r) : 0;
 }
 
 int xm_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
@@ -140,13 +152,13 @@ int xm_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		case SO_DOMAIN: v = s->domain; break;
 		case SO_PROTOCOL: v = s->proto->ipproto; break;
 		case SO_ERROR: v = s->so_error; s->so_error = 0; break;
-		default: return fail(-ENOPROTOOPT);
+		default: return proto_getsockopt(s, level, name, val, len);
 		}
 	} else if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY &&
 		   s->domain == AF_INET6) {
 		v = s->v6only;
 	} else {
-		return fail(-ENOPROTOOPT);
+		return proto_getsockopt(s, level, name, val, len);
 	}
 	n = *len < (socklen_t)sizeof(v) ? *len : (socklen_t)sizeof(v);
 	memcpy(val, &v, n);

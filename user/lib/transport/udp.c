@@ -295,6 +295,21 @@ static int udp_shutdown(struct xm_sock *s, int how)
 	return s->connected ? 0 : -ENOTCONN;
 }
 
+/* No UDP-level options are served; the errno for the rest is Linux's:
+ * an IPv4 socket's unknown level ends in ip_getsockopt (EOPNOTSUPP), the
+ * rest in ENOPROTOOPT. */
+static int udp_getsockopt(struct xm_sock *s, int level, int name, void *val,
+			  socklen_t *len)
+{
+	(void)name;
+	(void)val;
+	(void)len;
+	if (s->domain == AF_INET && level != SOL_SOCKET && level != IPPROTO_IP &&
+	    level != IPPROTO_UDP)
+		return -EOPNOTSUPP;
+	return -ENOPROTOOPT;
+}
+
 static int udp_close(struct xm_sock *s)
 {
 	struct xm_udp_pcb *u = &s->pcb.udp;
@@ -323,5 +338,6 @@ const struct xm_proto xm_proto_udp = {
 	.recvfrom = udp_recvfrom,
 	.poll = udp_poll,
 	.shutdown = udp_shutdown,
+	.getsockopt = udp_getsockopt,
 	.close = udp_close,
 };
