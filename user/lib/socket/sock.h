@@ -81,13 +81,6 @@ struct xm_proto {
 	/* Optional: free protocol state at once, no exchange with the peer;
 	 * called at stack close for sockets close() kept. */
 	void (*destroy)(struct xm_sock *s);
-	/* Optional: protocol options (and SOL_SOCKET ones the protocol
-	 * handles, e.g. SO_LINGER); -ENOPROTOOPT falls back to the generic
-	 * options of the socket layer. */
-	int (*setsockopt)(struct xm_sock *s, int level, int name,
-			  const void *val, socklen_t len);
-	int (*getsockopt)(struct xm_sock *s, int level, int name, void *val,
-			  socklen_t *len);
 };
 
 #define XM_SOCK_KEEP 1

@@ -65,11 +65,6 @@ int xm_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		return -1;
 	if (len && !val)
 		return fail(-EFAULT);
-	if (s->proto->setsockopt) {
-		r = s->proto->setsockopt(s, level, name, val, len);
-		if (r != -ENOPROTOOPT)
-			return r < 0 ? fail(r) : 0;
-	}
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
 		r = get_timeo(val, len, name == SO_RCVTIMEO ? &s->rcvtimeo_ns
 							  : &s->sndtimeo_ns);
@@ -127,12 +122,6 @@ int xm_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return fail(-EFAULT);
 	if ((int)*len < 0)
 		return fail(-EINVAL);
-	if (s->proto->getsockopt) {
-		int r = s->proto->getsockopt(s, level, name, val, len);
-
-		if (r != -ENOPROTOOPT)
-			return r < 0 ? fail(r) : 0;
-	}
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
 		uint64_t ns = name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns;
 		struct timeval tv = { .tv_sec = (time_t)(ns / 1000000000ULL),
