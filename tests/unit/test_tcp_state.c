@@ -5,6 +5,7 @@
  * received, TIME-WAIT expiry, connection refused, keepalive timeout,
  * challenge ACKs, socket errno as Linux gives it.
  */
+#define _GNU_SOURCE   /* POLLRDHUP */
 #include "tcp_pair.h"
 
 #define MS 1000000ull
@@ -335,4 +336,29 @@ Test(tcp_state, stack_close_frees_open_and_orphaned_connections)
 	(void)l2;
 	(void)s2;
 	pair_close(&p);
+}
+
+static short revents(int fd)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLOUT | POLLRDHUP };
+
+	cr_assert_geq(xm_poll(&pf, 1, 0), 0);
+	return pf.revents;
+}
+
+Test(tcp_state, poll_events_through_half_close_and_close)
+{
+	struct pair p;
+	int l, c, s;
+
+	pair_open(&p, 14, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	cr_assert_eq(revents(s), POLLOUT, "idle established: writable only");
+	cr_assert_eq(revents(l), 0);
+	cr_assert_eq(xm_shutdown(c, SHUT_WR), 0);
+	pair_run(&p, 100 * MS);
+	cr_assert_eq(revents(s), POLLIN | POLLOUT | POLLRDHUP, "peer FIN: EOF readable");
+	cr_assert_eq(xm_shutdown(s, SHUT_WR), 0);
+	cr_assert_eq(revents(s) & (POLLHUP | POLLIN | POLLRDHUP), POLLHUP | POLLIN | POLLRDHUP);
+	pair_finish(&p, c, s, l);
 }

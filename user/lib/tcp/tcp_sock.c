@@ -423,31 +423,33 @@ static ssize_t tcp_recvfrom(struct xm_sock *s, void *buf, size_t len,
 	return -EAGAIN;
 }
 
+/* As Linux tcp_poll(): HUP when closed or shut both ways, IN|RDHUP once
+ * the peer's FIN (or a reset) ended the receive side, OUT when there is
+ * room or writing can only fail now (so the writer sees the error). */
 static short tcp_poll(struct xm_sock *s)
 {
 	struct xm_tcp_conn *c = s->pcb.tcp.conn;
+	bool closed, rd_done;
 	short ev = 0;
 
 	if (!c)
-		return POLLOUT | POLLHUP;   /* Linux: an unconnected socket */
+		return POLLOUT | POLLHUP;   /* a fresh socket */
 	if (c->state == XM_TCP_LISTEN)
 		return c->acc_head ? POLLIN : 0;
+	if (c->state == XM_TCP_SYN_SENT || c->state == XM_TCP_SYN_RECEIVED)
+		return 0;
+	closed = c->state == XM_TCP_CLOSED;
+	rd_done = c->fin_rcvd || (s->shut & XM_SHUT_RD) || (closed && s->connected);
 	if (s->so_error)
 		ev |= POLLERR;
-	if (c->rcvbuf.len || c->fin_rcvd || (s->shut & XM_SHUT_RD))
+	if (closed || (rd_done && (s->shut & XM_SHUT_WR)))
+		ev |= POLLHUP;
+	if (c->rcvbuf.len || rd_done)
 		ev |= POLLIN;
-	if (c->fin_rcvd || (s->shut & XM_SHUT_RD))
+	if (rd_done)
 		ev |= POLLRDHUP;
-	if (c->state == XM_TCP_CLOSED ||
-	    ((s->shut & XM_SHUT_WR) && c->fin_rcvd))
-		ev |= POLLHUP | POLLIN | POLLRDHUP;
-	if (c->state == XM_TCP_CLOSED && s->connected)
-		ev |= POLLOUT;
-	if (can_send_state(c->state) && !(s->shut & XM_SHUT_WR) &&
+	if (closed || (s->shut & XM_SHUT_WR) || !can_send_state(c->state) ||
 	    c->sndbuf.cap - c->sndbuf.len >= SOCK_MIN_SNDBUF_FREE)
-		ev |= POLLOUT;
-	if (c->state == XM_TCP_CLOSED && !s->connected && !s->so_error &&
-	    c->state != XM_TCP_SYN_SENT)
 		ev |= POLLOUT;
 	return ev;
 }
