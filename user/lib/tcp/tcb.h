@@ -234,7 +234,8 @@ uint64_t xm_tcp_now_us(const struct xm_tcp_conn *c);
 uint32_t xm_tcp_tsval(const struct xm_tcp_conn *c);
 /* MSS for our SYN from the link MTU (RFC 9293 3.7.1, RFC 879). */
 uint16_t xm_tcp_mss_for_mtu(const struct xm_stack *st, int family);
-int xm_tcp_buffers_alloc(struct xm_tcp_conn *c);
+/* Receive ring (initial size) and, unless rcv_only, the send ring. */
+int xm_tcp_buffers_alloc(struct xm_tcp_conn *c, bool rcv_only);
 
 /* rings */
 uint32_t xm_tcp_ring_write(struct xm_tcp_ring *r, uint32_t off,
@@ -297,7 +298,9 @@ void xm_tcp_listen_input(struct xm_tcp_conn *l, const struct xm_ipinfo *ip,
 			 const struct xm_tcp_seg *seg);
 /* A connection of l's SYN queue became ESTABLISHED: move it to the
  * accept queue. */
-void xm_tcp_listen_established(struct xm_tcp_conn *c);
+/* Returns false when c could not get its send buffer: it was reset and
+ * freed. */
+bool xm_tcp_listen_established(struct xm_tcp_conn *c);
 void xm_tcp_listen_unlink(struct xm_tcp_conn *c);
 void xm_tcp_listen_close(struct xm_tcp_conn *l);
 /* A handshake RTT sample (RFC 6298 2.2) when the SYN or SYN-ACK was not

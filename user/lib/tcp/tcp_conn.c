@@ -417,7 +417,7 @@ int xm_tcp_ring_grow(struct xm_tcp_stack *ts, struct xm_tcp_ring *r, uint32_t ca
 	return 0;
 }
 
-int xm_tcp_buffers_alloc(struct xm_tcp_conn *c)
+int xm_tcp_buffers_alloc(struct xm_tcp_conn *c, bool rcv_only)
 {
 	struct xm_tcp_stack *ts = c->st->tcp;
 	uint32_t rcv = c->rcvbuf_max < XM_TCP_RCVBUF_INIT ? c->rcvbuf_max
@@ -425,7 +425,7 @@ int xm_tcp_buffers_alloc(struct xm_tcp_conn *c)
 	int r;
 
 	r = xm_tcp_ring_grow(ts, &c->rcvbuf, rcv);
-	if (r < 0)
+	if (r < 0 || rcv_only)
 		return r;
 	return xm_tcp_ring_grow(ts, &c->sndbuf, c->sndbuf_max);
 }

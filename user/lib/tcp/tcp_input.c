@@ -385,8 +385,10 @@ static bool ack_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 			xm_timer_cancel(&c->st->timers, &c->t_rtx);
 			cc_start(c);
 			xm_tcp_keep_arm(c);
-			if (c->listener)
-				xm_tcp_listen_established(c);
+			if (c->listener && !xm_tcp_listen_established(c)) {
+				*gone = true;
+				return false;
+			}
 			return true;
 		}
 		/* RFC 9293 3.10.7.4: <SEQ=SEG.ACK><CTL=RST>. */

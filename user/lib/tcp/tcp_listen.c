@@ -52,7 +52,10 @@ static struct xm_tcp_conn *child_new(struct xm_tcp_conn *l,
 	c->keep_cnt = l->keep_cnt;
 	c->cc.ops = l->cc.ops;
 	c->ts_offset = (uint32_t)xm_stack_rand(l->st);
-	if (xm_tcp_port_get(c, seg->dport) < 0 || xm_tcp_buffers_alloc(c) < 0) {
+	/* Only the receive ring now (data may come with the handshake's
+	 * ACK); the send ring when established, so that a SYN flood costs
+	 * little memory (and the SYN queue bound caps it). */
+	if (xm_tcp_port_get(c, seg->dport) < 0 || xm_tcp_buffers_alloc(c, true) < 0) {
 		xm_tcp_conn_free(c);
 		return NULL;
 	}
@@ -258,13 +261,20 @@ void xm_tcp_listen_input(struct xm_tcp_conn *l, const struct xm_ipinfo *ip,
 		syn_in(l, ip, seg);
 }
 
-void xm_tcp_listen_established(struct xm_tcp_conn *c)
+bool xm_tcp_listen_established(struct xm_tcp_conn *c)
 {
 	struct xm_tcp_conn *l = c->listener;
 
+	if (xm_tcp_buffers_alloc(c, false) < 0) {
+		l->st->tcp->stats.listen_drops++;
+		xm_tcp_send_rst_conn(c);
+		xm_tcp_set_closed(c, 0);
+		return false;
+	}
 	xm_tcp_listen_unlink(c);
 	c->listener = l;
 	enqueue_accept(l, c);
+	return true;
 }
 
 /* Take c off its listener's SYN or accept queue. */

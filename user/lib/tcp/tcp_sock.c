@@ -261,7 +261,7 @@ static int tcp_connect(struct xm_sock *s, const struct xm_ep *peer)
 		return -EADDRNOTAVAIL;
 	}
 	sync_bufs(s, c);
-	r = xm_tcp_buffers_alloc(c);
+	r = xm_tcp_buffers_alloc(c, false);
 	if (r < 0)
 		return r;
 	s->local.family = c->family;
