@@ -134,6 +134,8 @@ int xm_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int xm_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int xm_listen(int fd, int backlog);
 int xm_accept(int fd, struct sockaddr *addr, socklen_t *len);
+/* flags: SOCK_NONBLOCK, SOCK_CLOEXEC (accepted, moot); others EINVAL. */
+int xm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 ssize_t xm_send(int fd, const void *buf, size_t len, int flags);
 ssize_t xm_recv(int fd, void *buf, size_t len, int flags);
 ssize_t xm_sendto(int fd, const void *buf, size_t len, int flags,

@@ -138,6 +138,7 @@ void xm_stack_close(struct xm_stack *st)
 	if (!st)
 		return;
 	xm_socks_close_all(st);   /* unbinds their ports */
+	xm_tcp_fini(st);          /* connections close() left behind */
 	xm_tx_flush(st);
 	xm_reasm_fini(st);
 	xm_ip_output_fini(st);

@@ -17,6 +17,7 @@
 #include "timer.h"
 
 struct xm_sock;
+struct xm_tcp_stack;
 struct xm_ctl;
 struct xm_reasm_entry;
 struct xm_neigh_pending;
@@ -62,6 +63,9 @@ struct xm_stack {
 
 	/* transport/: demux by local port, one table per protocol */
 	struct xm_port_table udp_ports;
+
+	/* tcp/: connections, listeners, ports (created on first use) */
+	struct xm_tcp_stack *tcp;
 
 	/* socket/ */
 	struct xm_sock *socks;            /* every open socket of this stack */

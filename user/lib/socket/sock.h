@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "../net/net.h"
+#include "../tcp/tcp.h"
 #include "../transport/udp.h"
 
 struct xm_stack;
@@ -108,6 +109,7 @@ struct xm_sock {
 	struct xm_ep peer;
 	union {
 		struct xm_udp_pcb udp;
+		struct xm_tcp_pcb tcp;
 	} pcb;
 };
 

@@ -229,6 +229,11 @@ int xm_listen(int fd, int backlog)
 
 int xm_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	return xm_accept4(fd, addr, len, 0);
+}
+
+int xm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
 	struct xm_sock *s = xm_fd_get(fd), *c;
 	bool polled = false;
 	uint64_t deadline;
@@ -236,6 +241,8 @@ int xm_accept(int fd, struct sockaddr *addr, socklen_t *len)
 
 	if (!s)
 		return -1;
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail(-EINVAL);   /* as Linux accept4 */
 	if (!s->proto->accept)
 		return fail(-EOPNOTSUPP);
 	deadline = deadline_after(s->st, s->rcvtimeo_ns);
@@ -249,6 +256,7 @@ int xm_accept(int fd, struct sockaddr *addr, socklen_t *len)
 	}
 	if (r < 0)
 		return fail(r);
+	c->nonblock = !!(flags & SOCK_NONBLOCK);
 	if (addr) {
 		r = xm_sockaddr_fill(c, &c->peer, addr, len);
 		if (r < 0)

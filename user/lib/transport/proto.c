@@ -12,6 +12,7 @@
 
 static const struct xm_proto *const protos[] = {
 	&xm_proto_udp,
+	&xm_proto_tcp,
 };
 
 #define N_PROTOS (sizeof(protos) / sizeof(protos[0]))

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP input and output behaviours pinned down with crafted segments and
+ * small exchanges over the sim: RFC 5961 challenge ACKs against blind RST,
+ * SYN and data injection; PAWS; SYN cookies; data before accept(); zero
+ * window probes; Nagle and TCP_NODELAY; MSG_PEEK; TCP_CONGESTION.
+ */
+#include "tcp_pair.h"
+#include "../../user/lib/net/net.h"
+
+#define MS 1000000ull
+#define S  1000000000ull
+
+/* Inject one segment into stack st as if c's peer sent it to c. */
+static void inject(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t seq,
+		   uint32_t ack, uint8_t flags, const void *data, uint32_t len,
+		   const uint32_t *tsval)
+{
+	uint8_t seg[XM_TCP_HLEN + 12 + 256] = { 0 };
+	struct xm_ipinfo ip = { .family = c->family, .proto = IPPROTO_TCP };
+	uint32_t hlen = XM_TCP_HLEN, win = 65535;
+	uint16_t cs;
+
+	cr_assert_leq(len, 256);
+	memcpy(ip.src, c->raddr, 16);
+	memcpy(ip.dst, c->laddr, 16);
+	seg[0] = (uint8_t)(c->rport >> 8);
+	seg[1] = (uint8_t)c->rport;
+	seg[2] = (uint8_t)(c->lport >> 8);
+	seg[3] = (uint8_t)c->lport;
+	for (int i = 0; i < 4; i++) {
+		seg[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		seg[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	if (tsval) {
+		uint8_t *o = seg + XM_TCP_HLEN;
+
+		o[0] = 1;
+		o[1] = 1;
+		o[2] = 8;
+		o[3] = 10;
+		for (int i = 0; i < 4; i++)
+			o[4 + i] = (uint8_t)(*tsval >> (24 - 8 * i));
+		hlen += 12;
+	}
+	seg[12] = (uint8_t)((hlen / 4) << 4);
+	seg[13] = flags;
+	seg[14] = (uint8_t)(win >> 8);
+	seg[15] = (uint8_t)win;
+	if (len)
+		memcpy(seg + hlen, data, len);
+	cs = xm_l4_csum(&ip, seg, hlen + len, NULL, 0);
+	seg[16] = (uint8_t)(cs >> 8);
+	seg[17] = (uint8_t)cs;
+	xm_tcp_input(st, &ip, seg, hlen + len);
+}
+
+Test(tcp_input, rst_in_window_but_not_exact_gets_challenge_ack_then_exact_resets)
+{
+	struct pair p;
+	struct xm_tcp_conn *sc;
+	uint64_t ch;
+	char buf[4];
+	int l, c, s;
+
+	pair_open(&p, 21, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	sc = conn_of_fd(s);
+	ch = p.b->tcp->stats.challenge_acks;
+	inject(p.b, sc, sc->rcv_nxt + 100, 0, XM_TCP_RST, NULL, 0, NULL);
+	cr_assert_eq(sc->state, XM_TCP_ESTABLISHED, "RFC 5961 3.2: no reset");
+	cr_assert_eq(p.b->tcp->stats.challenge_acks, ch + 1);
+	/* Out of the window altogether: dropped (an ACK, no state change). */
+	inject(p.b, sc, sc->rcv_nxt + 0x40000000u, 0, XM_TCP_RST, NULL, 0, NULL);
+	cr_assert_eq(sc->state, XM_TCP_ESTABLISHED);
+	inject(p.b, sc, sc->rcv_nxt, 0, XM_TCP_RST, NULL, 0, NULL);
+	cr_assert_eq(state_of(s), XM_TCP_CLOSED);
+	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, ECONNRESET);
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, syn_in_established_gets_challenge_ack)
+{
+	struct pair p;
+	struct xm_tcp_conn *sc;
+	uint64_t ch;
+	int l, c, s;
+
+	pair_open(&p, 22, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	sc = conn_of_fd(s);
+	ch = p.b->tcp->stats.challenge_acks;
+	inject(p.b, sc, sc->rcv_nxt + 7, 0, XM_TCP_SYN, NULL, 0, NULL);
+	cr_assert_eq(sc->state, XM_TCP_ESTABLISHED, "RFC 5961 4.2: no reset");
+	cr_assert_eq(p.b->tcp->stats.challenge_acks, ch + 1);
+	/* The real peer answers the challenge ACK with nothing harmful. */
+	pair_run(&p, 100 * MS);
+	cr_assert_eq(state_of(c), XM_TCP_ESTABLISHED);
+	cr_assert_eq(state_of(s), XM_TCP_ESTABLISHED);
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, data_with_ack_beyond_snd_nxt_is_dropped_and_challenged)
+{
+	struct pair p;
+	struct xm_tcp_conn *sc;
+	uint64_t ch;
+	char buf[8];
+	int l, c, s;
+
+	pair_open(&p, 23, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	sc = conn_of_fd(s);
+	ch = p.b->tcp->stats.challenge_acks;
+	inject(p.b, sc, sc->rcv_nxt, sc->snd_max + 100000, XM_TCP_ACK, "evil", 4, NULL);
+	cr_assert_eq(p.b->tcp->stats.challenge_acks, ch + 1, "RFC 5961 5.2");
+	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, EAGAIN);
+	/* The same with an acceptable ACK is delivered. */
+	inject(p.b, sc, sc->rcv_nxt, sc->snd_una, XM_TCP_ACK, "good", 4, NULL);
+	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), 4);
+	cr_assert_eq(memcmp(buf, "good", 4), 0);
+	/* The injected bytes desynchronised the two ends: abort. */
+	{
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		xm_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, paws_drops_segment_with_old_timestamp)
+{
+	struct pair p;
+	struct xm_tcp_conn *sc;
+	uint32_t old, fresh;
+	char buf[8];
+	int l, c, s;
+
+	pair_open(&p, 24, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	sc = conn_of_fd(s);
+	cr_assert(sc->ts_ok);
+	old = sc->ts_recent - 1000;
+	inject(p.b, sc, sc->rcv_nxt, sc->snd_una, XM_TCP_ACK, "old!", 4, &old);
+	cr_assert_eq(p.b->tcp->stats.paws_drops, 1);
+	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	fresh = sc->ts_recent + 1;
+	inject(p.b, sc, sc->rcv_nxt, sc->snd_una, XM_TCP_ACK, "new!", 4, &fresh);
+	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), 4);
+	cr_assert_eq(sc->ts_recent, fresh, "RFC 7323 4.3: TS.Recent updated");
+	/* The injected bytes desynchronised the two ends: abort. */
+	{
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		xm_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, syn_cookie_handshake_when_syn_queue_full)
+{
+	struct pair p;
+	struct sockaddr_in any = sin4("0.0.0.0", 8081), to = sin4(B4, 8081);
+	struct xm_tcp_conn *lc;
+	char buf[8];
+	int l, c, s = -1;
+
+	pair_open(&p, 25, 1500, NULL, NULL);
+	l = xm_socket_on(p.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_eq(xm_bind(l, (struct sockaddr *)&any, sizeof(any)), 0);
+	cr_assert_eq(xm_listen(l, 1), 0);
+	lc = conn_of_fd(l);
+	lc->syn_q_len = 1;   /* as if a SYN flood filled the SYN queue */
+	c = xm_socket_on(p.a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_eq(xm_connect(c, (struct sockaddr *)&to, sizeof(to)), -1);
+	for (int i = 0; i < 10000 && s < 0; i++) {
+		pair_step(&p);
+		s = xm_accept(l, NULL, NULL);
+	}
+	cr_assert_geq(s, 0, "no connection from the cookie");
+	cr_assert_eq(p.b->tcp->stats.syncookies_sent, 1);
+	cr_assert_eq(p.b->tcp->stats.syncookies_ok, 1);
+	lc->syn_q_len = 0;
+	pair_run(&p, 10 * MS);
+	cr_assert_eq(state_of(c), XM_TCP_ESTABLISHED);
+	cr_assert_eq(xm_send(c, "cookie", 6, 0), 6);
+	pair_run(&p, 100 * MS);
+	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), 6);
+	cr_assert_eq(memcmp(buf, "cookie", 6), 0);
+	/* A bare ACK to the listener with a forged cookie: RST, counted. */
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, data_sent_before_accept_is_queued_not_reset)
+{
+	struct pair p;
+	struct sockaddr_in any = sin4("0.0.0.0", 8082), to = sin4(B4, 8082);
+	char buf[16];
+	int l, c, s;
+
+	pair_open(&p, 26, 1500, NULL, NULL);
+	l = xm_socket_on(p.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_eq(xm_bind(l, (struct sockaddr *)&any, sizeof(any)), 0);
+	cr_assert_eq(xm_listen(l, 8), 0);
+	c = xm_socket_on(p.a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_eq(xm_connect(c, (struct sockaddr *)&to, sizeof(to)), -1);
+	for (int i = 0; i < 10000 && state_of(c) != XM_TCP_ESTABLISHED; i++)
+		pair_step(&p);
+	cr_assert_eq(xm_send(c, "early bird", 10, 0), 10);
+	pair_run(&p, 100 * MS);
+	s = xm_accept(l, NULL, NULL);
+	cr_assert_geq(s, 0);
+	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT), 10);
+	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), 10, "MSG_PEEK kept the data");
+	cr_assert_eq(memcmp(buf, "early bird", 10), 0);
+	cr_assert_eq(state_of(c), XM_TCP_ESTABLISHED);
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, zero_window_persist_probes_then_transfer_resumes)
+{
+	struct pair p;
+	static uint8_t out[200000], in[200000];
+	size_t got = 0, sent = 0;
+	int l, c, s, small = 1;
+	ssize_t n;
+
+	pair_open(&p, 27, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	(void)small;
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + 3);
+	/* The receiver does not read: its 64 KB ring fills, the window
+	 * closes, the sender probes (persist timer) instead of giving up. */
+	while (sent < sizeof(out)) {
+		n = xm_send(c, out + sent, sizeof(out) - sent, MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		sent += (size_t)n;
+	}
+	pair_run(&p, 30 * S);
+	cr_assert_geq(p.a->tcp->stats.persist_probes, 3);
+	cr_assert_eq(state_of(c), XM_TCP_ESTABLISHED);
+	cr_assert_eq(conn_of_fd(c)->snd_wnd, 0);
+	while (got < sizeof(out)) {
+		n = xm_recv(s, in + got, sizeof(in) - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		while (sent < sizeof(out) &&
+		       (n = xm_send(c, out + sent, sizeof(out) - sent, MSG_DONTWAIT)) > 0)
+			sent += (size_t)n;
+		cr_assert(pair_step(&p));
+		cr_assert_lt(xm_sim_now(p.sim), 600 * S, "stalled at %zu", got);
+	}
+	cr_assert_eq(memcmp(in, out, sizeof(out)), 0);
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, nagle_holds_small_segment_until_ack_nodelay_does_not)
+{
+	struct pair p;
+	uint64_t before;
+	int l, c, s, one = 1;
+
+	pair_open(&p, 28, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	pair_run(&p, 100 * MS);
+	before = p.a->tcp->stats.segs_out;
+	cr_assert_eq(xm_send(c, "a", 1, 0), 1);
+	cr_assert_eq(xm_send(c, "b", 1, 0), 1);
+	cr_assert_eq(p.a->tcp->stats.segs_out, before + 1, "Nagle: one small segment in flight");
+	pair_run(&p, 100 * MS);
+	cr_assert_eq(xm_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	before = p.a->tcp->stats.segs_out;
+	cr_assert_eq(xm_send(c, "c", 1, 0), 1);
+	cr_assert_eq(xm_send(c, "d", 1, 0), 1);
+	cr_assert_eq(p.a->tcp->stats.segs_out, before + 2, "TCP_NODELAY: both go out");
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, tcp_congestion_get_set_unknown)
+{
+	struct pair p;
+	char name[16];
+	socklen_t len = sizeof(name);
+	int c;
+
+	pair_open(&p, 29, 1500, NULL, NULL);
+	c = xm_socket_on(p.a, AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(xm_getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+	cr_assert_str_eq(name, "cubic");
+	cr_assert_eq(xm_setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);
+	len = sizeof(name);
+	cr_assert_eq(xm_getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+	cr_assert_str_eq(name, "reno");
+	cr_assert_eq(xm_setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "bbr9", 4), -1);
+	cr_assert_eq(errno, ENOENT);
+	xm_close(c);
+	pair_check_no_leaks(&p);
+	pair_close(&p);
+}

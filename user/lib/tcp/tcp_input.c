@@ -1,0 +1,771 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP input: RFC 9293 3.10.7 "SEGMENT ARRIVES" for every state, with
+ * RFC 5961 challenge ACKs (blind RST, SYN and data injection), RFC 7323
+ * PAWS and timestamps, the out-of-order queue (overlap and duplicate
+ * trimming), ACK processing with RFC 6298 RTT sampling, RFC 5681/6582
+ * fast retransmit and NewReno recovery, and RFC 6675 SACK recovery.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "../core/stack.h"
+#include "../net/net.h"
+#include "../socket/sock.h"
+#include "tcb.h"
+
+#define PAWS_24DAYS_US (24ull * 86400 * 1000000)
+
+static uint32_t get16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Sequence space a segment occupies: data plus SYN and FIN. */
+static uint32_t seg_space(const struct xm_tcp_seg *s)
+{
+	return s->len + !!(s->flags & XM_TCP_SYN) + !!(s->flags & XM_TCP_FIN);
+}
+
+/* RFC 5961 7: challenge ACKs, rate-limited per second. */
+static void challenge_ack(struct xm_tcp_conn *c)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+	uint64_t now = xm_tcp_now_us(c);
+
+	if (now - c->challenge_time >= 1000000) {
+		c->challenge_time = now;
+		c->challenge_count = 0;
+	}
+	if (c->challenge_count >= XM_TCP_CHALLENGE_PER_S)
+		return;
+	c->challenge_count++;
+	ts->stats.challenge_acks++;
+	xm_tcp_send_ack(c);
+}
+
+/* The socket sees an error and a closed connection. */
+static void conn_reset(struct xm_tcp_conn *c, int err)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+
+	ts->stats.rst_in++;
+	xm_tcp_set_closed(c, err);
+}
+
+void xm_tcp_syn_options(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	const struct xm_tcp_opts *o = &seg->opts;
+	uint16_t our = xm_tcp_mss_for_mtu(c->st, c->family);
+	uint16_t peer = o->mss_ok ? o->mss
+				  : (c->family == AF_INET6 ? XM_TCP_DEFAULT_MSS6
+							   : XM_TCP_DEFAULT_MSS);
+
+	/* RFC 9293 3.7.1: send no more than the peer's MSS, nor than our
+	 * path MTU allows. */
+	c->mss = peer < our ? peer : our;
+	if (c->mss < 64)
+		c->mss = 64;   /* as Linux TCP_MIN_SND_MSS-ish floor */
+	/* RFC 7323 2.2: scaling only when both sides sent WS. */
+	if (c->state == XM_TCP_SYN_SENT) {
+		c->ws_ok = c->ws_ok && o->ws_ok;
+		c->ts_ok = c->ts_ok && o->ts_ok;
+		c->sack_ok = c->sack_ok && o->sack_ok;
+	} else {
+		c->ws_ok = o->ws_ok;
+		c->ts_ok = o->ts_ok;
+		c->sack_ok = o->sack_ok;
+	}
+	c->snd_wscale = c->ws_ok ? o->ws : 0;
+	if (!c->ws_ok)
+		c->rcv_wscale = 0;
+	if (c->ts_ok) {
+		c->ts_recent = o->tsval;
+		c->ts_recent_time = xm_tcp_now_us(c);
+	}
+	/* Our MSS in segments counts options we will always send. */
+	if (c->ts_ok && c->mss > 64 + 12)
+		c->mss = (uint16_t)c->mss;
+}
+
+void xm_tcp_handshake_rtt(struct xm_tcp_conn *c)
+{
+	uint64_t now = xm_tcp_now_us(c);
+
+	if (!c->rtx_count && c->rtt_time && now > c->rtt_time)
+		xm_rto_sample(&c->rto, (uint32_t)(now - c->rtt_time));
+	c->rtt_time = 0;
+}
+
+static void cc_start(struct xm_tcp_conn *c)
+{
+	c->cc.ops->init(&c->cc, c->mss, xm_tcp_now_us(c));
+	xm_sack_init(&c->sb, c->snd_una);
+	c->sb.nxt = c->snd_max;
+	c->recover = c->snd_una - 1;
+}
+
+/* ---- receive side ---- */
+
+static void ooo_insert(struct xm_tcp_conn *c, uint32_t s, uint32_t e)
+{
+	uint8_t i, j;
+
+	/* Merge with every range it overlaps or touches. */
+	for (i = 0; i < c->nooo;) {
+		struct xm_tcp_range *r = &c->ooo[i];
+
+		if (seq_le(r->start, e) && seq_ge(r->end, s)) {
+			s = seq_min(s, r->start);
+			e = seq_max(e, r->end);
+			memmove(r, r + 1, sizeof(*r) * (size_t)(c->nooo - i - 1));
+			c->nooo--;
+			continue;
+		}
+		i++;
+	}
+	for (i = 0; i < c->nooo && seq_lt(c->ooo[i].start, s); i++)
+		;
+	for (j = c->nooo; j > i; j--)
+		c->ooo[j] = c->ooo[j - 1];
+	c->ooo[i].start = s;
+	c->ooo[i].end = e;
+	c->nooo++;
+	c->ooo_recent = i;
+}
+
+/* After rcv_nxt advanced: pull in out-of-order ranges it reached. */
+static void ooo_drain(struct xm_tcp_conn *c)
+{
+	while (c->nooo && seq_le(c->ooo[0].start, c->rcv_nxt)) {
+		if (seq_gt(c->ooo[0].end, c->rcv_nxt)) {
+			uint32_t n = c->ooo[0].end - c->rcv_nxt;
+
+			c->rcvbuf.len += n;
+			c->rcv_nxt += n;
+		}
+		memmove(&c->ooo[0], &c->ooo[1], sizeof(c->ooo[0]) * (size_t)(c->nooo - 1));
+		c->nooo--;
+	}
+	c->ooo_recent = 0;
+}
+
+/* Queue segment text (already trimmed to the window, seq >= rcv_nxt).
+ * Returns true when the ACK should go out now. */
+static bool data_in(struct xm_tcp_conn *c, uint32_t seq, const uint8_t *p,
+		    uint32_t len)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+	uint32_t off = c->rcvbuf.len + (seq - c->rcv_nxt);
+	uint32_t room = c->rcvbuf.cap > off ? c->rcvbuf.cap - off : 0;
+
+	if (len > room)
+		len = room;   /* beyond the buffer: the peer resends it */
+	if (!len)
+		return true;
+	if (seq == c->rcv_nxt) {
+		bool had_ooo = c->nooo;
+
+		xm_tcp_ring_write(&c->rcvbuf, off, p, len);
+		c->rcvbuf.len += len;
+		c->rcv_nxt += len;
+		ooo_drain(c);
+		return had_ooo;   /* RFC 5681 4.2: ACK at once when filling a hole */
+	}
+	if (c->nooo >= XM_TCP_OOO_MAX) {
+		bool fits = false;
+
+		for (uint8_t i = 0; i < c->nooo; i++)
+			if (seq_le(c->ooo[i].start, seq + len) && seq_ge(c->ooo[i].end, seq))
+				fits = true;
+		if (!fits) {
+			ts->stats.mem_drops++;
+			return true;
+		}
+	}
+	ts->stats.ooo_segs++;
+	xm_tcp_ring_write(&c->rcvbuf, off, p, len);
+	ooo_insert(c, seq, seq + len);
+	return true;   /* RFC 5681 4.2: out-of-order: immediate (dup) ACK */
+}
+
+static void fin_in(struct xm_tcp_conn *c)
+{
+	c->fin_rcvd = true;
+	c->fin_ooo = false;
+	c->rcv_nxt++;
+	c->ack_now = true;
+	switch (c->state) {
+	case XM_TCP_SYN_RECEIVED:
+	case XM_TCP_ESTABLISHED:
+		xm_tcp_set_state(c, XM_TCP_CLOSE_WAIT);
+		break;
+	case XM_TCP_FIN_WAIT_1:
+		/* Our FIN not yet acknowledged (else we would be in FW2). */
+		xm_tcp_set_state(c, XM_TCP_CLOSING);
+		break;
+	case XM_TCP_FIN_WAIT_2:
+		xm_tcp_set_state(c, XM_TCP_TIME_WAIT);
+		xm_tcp_timewait_arm(c);
+		break;
+	case XM_TCP_TIME_WAIT:
+		xm_tcp_timewait_arm(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- send side: ACK processing ---- */
+
+/* snd_max counts the FIN once sent: acknowledging it acknowledges all. */
+static bool our_fin_acked(const struct xm_tcp_conn *c)
+{
+	return c->fin_sent && c->snd_una == c->snd_max;
+}
+
+static void window_update(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	/* RFC 9293 3.10.7.4: SND.WL1/WL2 keep old segments from moving
+	 * the window. */
+	if (seq_lt(c->snd_wl1, seg->seq) ||
+	    (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, seg->ack))) {
+		uint32_t w = seg->wnd << c->snd_wscale;
+
+		if (w && !c->snd_wnd)
+			c->persist_backoff = 0;
+		c->snd_wnd = w;
+		c->snd_wl1 = seg->seq;
+		c->snd_wl2 = seg->ack;
+		if (w > c->max_snd_wnd)
+			c->max_snd_wnd = w;
+		if (w && c->persist) {
+			c->persist = false;
+			xm_timer_cancel(&c->st->timers, &c->t_rtx);
+			if (c->snd_una != c->snd_max)
+				xm_tcp_rtx_arm(c);
+		}
+	}
+}
+
+static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	uint32_t acked = seg->ack - c->snd_una;
+	uint32_t inflight = c->snd_max - c->snd_una;
+	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
+	uint64_t now = xm_tcp_now_us(c);
+	uint32_t rtt = 0;
+
+	/* RFC 7323 4 (RTTM) or RFC 6298 with Karn's rule. */
+	if (c->ts_ok && seg->opts.ts_ok && seg->opts.tsecr) {
+		uint32_t d = xm_tcp_tsval(c) - seg->opts.tsecr;
+
+		/* An echo of a segment sent before the last timeout would
+		 * count the backoff wait as RTT (a receiver echoes an old
+		 * TS.Recent when it ACKs a duplicate): not a sample. */
+		if (c->rto_seen && seq_lt(seg->opts.tsecr, c->rto_tsval))
+			d = 60000;
+		if (d < 60000)
+			rtt = d ? d * 1000 : 500;
+	} else if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
+		rtt = (uint32_t)(now - c->rtt_time);
+		if (!rtt)
+			rtt = 1;
+		c->rtt_timing = false;
+	}
+	/* RFC 6298 5 / Karn: the backoff stays until a valid sample. */
+	if (rtt) {
+		xm_rto_sample(&c->rto, rtt);
+		xm_rto_reset_backoff(&c->rto);
+	}
+	c->rtx_count = 0;
+	xm_tcp_ring_consume(&c->sndbuf, data);
+	c->snd_una = seg->ack;
+	if (seq_lt(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	if (c->sack_ok)
+		xm_sack_update(&c->sb, c->snd_una, c->snd_max, seg->opts.sack,
+			       seg->opts.nsack);
+	else
+		xm_sack_init(&c->sb, c->snd_una);
+	c->sb.nxt = c->snd_max;
+
+	if (c->rto_recovery && seq_ge(c->snd_una, c->recover))
+		c->rto_recovery = false;
+	if (c->in_recovery) {
+		if (seq_ge(c->snd_una, c->recover)) {
+			/* RFC 6582 3.2 (3) / RFC 6675 5: full ACK ends it. */
+			c->in_recovery = false;
+			c->dupacks = 0;
+			c->cc.ops->on_recovery_end(&c->cc, now);
+		} else if (!c->sack_ok) {
+			/* RFC 6582 3.2 (5): partial ACK: retransmit the next
+			 * hole, deflate by what was acked. */
+			xm_tcp_retransmit(c, c->snd_una, c->mss);
+			c->dupacks = c->dupacks > acked / c->mss ? c->dupacks - acked / c->mss : 0;
+		}
+	} else {
+		c->dupacks = 0;
+		c->cc.ops->on_ack(&c->cc, acked, inflight, rtt, now);
+		/* Keep recover within 2^31 of snd_una on long transfers
+		 * (RFC 6582 3.2 step 2 compares them). */
+		if (!c->rto_recovery && seq_lt(c->recover, c->snd_una - 1))
+			c->recover = c->snd_una - 1;
+	}
+	xm_tcp_rtx_restart(c);
+}
+
+static void enter_recovery(struct xm_tcp_conn *c)
+{
+	uint64_t now = xm_tcp_now_us(c);
+
+	/* RFC 6582 3.2 (2): only when the ACK covers more than recover
+	 * (no second reduction for losses of the same window). */
+	if (!seq_gt(c->snd_una, c->recover))
+		return;
+	c->recover = c->snd_max;
+	c->in_recovery = true;
+	c->st->tcp->stats.fast_recoveries++;
+	c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, now);
+	c->rtt_timing = false;
+	if (c->sack_ok) {
+		c->sb.high_rxt = c->snd_una;
+		return;   /* xm_tcp_output: NextSeg() retransmits */
+	}
+	xm_tcp_retransmit(c, c->snd_una, c->mss);
+}
+
+static void dup_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	if (c->sack_ok)
+		xm_sack_update(&c->sb, c->snd_una, c->snd_max, seg->opts.sack,
+			       seg->opts.nsack);
+	/* RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no data,
+	 * no SYN/FIN, same ACK and window. With SACK, the scoreboard decides
+	 * (RFC 6675 5). */
+	if (c->snd_una == c->snd_max || seg->len ||
+	    (seg->flags & (XM_TCP_SYN | XM_TCP_FIN)) ||
+	    (seg->wnd << c->snd_wscale) != c->snd_wnd)
+		return;
+	c->dupacks++;
+	if (c->in_recovery || c->rto_recovery)
+		return;
+	if (c->dupacks >= XM_SACK_DUPTHRESH ||
+	    (c->sack_ok && xm_sack_loss_detected(&c->sb, c->mss)))
+		enter_recovery(c);
+}
+
+/* RFC 9293 3.10.7.4 fifth: the ACK field. Returns false when the segment
+ * is to be dropped (or c was freed: *gone). */
+static bool ack_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
+		   const struct xm_tcp_seg *seg, bool *gone)
+{
+	/* RFC 5961 5.2: ACKs outside [SND.UNA - MAX.SND.WND, SND.NXT]. */
+	uint32_t lo = c->snd_una - (c->max_snd_wnd ? c->max_snd_wnd : 1);
+
+	if (c->state == XM_TCP_SYN_RECEIVED) {
+		if (seq_gt(seg->ack, c->snd_una) && seq_le(seg->ack, c->snd_max)) {
+			xm_tcp_set_state(c, XM_TCP_ESTABLISHED);
+			c->snd_wnd = seg->wnd << c->snd_wscale;
+			c->max_snd_wnd = c->snd_wnd;
+			c->snd_wl1 = seg->seq;
+			c->snd_wl2 = seg->ack;
+			c->snd_una = seg->ack;
+			if (seq_lt(c->snd_nxt, c->snd_una))
+				c->snd_nxt = c->snd_una;
+			xm_tcp_handshake_rtt(c);
+			c->rtx_count = 0;
+			xm_rto_reset_backoff(&c->rto);
+			xm_timer_cancel(&c->st->timers, &c->t_rtx);
+			cc_start(c);
+			xm_tcp_keep_arm(c);
+			if (c->listener && !xm_tcp_listen_established(c)) {
+				*gone = true;
+				return false;
+			}
+			return true;
+		}
+		/* RFC 9293 3.10.7.4: <SEQ=SEG.ACK><CTL=RST>. */
+		xm_tcp_send_reset(c->st, ip, seg->sport, seg->dport, seg->ack, 0,
+				  XM_TCP_RST);
+		return false;
+	}
+	if (seq_gt(seg->ack, c->snd_max) || seq_lt(seg->ack, lo)) {
+		challenge_ack(c);
+		return false;
+	}
+	if (seq_gt(seg->ack, c->snd_una))
+		new_ack(c, seg);
+	else if (seg->ack == c->snd_una)
+		dup_ack(c, seg);
+	/* RFC 9293 3.10.7.4: only if SND.UNA =< SEG.ACK =< SND.NXT. */
+	if (seq_ge(seg->ack, c->snd_una))
+		window_update(c, seg);
+
+	switch (c->state) {
+	case XM_TCP_FIN_WAIT_1:
+		if (our_fin_acked(c)) {
+			xm_tcp_set_state(c, XM_TCP_FIN_WAIT_2);
+			xm_timer_cancel(&c->st->timers, &c->t_rtx);
+			if (c->orphan)
+				xm_tcp_finwait2_arm(c);
+		}
+		break;
+	case XM_TCP_CLOSING:
+		if (our_fin_acked(c)) {
+			xm_tcp_set_state(c, XM_TCP_TIME_WAIT);
+			xm_tcp_timewait_arm(c);
+		}
+		break;
+	case XM_TCP_LAST_ACK:
+		if (our_fin_acked(c)) {
+			*gone = xm_tcp_set_closed(c, 0);
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* RFC 9293 3.10.7.3: SYN-SENT. */
+static void syn_sent_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
+			const struct xm_tcp_seg *seg)
+{
+	bool ack = seg->flags & XM_TCP_ACK;
+
+	if (ack && (seq_le(seg->ack, c->iss) || seq_gt(seg->ack, c->snd_max))) {
+		if (!(seg->flags & XM_TCP_RST))
+			xm_tcp_send_reset(c->st, ip, seg->sport, seg->dport, seg->ack,
+					  0, XM_TCP_RST);
+		return;
+	}
+	if (seg->flags & XM_TCP_RST) {
+		if (ack)
+			conn_reset(c, -ECONNREFUSED);
+		return;
+	}
+	if (!(seg->flags & XM_TCP_SYN))
+		return;
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	xm_tcp_syn_options(c, seg);
+	c->snd_wnd = seg->wnd;       /* RFC 7323 2.2: unscaled in a SYN */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	if (ack) {
+		c->snd_una = seg->ack;
+		xm_tcp_handshake_rtt(c);
+		xm_tcp_set_state(c, XM_TCP_ESTABLISHED);
+		xm_timer_cancel(&c->st->timers, &c->t_rtx);
+		c->rtx_count = 0;
+		xm_rto_reset_backoff(&c->rto);
+		cc_start(c);
+		xm_tcp_keep_arm(c);
+		c->ack_now = true;
+		xm_tcp_output(c);
+		return;
+	}
+	/* RFC 9293 3.5 simultaneous open: SYN-RECEIVED, send SYN,ACK. */
+	xm_tcp_set_state(c, XM_TCP_SYN_RECEIVED);
+	xm_tcp_send_syn(c);
+	xm_tcp_rtx_arm(c);
+}
+
+static bool paws_reject(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+
+	if (!c->ts_ok || !seg->opts.ts_ok || (seg->flags & XM_TCP_RST))
+		return false;
+	if (!seq_lt(seg->opts.tsval, c->ts_recent))
+		return false;
+	/* RFC 7323 5.5: ts_recent idle over 24 days is invalid. */
+	if (xm_tcp_now_us(c) - c->ts_recent_time > PAWS_24DAYS_US) {
+		c->ts_recent = seg->opts.tsval;
+		return false;
+	}
+	ts->stats.paws_drops++;
+	return true;
+}
+
+/* RFC 9293 3.10.7.4 first: is any of the segment in the window? */
+static bool acceptable(const struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
+		       uint32_t wnd)
+{
+	uint32_t sp = seg_space(seg), end = c->rcv_nxt + wnd;
+
+	if (!sp)
+		return wnd ? seq_ge(seg->seq, c->rcv_nxt) && seq_lt(seg->seq, end)
+			   : seg->seq == c->rcv_nxt;
+	if (!wnd)
+		return false;
+	return (seq_ge(seg->seq, c->rcv_nxt) && seq_lt(seg->seq, end)) ||
+	       (seq_ge(seg->seq + sp - 1, c->rcv_nxt) && seq_lt(seg->seq + sp - 1, end));
+}
+
+void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
+		       struct xm_tcp_seg *seg)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+	uint32_t wnd;
+	bool gone = false, ack_now = false;
+
+	if (c->state == XM_TCP_SYN_SENT) {
+		syn_sent_in(c, ip, seg);
+		return;
+	}
+	/* A retransmitted SYN: the SYN-ACK was lost; answer at once (Linux
+	 * tcp_check_req) rather than at our retransmission timeout. */
+	if (c->state == XM_TCP_SYN_RECEIVED && (seg->flags & XM_TCP_SYN) &&
+	    !(seg->flags & (XM_TCP_ACK | XM_TCP_RST)) && seg->seq == c->irs) {
+		xm_tcp_send_syn(c);
+		return;
+	}
+	if (paws_reject(c, seg)) {
+		xm_tcp_send_ack(c);
+		return;
+	}
+	wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	if (!acceptable(c, seg, wnd)) {
+		/* RFC 9293 3.10.7.4: with a zero window, still take the ACK
+		 * (and RST) of an in-sequence segment, drop its text. */
+		if (!wnd && seg->seq == c->rcv_nxt && !(seg->flags & XM_TCP_SYN)) {
+			seg->len = 0;
+			seg->flags &= (uint8_t)~XM_TCP_FIN;
+			ack_now = true;
+		} else {
+			/* Send an ACK (unless RST) and drop. A keepalive or a
+			 * window probe lands here and gets its ACK; so does a
+			 * retransmitted FIN in TIME-WAIT, which also restarts
+			 * the 2MSL timeout (RFC 9293 3.10.7.4 eighth). */
+			if (c->state == XM_TCP_TIME_WAIT && (seg->flags & XM_TCP_FIN))
+				xm_tcp_timewait_arm(c);
+			if (!(seg->flags & XM_TCP_RST))
+				xm_tcp_send_ack(c);
+			return;
+		}
+	}
+	/* second: RST (RFC 5961 3.2: exact match resets, else challenge). */
+	if (seg->flags & XM_TCP_RST) {
+		if (seg->seq != c->rcv_nxt) {
+			challenge_ack(c);
+			return;
+		}
+		switch (c->state) {
+		case XM_TCP_SYN_RECEIVED:
+			/* Passive: back to LISTEN (drop the embryo); active
+			 * (simultaneous open): refused. */
+			if (c->listener) {
+				ts->stats.rst_in++;
+				xm_tcp_set_closed(c, 0);
+			} else {
+				conn_reset(c, -ECONNREFUSED);
+			}
+			return;
+		case XM_TCP_CLOSING:
+		case XM_TCP_LAST_ACK:
+		case XM_TCP_TIME_WAIT:
+			ts->stats.rst_in++;
+			xm_tcp_set_closed(c, 0);
+			return;
+		case XM_TCP_CLOSE_WAIT:
+			conn_reset(c, -EPIPE);   /* as Linux tcp_reset() */
+			return;
+		default:
+			conn_reset(c, -ECONNRESET);
+			return;
+		}
+	}
+	/* fourth: SYN in a synchronized state (RFC 5961 4.2). */
+	if (seg->flags & XM_TCP_SYN) {
+		if (c->state == XM_TCP_SYN_RECEIVED && seg->seq == c->irs) {
+			xm_tcp_send_syn(c);   /* retransmitted SYN: resend SYN-ACK */
+			return;
+		}
+		challenge_ack(c);
+		return;
+	}
+	/* fifth: ACK */
+	if (!(seg->flags & XM_TCP_ACK))
+		return;
+	/* A validated segment: the peer is alive (keepalive). */
+	c->last_rcv_time = xm_tcp_now_us(c);
+	c->keep_probes = 0;
+	/* RFC 7323 4.3: remember the peer's timestamp of the segment that
+	 * holds the next expected byte. */
+	if (c->ts_ok && seg->opts.ts_ok && seq_le(seg->seq, c->last_ack_sent) &&
+	    seq_ge(seg->opts.tsval, c->ts_recent)) {
+		c->ts_recent = seg->opts.tsval;
+		c->ts_recent_time = xm_tcp_now_us(c);
+	}
+	if (!ack_in(c, ip, seg, &gone))
+		return;
+	if (c->state == XM_TCP_CLOSED)
+		return;
+
+	/* seventh: text. Trim what is already received or beyond the
+	 * window (RFC 9293 3.10.7.4: "trimmed" to the window). */
+	if (seg->len && (c->state == XM_TCP_ESTABLISHED ||
+			 c->state == XM_TCP_FIN_WAIT_1 ||
+			 c->state == XM_TCP_FIN_WAIT_2)) {
+		uint32_t seq = seg->seq, len = seg->len;
+		const uint8_t *p = seg->data;
+
+		if (seq_lt(seq, c->rcv_nxt)) {
+			uint32_t d = c->rcv_nxt - seq;
+
+			if (d >= len) {
+				len = 0;
+				ack_now = true;   /* duplicate: D-SACK-less ACK */
+			} else {
+				seq += d;
+				p += d;
+				len -= d;
+			}
+		}
+		if (len && seq_gt(seq + len, c->rcv_nxt + wnd)) {
+			uint32_t over = seq + len - (c->rcv_nxt + wnd);
+
+			len = over >= len ? 0 : len - over;
+			seg->flags &= (uint8_t)~XM_TCP_FIN;
+			ack_now = true;
+		}
+		if (len) {
+			if (c->orphan) {
+				/* Data after close: RFC 9293 3.10.4 / Linux: RST. */
+				xm_tcp_send_rst_conn(c);
+				xm_tcp_set_closed(c, 0);
+				return;
+			}
+			if (data_in(c, seq, p, len))
+				ack_now = true;
+			/* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least
+			 * every second full-sized segment. */
+			if (++c->dack_segs >= 2 || c->quickack)
+				ack_now = true;
+		}
+	}
+	/* eighth: FIN, once everything before it has arrived. */
+	if (seg->flags & XM_TCP_FIN) {
+		uint32_t fseq = seg->seq + seg->len;
+
+		if (fseq == c->rcv_nxt && c->state != XM_TCP_CLOSE_WAIT &&
+		    c->state != XM_TCP_CLOSING && c->state != XM_TCP_LAST_ACK) {
+			fin_in(c);
+		} else if (seq_gt(fseq, c->rcv_nxt)) {
+			c->fin_ooo = true;
+			c->fin_seq = fseq;
+			ack_now = true;
+		} else {
+			ack_now = true;   /* retransmitted FIN */
+		}
+	}
+	if (c->fin_ooo && !c->fin_rcvd && c->fin_seq == c->rcv_nxt)
+		fin_in(c);
+	if (c->state == XM_TCP_TIME_WAIT) {
+		if (ack_now || (seg->flags & XM_TCP_FIN))
+			xm_tcp_send_ack(c);
+		return;
+	}
+	if (ack_now)
+		c->ack_now = true;
+	else if (seg->len)
+		xm_tcp_dack_arm(c);
+	xm_tcp_output(c);
+}
+
+void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
+		  const uint8_t *l4, uint32_t len)
+{
+	struct xm_tcp_stack *ts = xm_tcp_stack_get(st);
+	struct xm_tcp_seg seg = { 0 };
+	struct xm_tcp_conn *c;
+	uint32_t doff;
+
+	if (!ts)
+		return;
+	ts->stats.segs_in++;
+	if (len < XM_TCP_HLEN) {
+		ts->stats.malformed++;
+		st->stats.rx_malformed++;
+		return;
+	}
+	doff = (uint32_t)(l4[12] >> 4) * 4;
+	if (doff < XM_TCP_HLEN || doff > len) {
+		ts->stats.malformed++;
+		st->stats.rx_malformed++;
+		return;
+	}
+	if (xm_l4_csum(ip, l4, len, NULL, 0) != 0) {
+		ts->stats.bad_csum++;
+		st->stats.rx_bad_l4_csum++;
+		return;
+	}
+	seg.sport = (uint16_t)get16(l4);
+	seg.dport = (uint16_t)get16(l4 + 2);
+	seg.seq = get32(l4 + 4);
+	seg.ack = get32(l4 + 8);
+	seg.flags = l4[13] & 0x3f;
+	seg.wnd = get16(l4 + 14);
+	seg.data = l4 + doff;
+	seg.len = len - doff;
+	if (xm_tcp_opts_parse(l4 + XM_TCP_HLEN, doff - XM_TCP_HLEN,
+			      seg.flags & XM_TCP_SYN, &seg.opts) < 0) {
+		/* A malformed option list: drop and count, as Linux does
+		 * for a bad option length. */
+		ts->stats.malformed++;
+		st->stats.rx_malformed++;
+		return;
+	}
+	/* RFC 9293 3.9.1: a datagram to a broadcast/multicast address or
+	 * from port 0 never opens anything. */
+	if (!seg.sport || !seg.dport) {
+		ts->stats.malformed++;
+		return;
+	}
+	c = xm_tcp_lookup(ts, ip->family, ip->dst, seg.dport, ip->src, seg.sport);
+	if (c && c->state == XM_TCP_TIME_WAIT &&
+	    (seg.flags & (XM_TCP_SYN | XM_TCP_ACK | XM_TCP_RST)) == XM_TCP_SYN &&
+	    (seq_gt(seg.seq, c->rcv_nxt) ||
+	     (c->ts_ok && seg.opts.ts_ok && seq_gt(seg.opts.tsval, c->ts_recent)))) {
+		/* A new incarnation (RFC 9293 3.10.7.4 TIME-WAIT note, RFC
+		 * 6191, Linux tcp_timewait_state_process): end TIME-WAIT and
+		 * let a listener take the SYN. */
+		struct xm_tcp_conn *l = xm_tcp_lookup_listener(ts, ip->family,
+							       ip->dst, seg.dport);
+
+		if (l) {
+			xm_tcp_set_closed(c, 0);
+			xm_tcp_listen_input(l, ip, &seg);
+			return;
+		}
+	}
+	if (c) {
+		xm_tcp_conn_input(c, ip, &seg);
+		return;
+	}
+	c = xm_tcp_lookup_listener(ts, ip->family, ip->dst, seg.dport);
+	if (c) {
+		xm_tcp_listen_input(c, ip, &seg);
+		return;
+	}
+	/* RFC 9293 3.10.7.1: CLOSED. */
+	st->stats.rx_no_socket++;
+	if (seg.flags & XM_TCP_RST)
+		return;
+	if (seg.flags & XM_TCP_ACK)
+		xm_tcp_send_reset(st, ip, seg.sport, seg.dport, seg.ack, 0, XM_TCP_RST);
+	else
+		xm_tcp_send_reset(st, ip, seg.sport, seg.dport, 0,
+				  seg.seq + seg_space(&seg), XM_TCP_RST | XM_TCP_ACK);
+}

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP output: building segments (header, options, checksum), what the send
+ * window, congestion window, Nagle and the receiver allow (RFC 9293 3.8.6,
+ * RFC 5681, RFC 6675 NextSeg), ACKs with SACK blocks, window updates,
+ * retransmissions, probes and resets.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "../core/stack.h"
+#include "../net/net.h"
+#include "../socket/sock.h"
+#include "tcb.h"
+
+static void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static int emit(struct xm_stack *st, int family, const uint8_t *src,
+		const uint8_t *dst, uint8_t *hdr, uint32_t hlen,
+		const uint8_t *payload, uint32_t plen)
+{
+	struct xm_ipinfo ip = { .family = family, .proto = IPPROTO_TCP };
+
+	memcpy(ip.src, src, xm_addr_len(family));
+	memcpy(ip.dst, dst, xm_addr_len(family));
+	hdr[16] = hdr[17] = 0;
+	put16(hdr + 16, xm_l4_csum(&ip, hdr, hlen, payload, plen));
+	return xm_ip_output(st, &ip, hdr, hlen, payload, plen);
+}
+
+/* The window we can offer: free receive buffer (RFC 9293 3.8.6.2.2 SWS
+ * avoidance: do not move the right edge by less than min(buf/2, MSS)),
+ * never shrinking an edge already advertised (RFC 9293 3.8.6). */
+uint32_t xm_tcp_rcv_window(const struct xm_tcp_conn *c)
+{
+	uint32_t space = c->rcvbuf.cap - c->rcvbuf.len;
+	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t step = c->rcvbuf.cap / 2 < c->adv_mss ? c->rcvbuf.cap / 2 : c->adv_mss;
+	uint32_t max = (uint32_t)65535 << c->rcv_wscale;
+
+	if (space > adv && space - adv < step)
+		space = adv;
+	if (space < adv)
+		space = adv;
+	if (space > max)
+		space = max;
+	return space;
+}
+
+uint32_t xm_tcp_inflight(const struct xm_tcp_conn *c)
+{
+	return c->snd_nxt - c->snd_una;
+}
+
+/* Build and send one segment of c. Data comes from the send ring at
+ * seq - snd_una. Returns 0 or -errno. */
+static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
+			uint8_t flags)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+	uint8_t hdr[XM_TCP_HLEN + XM_TCP_OPTS_MAX];
+	struct xm_tcp_opts o = { 0 };
+	const uint8_t *payload = NULL;
+	bool syn = flags & XM_TCP_SYN;
+	uint32_t optlen, wnd;
+	int r;
+
+	if (syn) {
+		o.mss_ok = true;
+		o.mss = c->adv_mss;
+		o.ws_ok = c->ws_ok;
+		o.ws = c->rcv_wscale;
+		o.sack_ok = c->sack_ok;
+		o.ts_ok = c->ts_ok;
+	} else {
+		o.ts_ok = c->ts_ok;
+		if (c->sack_ok && c->nooo && (flags & XM_TCP_ACK)) {
+			/* RFC 2018 4: the block with the newest segment first,
+			 * then the others. */
+			uint8_t k = 0;
+
+			o.sack[k].start = c->ooo[c->ooo_recent].start;
+			o.sack[k++].end = c->ooo[c->ooo_recent].end;
+			for (uint8_t i = 0; i < c->nooo && k < XM_TCP_SACK_MAX; i++) {
+				if (i == c->ooo_recent)
+					continue;
+				o.sack[k].start = c->ooo[i].start;
+				o.sack[k++].end = c->ooo[i].end;
+			}
+			o.nsack = k;
+		}
+	}
+	if (o.ts_ok) {
+		o.tsval = xm_tcp_tsval(c);
+		o.tsecr = c->ts_recent;
+	}
+	optlen = xm_tcp_opts_build(hdr + XM_TCP_HLEN, XM_TCP_OPTS_MAX, &o, syn);
+	if (len) {
+		uint32_t off = seq - c->snd_una;
+
+		/* The MSS bounds data plus options (RFC 9293 3.7.1); a
+		 * trimmed segment no longer ends the stream: no FIN. */
+		if (len + optlen > c->mss && !syn) {
+			len = c->mss > optlen ? c->mss - optlen : 1;
+			flags &= (uint8_t)~XM_TCP_FIN;
+		}
+		if (c->sndbuf.head + off < c->sndbuf.cap &&
+		    c->sndbuf.head + off + len <= c->sndbuf.cap) {
+			payload = c->sndbuf.buf + c->sndbuf.head + off;
+		} else {
+			xm_tcp_ring_read(&c->sndbuf, off, ts->scratch, len);
+			payload = ts->scratch;
+		}
+	}
+	wnd = xm_tcp_rcv_window(c);
+	put16(hdr, c->lport);
+	put16(hdr + 2, c->rport);
+	put32(hdr + 4, seq);
+	put32(hdr + 8, (flags & XM_TCP_ACK) ? c->rcv_nxt : 0);
+	hdr[12] = (uint8_t)(((XM_TCP_HLEN + optlen) / 4) << 4);
+	hdr[13] = flags;
+	/* RFC 7323 2.2: the window of a SYN is never scaled. */
+	put16(hdr + 14, syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale);
+	hdr[18] = hdr[19] = 0;
+	r = emit(c->st, c->family, c->laddr, c->raddr, hdr, XM_TCP_HLEN + optlen,
+		 payload, len);
+	if (r < 0)
+		return r;
+	ts->stats.segs_out++;
+	if (flags & XM_TCP_ACK) {
+		uint32_t adv = syn ? (wnd > 65535 ? 65535 : wnd)
+				   : (wnd >> c->rcv_wscale) << c->rcv_wscale;
+
+		c->last_ack_sent = c->rcv_nxt;
+		if (seq_gt(c->rcv_nxt + adv, c->rcv_adv))
+			c->rcv_adv = c->rcv_nxt + adv;
+		c->dack_segs = 0;
+		c->ack_now = false;
+		xm_timer_cancel(&c->st->timers, &c->t_dack);
+	}
+	return (int)len;
+}
+
+void xm_tcp_send_syn(struct xm_tcp_conn *c)
+{
+	uint8_t flags = XM_TCP_SYN;
+
+	if (c->state == XM_TCP_SYN_RECEIVED)
+		flags |= XM_TCP_ACK;
+	send_segment(c, c->iss, 0, flags);
+	if (seq_lt(c->snd_nxt, c->iss + 1))
+		c->snd_nxt = c->iss + 1;
+	if (seq_lt(c->snd_max, c->snd_nxt))
+		c->snd_max = c->snd_nxt;
+	xm_tx_flush(c->st);
+}
+
+void xm_tcp_send_ack(struct xm_tcp_conn *c)
+{
+	send_segment(c, c->snd_nxt, 0, XM_TCP_ACK);
+	xm_tx_flush(c->st);
+}
+
+void xm_tcp_send_rst_conn(struct xm_tcp_conn *c)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+
+	send_segment(c, c->snd_nxt, 0, XM_TCP_RST | XM_TCP_ACK);
+	ts->stats.rst_out++;
+	xm_tx_flush(c->st);
+}
+
+/* Zero-window probe (RFC 9293 3.8.6.1) and keepalive (RFC 1122 4.2.3.6):
+ * a segment with SEG.SEQ = SND.UNA - 1 and no data, which the peer must
+ * answer with an ACK carrying its current window. Linux sends the same. */
+void xm_tcp_send_probe(struct xm_tcp_conn *c)
+{
+	send_segment(c, c->snd_una - 1, 0, XM_TCP_ACK);
+	xm_tx_flush(c->st);
+}
+
+static uint32_t data_end(const struct xm_tcp_conn *c)
+{
+	return c->snd_una + c->sndbuf.len;
+}
+
+/* Whether a FIN goes with (or as) the segment ending at end. */
+static bool fin_here(const struct xm_tcp_conn *c, uint32_t end)
+{
+	return c->fin_queued && end == data_end(c);
+}
+
+void xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+	uint32_t avail, len;
+	uint8_t flags = XM_TCP_ACK;
+	int r;
+
+	if (c->state == XM_TCP_SYN_SENT || c->state == XM_TCP_SYN_RECEIVED) {
+		xm_tcp_send_syn(c);
+		return;
+	}
+	if (seq_lt(seq, c->snd_una))
+		seq = c->snd_una;
+	avail = seq_lt(seq, data_end(c)) ? data_end(c) - seq : 0;
+	len = avail < maxlen ? avail : maxlen;
+	if (len > c->mss)
+		len = c->mss;
+	if (!len && !(c->fin_sent && seq == data_end(c)))
+		return;
+	if (c->fin_sent && fin_here(c, seq + len))
+		flags |= XM_TCP_FIN;
+	if (len)
+		flags |= XM_TCP_PSH;
+	r = send_segment(c, seq, len, flags);
+	if (r < 0)
+		return;
+	ts->stats.retrans_segs++;
+	/* Karn: no RTT sample from a retransmitted range. */
+	if (c->rtt_timing && seq_le(seq, c->rtt_seq))
+		c->rtt_timing = false;
+}
+
+/* RFC 6675 5 (C): while pipe < cwnd, send by NextSeg(). */
+static void sack_recovery_send(struct xm_tcp_conn *c)
+{
+	for (int guard = 0; guard < 1024; guard++) {
+		uint32_t pipe = xm_sack_pipe(&c->sb, c->mss), seq, len;
+		uint32_t unsent = data_end(c) - c->snd_nxt;
+		enum xm_sack_next nx;
+
+		if (pipe + c->mss > c->cc.cwnd)
+			return;
+		nx = xm_sack_next_seg(&c->sb, c->mss, unsent, true, &seq, &len);
+		if (nx == XM_SACK_NEXT_LOST || nx == XM_SACK_NEXT_RESCUE) {
+			xm_tcp_retransmit(c, seq, len);
+			xm_sack_mark_rxt(&c->sb, seq, len);
+			continue;
+		}
+		return;   /* NEW data or nothing: the normal path below */
+	}
+}
+
+/* Send new data (and the FIN) as the windows allow. */
+void xm_tcp_output(struct xm_tcp_conn *c)
+{
+	struct xm_tcp_stack *ts;
+	bool sent = false;
+
+	switch (c->state) {
+	case XM_TCP_ESTABLISHED:
+	case XM_TCP_CLOSE_WAIT:
+	case XM_TCP_FIN_WAIT_1:
+	case XM_TCP_CLOSING:
+	case XM_TCP_LAST_ACK:
+		break;
+	case XM_TCP_SYN_SENT:
+	case XM_TCP_SYN_RECEIVED:
+	case XM_TCP_FIN_WAIT_2:
+	case XM_TCP_TIME_WAIT:
+		if (c->ack_now)
+			xm_tcp_send_ack(c);
+		return;
+	default:
+		return;
+	}
+	ts = c->st->tcp;
+	if (c->in_recovery && c->sack_ok)
+		sack_recovery_send(c);
+	for (;;) {
+		uint32_t end = data_end(c), unsent, wnd_end, win, cwnd_room, len;
+		uint32_t inflight = xm_tcp_inflight(c), pipe;
+		uint8_t flags = XM_TCP_ACK;
+		bool rexmit = seq_lt(c->snd_nxt, c->snd_max);
+		int r;
+
+		if (c->fin_sent && c->snd_nxt == c->snd_max)
+			break;   /* everything including the FIN is out */
+		if (seq_gt(c->snd_nxt, end))
+			break;
+		unsent = end - c->snd_nxt;
+		if (c->in_recovery && c->sack_ok)
+			pipe = xm_sack_pipe(&c->sb, c->mss);
+		else if (c->in_recovery)
+			pipe = inflight > c->dupacks * c->mss ? inflight - c->dupacks * c->mss : 0;
+		else
+			pipe = inflight;
+		/* After an RTO (go-back-N): skip what the peer SACKed. */
+		if (rexmit && c->sack_ok && unsent &&
+		    xm_sack_is_sacked(&c->sb, c->snd_nxt, 1)) {
+			uint32_t step = unsent < c->mss ? unsent : c->mss;
+
+			while (step > 1 && !xm_sack_is_sacked(&c->sb, c->snd_nxt, step))
+				step /= 2;
+			c->snd_nxt += step;
+			continue;
+		}
+		wnd_end = c->snd_una + c->snd_wnd;
+		win = seq_gt(wnd_end, c->snd_nxt) ? wnd_end - c->snd_nxt : 0;
+		cwnd_room = c->cc.cwnd > pipe ? c->cc.cwnd - pipe : 0;
+		len = unsent;
+		if (len > c->mss)
+			len = c->mss;
+		if (len > win)
+			len = win;
+		if (len > cwnd_room)
+			len = cwnd_room;
+		if (!win && unsent && !inflight) {
+			/* Zero window with data waiting and nothing in flight:
+			 * the persist timer probes (RFC 9293 3.8.6.1). */
+			xm_tcp_persist_arm(c);
+			break;
+		}
+		if (len < unsent && len < c->mss && !c->sws_override) {
+			/* Sender SWS avoidance (RFC 9293 3.8.6.2.1): a partial
+			 * segment only when it is at least half the largest
+			 * window the peer offered; with nothing in flight the
+			 * persist timer is the override timeout (RFC 1122
+			 * 4.2.3.4), so a small window never deadlocks. */
+			if (len == 0 || len < c->max_snd_wnd / 2) {
+				if (!inflight && win)
+					xm_tcp_persist_arm(c);
+				break;
+			}
+		}
+		if (len == unsent && len < c->mss && len && !c->nodelay &&
+		    inflight && !rexmit && !fin_here(c, c->snd_nxt + len))
+			break;   /* Nagle (RFC 9293 3.7.4) */
+		if (len == unsent && fin_here(c, c->snd_nxt + len) &&
+		    (len || cwnd_room || !inflight))
+			flags |= XM_TCP_FIN;
+		if (!len && !(flags & XM_TCP_FIN))
+			break;
+		if (len)
+			flags |= XM_TCP_PSH;
+		r = send_segment(c, c->snd_nxt, len, flags);
+		if (r < 0)
+			break;
+		len = (uint32_t)r;
+		if (rexmit)
+			ts->stats.retrans_segs++;
+		if (!c->rtt_timing && !rexmit && len && !c->ts_ok) {
+			c->rtt_timing = true;
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_time = xm_tcp_now_us(c);
+		}
+		c->snd_nxt += len;
+		if ((flags & XM_TCP_FIN) && c->snd_nxt == data_end(c)) {
+			c->snd_nxt++;
+			c->fin_sent = true;
+		}
+		if (seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		c->sb.nxt = c->snd_max;
+		sent = true;
+		if (!xm_timer_armed(&c->t_rtx) || c->persist)
+			xm_tcp_rtx_arm(c);
+	}
+	if (!sent && c->ack_now)
+		send_segment(c, c->snd_nxt, 0, XM_TCP_ACK);
+	xm_tx_flush(c->st);
+}
+
+void xm_tcp_send_reset(struct xm_stack *st, const struct xm_ipinfo *ip,
+		       uint16_t sport, uint16_t dport, uint32_t seq,
+		       uint32_t ack, uint8_t flags)
+{
+	uint8_t hdr[XM_TCP_HLEN] = { 0 };
+	struct xm_tcp_stack *ts = st->tcp;
+
+	/* ip is the received datagram: answer from its destination. */
+	put16(hdr, dport);
+	put16(hdr + 2, sport);
+	put32(hdr + 4, seq);
+	put32(hdr + 8, ack);
+	hdr[12] = (XM_TCP_HLEN / 4) << 4;
+	hdr[13] = flags;
+	if (emit(st, ip->family, ip->dst, ip->src, hdr, XM_TCP_HLEN, NULL, 0) == 0 && ts)
+		ts->stats.rst_out++;
+	xm_tx_flush(st);
+}
