@@ -32,7 +32,7 @@ static struct xh_expect follows(struct xh_expect first)
 
 static struct xh_expect orphan(void)
 {
-	return (struct xh_expect){ XDP_PASS, XH_S(FRAG_ORPHAN) | XH_S(PASS), XH_NONE };
+	return (struct xh_expect){ XDP_PASS, XH_S(FRAG_ORPHAN) | XH_S(PASS), XH_NONE, 0 };
 }
 
 /* A datagram of payload_len bytes cut into fragments of frag_size. */

@@ -284,6 +284,8 @@ int xh_check(struct xh *h, const void *frame, size_t len,
 	err = xh_run_delta(h, frame, len, &d);
 	if (err)
 		return err;
+	if (e->counted_len)
+		len = e->counted_len;
 	if (d.verdict != e->verdict)
 		why_add(&w, "verdict %s, expected %s; ", xh_verdict_name(d.verdict),
 			xh_verdict_name(e->verdict));
@@ -309,4 +311,11 @@ int xh_check(struct xh *h, const void *frame, size_t len,
 	    (e->binding < 0 || (unsigned)e->binding >= h->nbind || !h->bind[e->binding].used))
 		why_add(&w, "expected binding #%d does not exist; ", e->binding);
 	return w.n ? -EDOM : 0;
+}
+
+size_t xh_counted_len(size_t frame_len, size_t ip_end)
+{
+	if (frame_len > XH_LINEAR_MAX && ip_end <= XH_LINEAR_MAX)
+		return XH_LINEAR_MAX;
+	return frame_len;
 }

@@ -77,7 +77,19 @@ struct xh_expect {
 	uint32_t verdict;
 	uint32_t stats;     /* XH_S(...) | ... */
 	int binding;
+	size_t counted_len; /* bytes the counters should move by; 0: the frame's */
 };
+
+/* The linear part of a BPF_PROG_TEST_RUN frame (x86_64, 4 KiB pages): a
+ * longer frame is multi-buffer. */
+#define XH_LINEAR_MAX (4096 - 256 - 320)
+
+/* The bytes the program counts for a frame of frame_len bytes whose IP
+ * datagram ends ip_end bytes in: all of them, except that trailing bytes
+ * after a datagram that ends in the linear part of a multi-buffer frame are
+ * not counted (the program takes them for link padding, see
+ * datagram_fits() in bpf/xdpmux.bpf.c). */
+size_t xh_counted_len(size_t frame_len, size_t ip_end);
 
 /* Run the frame and compare. 0: as expected; -EDOM: it differed, `why` says
  * how; other negative errno: the run itself failed. */

@@ -82,28 +82,28 @@ static inline struct xt_bindings xt_bind_standard(struct xh *h)
 /* Expectations by outcome. */
 static inline struct xh_expect xt_unbound(void)
 {
-	return (struct xh_expect){ XDP_PASS, XH_S(PASS), XH_NONE };
+	return (struct xh_expect){ XDP_PASS, XH_S(PASS), XH_NONE, 0 };
 }
 
 static inline struct xh_expect xt_malformed(void)
 {
-	return (struct xh_expect){ XDP_PASS, XH_S(MALFORMED), XH_NONE };
+	return (struct xh_expect){ XDP_PASS, XH_S(MALFORMED), XH_NONE, 0 };
 }
 
 static inline struct xh_expect xt_ext_limit(void)
 {
-	return (struct xh_expect){ XDP_PASS, XH_S(EXT_LIMIT) | XH_S(PASS), XH_NONE };
+	return (struct xh_expect){ XDP_PASS, XH_S(EXT_LIMIT) | XH_S(PASS), XH_NONE, 0 };
 }
 
 /* Bound, no socket in the test run: the binding's fallback. */
 static inline struct xh_expect xt_fallback_pass(int binding)
 {
-	return (struct xh_expect){ XDP_PASS, XH_S(FALLBACK) | XH_S(PASS), binding };
+	return (struct xh_expect){ XDP_PASS, XH_S(FALLBACK) | XH_S(PASS), binding, 0 };
 }
 
 static inline struct xh_expect xt_fallback_drop(int binding)
 {
-	return (struct xh_expect){ XDP_DROP, XH_S(FALLBACK) | XH_S(DROP), binding };
+	return (struct xh_expect){ XDP_DROP, XH_S(FALLBACK) | XH_S(DROP), binding, 0 };
 }
 
 /* Build a frame (into buf of FB_FRAME_MAX bytes) or fail the test. */
