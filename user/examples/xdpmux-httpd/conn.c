@@ -147,6 +147,25 @@ static int open_file(struct srv *s, const char *path, int *fd, struct stat *sb)
 	return 0;
 }
 
+/* Append the next part of the file to c->out; false when the file shrank
+ * or failed under us (the promised Content-Length cannot be met). */
+static bool fill_from_file(struct conn *c)
+{
+	size_t room = CONN_OUT - c->out_len;
+	size_t want = c->file_left < room ? (size_t)c->file_left : room;
+	ssize_t n;
+
+	if (!want)
+		return true;
+	n = pread(c->file_fd, c->out + c->out_len, want, (off_t)c->file_off);
+	if (n <= 0)
+		return false;
+	c->out_len += (uint32_t)n;
+	c->file_off += (uint64_t)n;
+	c->file_left -= (uint64_t)n;
+	return true;
+}
+
 /* Answer the head at the start of c->in (hl bytes). */
 static void handle_request(struct srv *s, struct conn *c, size_t hl)
 {
@@ -186,6 +205,11 @@ static void handle_request(struct srv *s, struct conn *c, size_t hl)
 	c->file_fd = fd;
 	c->file_off = 0;
 	c->file_left = (uint64_t)sb.st_size;
+	/* Head and the start of the body in one send: a small response is one
+	 * segment, not a head that Nagle lets out and a body it holds until
+	 * the client's delayed ACK. */
+	if (!fill_from_file(c))
+		s->stats.errors++;   /* conn_step ends the connection */
 }
 
 /* recv that counts failures other than EAGAIN. >0 bytes, 0 EOF, -1 error,
@@ -225,20 +249,12 @@ bool conn_step(struct srv *s, struct conn *c, uint64_t now_ms)
 			continue;
 		}
 		if (c->file_left) {
-			size_t want = c->file_left < CONN_OUT ? (size_t)c->file_left : CONN_OUT;
-
-			n = pread(c->file_fd, c->out, want, (off_t)c->file_off);
-			if (n <= 0) {
-				/* The file shrank or failed under us: the promised
-				 * Content-Length cannot be met, so end the connection
-				 * (the client sees a short body). */
+			c->out_off = c->out_len = 0;
+			if (!fill_from_file(c)) {
+				/* End the connection: the client sees a short body. */
 				s->stats.errors++;
 				return false;
 			}
-			c->out_off = 0;
-			c->out_len = (uint32_t)n;
-			c->file_off += (uint64_t)n;
-			c->file_left -= (uint64_t)n;
 			continue;
 		}
 		if (c->file_fd >= 0) {

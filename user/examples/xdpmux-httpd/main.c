@@ -24,6 +24,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -283,6 +284,9 @@ int main(int argc, char **argv)
 				xm_close(fd);
 				break;
 			}
+			/* Responses go out in whole buffers (head and body
+			 * together): Nagle could only delay the last one. */
+			xm_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 			conn_init(k, fd, now);
 			srv.stats.accepted++;
 			/* Serve what already arrived with the handshake. */
