@@ -70,7 +70,7 @@ rps() {
 	local port=$1 out r; shift
 	out=$(xm_in "$ns_k" timeout $((secs + 30)) wrk -t1 -c32 -d"${secs}s" --timeout 5s "$@" \
 		"http://$XM_A4:$port/1k.bin" 2>&1) || { echo "wrk: $out" >&2; return 1; }
-	echo "$out" | grep -E "Non-2xx|Socket errors" | sed "s/^ */  tcp/$port: /" >&2
+	echo "$out" | grep -E "Non-2xx|Socket errors" | sed "s|^ *|  tcp/$port: |" >&2
 	r=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
 	awk -v r="$r" 'BEGIN { exit !(r > 0) }' || { echo "wrk: no request completed: $out" >&2; return 1; }
 	echo "$r"
