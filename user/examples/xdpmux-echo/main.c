@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * xdpmux-echo: echo every datagram on the given ports back to its sender,
- * through the xdpmux userspace stack.
+ * xdpmux-echo: echo every datagram on the given UDP ports back to its
+ * sender, and every byte of the connections on the given TCP ports back to
+ * the peer (tcp_echo.c), through the xdpmux userspace stack.
  *
- *   xdpmux-echo DEV --udp PORT [--udp PORT ...] [--busy-poll] [--spin]
+ *   xdpmux-echo DEV [--udp PORT ...] [--tcp PORT ...] [--busy-poll] [--spin]
  *               [--mode auto|zerocopy|copy]
  *
  * On SIGINT/SIGTERM it prints its counters, closes its sockets (which
  * removes their bindings), checks the link's frame accounting and exits:
  * 0 when clean, 1 when a frame leaked or something failed, 2 on usage
  * errors. Each port is one IPv6 wildcard socket, which (dual-stack, as on
- * Linux) also serves IPv4.
+ * Linux) also serves IPv4. At least one --udp or --tcp port is needed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +26,8 @@
 #include <unistd.h>
 
 #include <xdpmux/xdpmux.h>
+
+#include "tcp_echo.h"
 
 #define MAX_PORTS 64
 #define BATCH 64
@@ -46,10 +49,12 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: xdpmux-echo DEV --udp PORT [--udp PORT ...] [--busy-poll]\n"
+		"usage: xdpmux-echo DEV [--udp PORT ...] [--tcp PORT ...] [--busy-poll]\n"
 		"                   [--spin] [--mode auto|zerocopy|copy]\n"
-		"Echoes every UDP datagram on PORT back to its sender through the\n"
-		"xdpmux stack on DEV (attach it first: xdpmux attach DEV).\n"
+		"Echoes every UDP datagram on a --udp PORT back to its sender, and\n"
+		"every byte of each connection to a --tcp PORT back to the peer\n"
+		"(half-closing after the peer does), through the xdpmux stack on DEV\n"
+		"(attach it first: xdpmux attach DEV).\n"
 		"  --busy-poll  ask the kernel to busy-poll the AF_XDP sockets\n"
 		"  --spin       never sleep: poll the stack in a loop (lowest latency)\n"
 		"  --mode       AF_XDP zero-copy or copy mode (default auto)\n");
@@ -183,13 +188,15 @@ int main(int argc, char **argv)
 	};
 	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
 	struct port ports[MAX_PORTS];
+	uint16_t tports[MAX_PORTS];
+	struct tcp_echo *tcp = NULL;
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t total = 0, accounted = 0;
 	struct xm_stack *st;
 	const char *dev;
 	bool spin = false;
-	int n_ports = 0, c, i, err, epfd, rc = 0;
+	int n_ports = 0, n_tports = 0, c, i, err, epfd, rc = 0;
 	static uint8_t buf[65536];
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -207,9 +214,17 @@ int main(int argc, char **argv)
 			n_ports++;
 			break;
 		case 't':
-			fprintf(stderr, "xdpmux-echo: --tcp %s: TCP is not implemented "
-				"by this runtime yet\n", optarg);
-			return 2;
+			if (n_tports == MAX_PORTS) {
+				fprintf(stderr, "xdpmux-echo: at most %d TCP ports\n", MAX_PORTS);
+				return 2;
+			}
+			if (parse_port(optarg, &tports[n_tports])) {
+				fprintf(stderr, "xdpmux-echo: bad port '%s': want 1-65535\n",
+					optarg);
+				return 2;
+			}
+			n_tports++;
+			break;
 		case 'b':
 			o.busy_poll = true;
 			break;
@@ -237,7 +252,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !n_ports) {
+	if (optind != argc - 1 || (!n_ports && !n_tports)) {
 		usage(stderr);
 		return 2;
 	}
@@ -264,6 +279,18 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (n_tports) {
+		uint16_t bad = 0;
+
+		if (tcp_echo_open(tports, n_tports, &tcp, &bad) < 0) {
+			fprintf(stderr, "xdpmux-echo: listen tcp/%u on %s: %s\n", bad, dev,
+				strerror(errno));
+			for (i = 0; i < n_ports; i++)
+				xm_close(ports[i].fd);
+			xm_stack_close(st);
+			return 1;
+		}
+	}
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, xm_stack_fd(st), &ev) < 0) {
 		fprintf(stderr, "xdpmux-echo: epoll: %s\n", strerror(errno));
@@ -273,6 +300,8 @@ int main(int argc, char **argv)
 	printf("xdpmux-echo: serving");
 	for (i = 0; i < n_ports; i++)
 		printf(" udp/%u", ports[i].port);
+	for (i = 0; i < n_tports; i++)
+		printf(" tcp/%u", tports[i]);
 	printf(" on %s\n", dev);
 	fflush(stdout);
 
@@ -287,6 +316,8 @@ int main(int argc, char **argv)
 		}
 		for (i = 0; i < n_ports; i++)
 			serve(&ports[i], buf, sizeof(buf));
+		if (tcp)
+			tcp_echo_serve(tcp);
 		if (spin || r > 0)
 			continue;
 		t = xm_stack_timeout_ms(st);
@@ -300,6 +331,14 @@ int main(int argc, char **argv)
 	}
 
 	print_counters(dev, ports, n_ports, st);
+	if (tcp) {
+		tcp_echo_print(tcp, stdout);
+		if (tcp_echo_close(tcp) < 0) {
+			fprintf(stderr, "xdpmux-echo: close tcp listeners: %s\n",
+				strerror(errno));
+			rc = 1;
+		}
+	}
 	for (i = 0; i < n_ports; i++)
 		if (xm_close(ports[i].fd) < 0) {
 			fprintf(stderr, "xdpmux-echo: close udp/%u: %s\n",
