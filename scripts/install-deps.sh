@@ -22,5 +22,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as nginx start their service on install; the benchmarks run
+# their own instances in namespaces and nothing may listen on the host, so
+# forbid service starts while installing (policy-rc.d, exit 101).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${pkgs[@]}"
