@@ -179,8 +179,17 @@ int xm_umem_open(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 	scfg.bind_flags = cfg->zerocopy ? XDP_ZEROCOPY : XDP_COPY;
 	if (cfg->need_wakeup)
 		scfg.bind_flags |= XDP_USE_NEED_WAKEUP;
-	err = xsk_socket__create(&u->xsk, cfg->dev, cfg->queue_id, u->umem,
-				 &u->rx, &u->tx, &scfg);
+	/* A socket closed a moment ago (a restarted process, a stack reopened)
+	 * leaves its queue in the kernel until its release work runs, and bind
+	 * fails with EBUSY meanwhile: retry for up to a second before saying
+	 * the queue belongs to someone else. */
+	for (int tries = 0;; tries++) {
+		err = xsk_socket__create(&u->xsk, cfg->dev, cfg->queue_id, u->umem,
+					 &u->rx, &u->tx, &scfg);
+		if (err != -EBUSY || tries == 100)
+			break;
+		usleep(10000);
+	}
 	if (err) {
 		umem_rings_unmap(u);
 		xsk_umem__delete(u->umem);
