@@ -27,9 +27,10 @@ prepare() {
 	mnt devtmpfs /dev
 	mnt devpts /dev/pts
 	mnt tmpfs /dev/shm mode=1777
-	mnt tmpfs /run mode=0755
-	mnt tmpfs /tmp mode=1777
-	mnt tmpfs /var/tmp mode=1777
+	# The host's root is read-only; vng already makes these writable.
+	[ -w /run ] || mnt tmpfs /run mode=0755
+	[ -w /tmp ] || mnt tmpfs /tmp mode=1777
+	[ -w /var/tmp ] || mnt tmpfs /var/tmp mode=1777
 	mnt bpf /sys/fs/bpf mode=0700
 	mnt debugfs /sys/kernel/debug
 	mnt tracefs /sys/kernel/tracing
