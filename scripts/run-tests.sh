@@ -6,6 +6,7 @@
 # vm: the selftests plus the VM-only ones (tests/selftests/vm/, they need
 # sch_netem), as scripts/vmtest.sh runs them in the guest. Logs go to
 # BUILD/test-logs, or /tmp/xdpmux-test-logs when BUILD is read-only (the VM).
+# A selftest is killed after $XM_TEST_TIMEOUT seconds (default 600).
 set -uo pipefail
 
 build=${1:-build}
@@ -58,7 +59,7 @@ for d in "${selftest_dirs[@]}"; do
 	for t in "$top"/tests/$d/test_*.sh; do
 		[ -f "$t" ] || continue
 		run_one "${d/selftests/selftest}/$(basename "$t" .sh)" \
-			timeout --kill-after=10 600 bash "$t"
+			timeout --kill-after=10 "${XM_TEST_TIMEOUT:-600}" bash "$t"
 	done
 done
 

@@ -20,6 +20,8 @@
 #                   tests/selftests/vm/).
 #
 # $XM_VM_CPUS (default 2) and $XM_VM_MEM (MiB, default 2048) size the guest.
+# The guest command sees the host's XM_* and CI variables; under TCG it gets
+# XM_TEST_TIMEOUT=1800 (run-tests.sh's per-test limit) unless one is set.
 #
 # With virtme-ng (`vng`) installed it boots the guest; otherwise this script
 # does the same with qemu itself: the host's root file system is shared
@@ -88,6 +90,12 @@ kver=$(bzimage_release "$kernel") || die "$kernel is not a bzImage (no HdrS head
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (the guest shares the host's root file system)"
 
+# What the guest command inherits from here.
+guest_env=()
+while IFS= read -r v; do
+	guest_env+=("$v=${!v}")
+done < <(compgen -e | grep -E '^(XM_[A-Z0-9_]+|CI)$' || true)
+
 deadline=$((SECONDS + timeout_s))
 tmp=$(mktemp -d /tmp/xm-vmtest.XXXXXX)
 vm_pid=
@@ -107,7 +115,7 @@ vng_run() {
 	local opts=(--run "$kernel" --user root --cpus "$cpus" --memory "${mem}M"
 		--cwd "$top" --quiet)
 	[ "$a" = tcg ] && opts+=(--disable-kvm)
-	q=$(printf '%q ' bash "$top/scripts/vm-init.sh" "$@")
+	q=$(printf '%q ' env "${guest_env[@]}" bash "$top/scripts/vm-init.sh" "$@")
 	timeout --kill-after=10 "$t" vng "${opts[@]}" --exec "$q" </dev/null &
 	vm_pid=$!
 	wait "$vm_pid"
@@ -186,7 +194,7 @@ qemu_run() {
 	rm -rf "$share" && mkdir -p "$share"
 	{
 		echo "cd $(printf '%q' "$top") || exit 125"
-		printf 'exec'; printf ' %q' "$@"; echo
+		printf 'exec env'; printf ' %q' "${guest_env[@]}" "$@"; echo
 	} >"$share/cmd"
 	local qopts=(-nodefaults -no-user-config -display none -no-reboot
 		-m "$mem" -smp "$cpus"
@@ -235,6 +243,9 @@ if [ "$accel" = auto ]; then
 		fi
 	fi
 fi
+
+# The selftests run several times slower under TCG than on the host.
+[ "$accel" = tcg ] && [ -z "${XM_TEST_TIMEOUT:-}" ] && guest_env+=(XM_TEST_TIMEOUT=1800)
 
 left=$((deadline - SECONDS))
 [ "$left" -gt 0 ] || { echo "vmtest: timed out before the run" >&2; exit 124; }
