@@ -119,8 +119,8 @@ netem_transfer() {
 		xm_fail "$name: xdpmux on $_ne_db passed $((pass - pass0)) bytes, less than the file"
 	"$check" || xm_fail "$name: the impairment left no trace ($check; netem on" \
 		"$_ne_da sent $sent packets, dropped $(netem_drops))"
-	echo "   ok: $size bytes, sha256 match, netem sent $sent packets on $_ne_da," \
-		"xdpmux passed $((pass - pass0)) bytes on $_ne_db"
+	echo "   ok: $size bytes, sha256 match, netem sent $sent packets on $_ne_da" \
+		"and dropped $(netem_drops), xdpmux passed $((pass - pass0)) bytes on $_ne_db"
 
 	xm_in "$_ne_a" tc qdisc del dev "$_ne_da" root
 	xm_in "$_ne_b" tc qdisc del dev "$_ne_db" root
