@@ -139,7 +139,7 @@ demo: all
 	$(Q)scripts/demo.sh
 
 vmtest: all
-	$(Q)scripts/vmtest.sh $(if $(KERNEL),--kernel $(KERNEL))
+	$(Q)scripts/vmtest.sh --build $(BUILD) $(if $(KERNEL),--kernel $(KERNEL))
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

@@ -2,7 +2,11 @@
 # Run the test suite: Criterion unit tests (build/tests/test_*), then the
 # namespace selftests (tests/selftests/test_*.sh). Prints one line per suite
 # and a closing "N passed, N failed" line; exits non-zero when any failed.
-#   scripts/run-tests.sh BUILD [unit|selftest]
+#   scripts/run-tests.sh BUILD [unit|selftest|vm]
+# vm: the selftests plus the VM-only ones (tests/selftests/vm/, they need
+# sch_netem), as scripts/vmtest.sh runs them in the guest. Logs go to
+# BUILD/test-logs, or /tmp/xdpmux-test-logs when BUILD is read-only (the VM).
+# A selftest is killed after $XM_TEST_TIMEOUT seconds (default 600).
 set -uo pipefail
 
 build=${1:-build}
@@ -12,7 +16,10 @@ export XM_BUILD=$(cd "$top/$build" 2>/dev/null && pwd || echo "$top/$build")
 export XM_TOP=$top
 passed=0 failed=0 failures=()
 logdir=$XM_BUILD/test-logs
-mkdir -p "$logdir"
+if ! mkdir -p "$logdir" 2>/dev/null || [ ! -w "$logdir" ]; then
+	logdir=/tmp/xdpmux-test-logs
+	mkdir -p "$logdir"
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run-tests: the tests need root (BPF_PROG_TEST_RUN, network namespaces)" >&2
@@ -43,12 +50,18 @@ if [ "$which" = all ] || [ "$which" = unit ]; then
 		run_one "unit/$(basename "$t")" "$t" --verbose=0 --jobs=2
 	done
 fi
-if [ "$which" = all ] || [ "$which" = selftest ]; then
-	for t in "$top"/tests/selftests/test_*.sh; do
+selftest_dirs=()
+case $which in
+all|selftest) selftest_dirs=(selftests) ;;
+vm) selftest_dirs=(selftests selftests/vm) ;;
+esac
+for d in "${selftest_dirs[@]}"; do
+	for t in "$top"/tests/$d/test_*.sh; do
 		[ -f "$t" ] || continue
-		run_one "selftest/$(basename "$t" .sh)" timeout --kill-after=10 600 bash "$t"
+		run_one "${d/selftests/selftest}/$(basename "$t" .sh)" \
+			timeout --kill-after=10 "${XM_TEST_TIMEOUT:-600}" bash "$t"
 	done
-fi
+done
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"

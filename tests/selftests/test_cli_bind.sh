@@ -120,9 +120,9 @@ xm_expect_eq "$(port_slot udp 7000)" "$s" "port_index slot of udp/7000"
 xm_step "kernel servers on unbound ports still answer"
 out=$(echo ping4 | xm_in xm-c4 socat -t2 - UDP4:"$XM_A4":7001)
 xm_expect_eq "$out" ping4 "UDP echo on unbound 7001"
-out=$(echo tcp6 | xm_in xm-c4 socat -t2 - TCP6:"[$XM_A6]":8080)
+out=$(echo tcp6 | xm_in xm-c4 socat -t10 - TCP6:"[$XM_A6]":8080)
 xm_expect_eq "$out" tcp6 "TCP echo over IPv6 on unbound 8080"
-out=$(echo tcp4 | xm_in xm-c4 socat -t2 - TCP4:"$XM_A4":8080)
+out=$(echo tcp4 | xm_in xm-c4 socat -t10 - TCP4:"$XM_A4":8080)
 xm_expect_eq "$out" tcp4 "TCP echo over IPv4 on unbound 8080"
 
 xm_step "fallback drop: N datagrams to udp/7000 are dropped and counted"
