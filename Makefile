@@ -6,6 +6,7 @@
 #   user/examples/NAME/*.c   -> build/NAME
 #   tests/unit/test_*.c      -> build/tests/test_* (Criterion; tests/unit/lib/*.c shared)
 #   bench/*.c                -> build/bench/*
+#   tests/fuzz/fuzz_*.c      -> build/fuzz/fuzz_* (`make fuzz`: clang, libFuzzer)
 
 VERSION   := 0.1.0
 SOVER     := 0
@@ -115,6 +116,38 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lm
+
+# libFuzzer harnesses: each is built by clang with the runtime's sources
+# (all of user/lib, instrumented: ASan, UBSan, fuzzer coverage) and the test
+# helpers it needs; tests/fuzz/run.sh replays the seed corpus
+# (tests/fuzz/corpus/NAME/) and fuzzes each for FUZZ_SECONDS (0: replay
+# only). The TCP options harness needs the runtime's TCP.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= $(CLANG)
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := $(filter-out -O% -g -fsanitize=%,$(CFLAGS)) -g -O1 \
+                -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
+                -Wno-sign-compare  # clang flags NLMSG_OK (linux/netlink.h)
+FUZZ_SUPPORT := tests/fuzz/fuzz_env.c tests/unit/lib/xdp_harness.c tests/unit/lib/xdp_diff.c
+FUZZ_SRCS    := $(filter-out $(FUZZ_SUPPORT),$(wildcard tests/fuzz/fuzz_*.c))
+ifeq ($(wildcard user/lib/tcp/options.c),)
+FUZZ_SRCS    := $(filter-out tests/fuzz/fuzz_tcp_options.c,$(FUZZ_SRCS))
+endif
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS) $(FUZZ_SUPPORT))
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 # Unit tests (Criterion) then the namespace selftests; both need root for
 # BPF_PROG_TEST_RUN and netns.

@@ -261,6 +261,10 @@ static __always_inline int parse_ipv6(struct xdp_md *ctx, void *data, void *data
 			p->frag_id = fh->identification;
 			p->frag_proto = nh;
 			off += sizeof(*fh);
+			/* A Fragment header past the payload length is no
+			 * fragment (the runtime's parser agrees: issue 7). */
+			if (off > end)
+				return PARSE_MALFORMED;
 			if (fo & ~7) {
 				/* Destination options or routing may come
 				 * before the transport header in the

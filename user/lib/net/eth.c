@@ -11,9 +11,9 @@
 
 void xm_eth_input(struct xm_stack *st, const uint8_t *frame, uint32_t len)
 {
-	uint16_t type;
+	struct xm_l2 l2;
 
-	if (len < XM_ETH_HLEN) {
+	if (xm_eth_parse(frame, len, 0, &l2) != XM_PARSE_OK) {
 		st->stats.rx_malformed++;
 		return;
 	}
@@ -21,11 +21,10 @@ void xm_eth_input(struct xm_stack *st, const uint8_t *frame, uint32_t len)
 		st->stats.rx_not_for_us++;
 		return;
 	}
-	type = (uint16_t)(frame[12] << 8 | frame[13]);
-	if (type == XM_ETH_P_IP)
-		xm_ipv4_input(st, frame + XM_ETH_HLEN, len - XM_ETH_HLEN);
-	else if (type == XM_ETH_P_IPV6)
-		xm_ipv6_input(st, frame + XM_ETH_HLEN, len - XM_ETH_HLEN);
+	if (l2.type == XM_ETH_P_IP)
+		xm_ipv4_input(st, frame + l2.l3_off, len - l2.l3_off);
+	else if (l2.type == XM_ETH_P_IPV6)
+		xm_ipv6_input(st, frame + l2.l3_off, len - l2.l3_off);
 	else
 		st->stats.rx_not_for_us++;
 }

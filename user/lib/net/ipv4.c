@@ -8,51 +8,25 @@
 #include "../core/stack.h"
 #include "net.h"
 
-#define IP_MF     0x2000
-#define IP_OFFSET 0x1FFF
-
 void xm_ipv4_input(struct xm_stack *st, const uint8_t *pkt, uint32_t len)
 {
-	struct xm_ipinfo ip = { .family = AF_INET };
-	uint32_t ihl, tot;
-	uint16_t frag;
+	struct xm_l3 l3;
 
-	if (len < XM_IPV4_HLEN || (pkt[0] >> 4) != 4) {
+	if (xm_ipv4_parse(pkt, len, &l3) != XM_PARSE_OK) {
 		st->stats.rx_malformed++;
 		return;
 	}
-	ihl = (pkt[0] & 0xf) * 4u;
-	tot = (uint32_t)(pkt[2] << 8 | pkt[3]);
-	/* Ethernet pads short frames: trust the total length, not len. */
-	if (ihl < XM_IPV4_HLEN || tot < ihl || tot > len) {
-		st->stats.rx_malformed++;
-		return;
-	}
-	if (xm_csum_fold(xm_csum_add(0, pkt, ihl)) != 0) {
+	if (xm_csum_fold(xm_csum_add(0, pkt, l3.l4_off)) != 0) {
 		st->stats.rx_bad_ip_csum++;
 		return;
 	}
-	ip.proto = pkt[9];
-	memcpy(ip.src, pkt + 12, 4);
-	memcpy(ip.dst, pkt + 16, 4);
-	if (!xm_ip_is_local(st, AF_INET, ip.dst)) {
+	if (!xm_ip_is_local(st, AF_INET, l3.ip.dst)) {
 		st->stats.rx_not_for_us++;
 		return;
 	}
-	frag = (uint16_t)(pkt[6] << 8 | pkt[7]);
-	if (frag & (IP_MF | IP_OFFSET)) {
-		struct xm_frag fr = {
-			.family = AF_INET,
-			.proto = ip.proto,
-			.id = (uint32_t)(pkt[4] << 8 | pkt[5]),
-			.offset = (uint32_t)(frag & IP_OFFSET) * 8,
-			.more = !!(frag & IP_MF),
-		};
-
-		memcpy(fr.src, ip.src, 4);
-		memcpy(fr.dst, ip.dst, 4);
-		xm_reasm_input(st, &fr, pkt + ihl, tot - ihl);
+	if (l3.frag) {
+		xm_reasm_input(st, &l3.fr, pkt + l3.frag_data, l3.end - l3.frag_data);
 		return;
 	}
-	xm_transport_input(st, &ip, pkt + ihl, tot - ihl);
+	xm_transport_input(st, &l3.ip, pkt + l3.l4_off, l3.end - l3.l4_off);
 }

@@ -98,6 +98,54 @@ void xm_reasm_input(struct xm_stack *st, const struct xm_frag *fr,
 		    const uint8_t *data, uint32_t len);
 void xm_reasm_fini(struct xm_stack *st);
 
+/* ---- parse.c: header parsing shared by the receive path and classify.c ---- */
+
+enum xm_parse_status {
+	XM_PARSE_OK = 0,
+	XM_PARSE_MALFORMED,   /* truncated, or lengths that do not fit */
+	XM_PARSE_EXT_LIMIT,   /* more headers than the caller walks */
+};
+
+/* Ethernet: up to max_tags VLAN tags (802.1Q / 802.1ad) are stepped over. */
+struct xm_l2 {
+	uint16_t type;       /* EtherType after the tags (host order) */
+	unsigned ntags;
+	uint32_t l3_off;
+};
+int xm_eth_parse(const uint8_t *frame, uint32_t len, unsigned max_tags,
+		 struct xm_l2 *out);
+
+/* How far an IPv6 header chain is walked: at most max_ext extension
+ * headers, none starting past hdr_max bytes into the packet. */
+struct xm_ip_limits {
+	unsigned max_ext;
+	uint32_t hdr_max;
+};
+
+/* One IP packet. Offsets are from the IP header. */
+struct xm_l3 {
+	struct xm_ipinfo ip;  /* proto: the upper-layer header after the chain
+	                       * (for a later fragment: its Fragment header's
+	                       * Next Header) */
+	uint32_t l4_off;      /* upper-layer header (for a fragment: first
+	                       * fragment's transport header; later: its data) */
+	uint32_t end;         /* the packet's length by its header */
+	unsigned nexts;       /* IPv6 extension headers walked */
+	bool frag;            /* a fragment (not an atomic one): fr is set */
+	struct xm_frag fr;
+	uint32_t frag_data;   /* where the fragment's data starts */
+	uint32_t frag_id_raw; /* the id as it sits in the packet (IPv4: 16
+	                       * bits), as the XDP program keys it */
+};
+/* 0 (XM_PARSE_OK) or an XM_PARSE_* status; out is set on XM_PARSE_OK. */
+int xm_ipv4_parse(const uint8_t *pkt, uint32_t len, struct xm_l3 *out);
+int xm_ipv6_parse(const uint8_t *pkt, uint32_t len, const struct xm_ip_limits *lim,
+		  struct xm_l3 *out);
+/* Transport headers in len bytes of IP payload. whole: an unfragmented
+ * datagram, whose UDP length must fit len (a first fragment's need not). */
+int xm_udp_hdr_check(const uint8_t *l4, uint32_t len, bool whole);
+int xm_tcp_hdr_check(const uint8_t *l4, uint32_t len);
+
 /* ---- transport dispatch (transport/proto.c) ---- */
 void xm_transport_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 			const uint8_t *l4, uint32_t len);

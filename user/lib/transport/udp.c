@@ -216,15 +216,11 @@ static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 	struct xm_sock *s;
 	uint32_t ulen, charge;
 
-	if (len < XM_UDP_HLEN) {
+	if (xm_udp_hdr_check(l4, len, true) != XM_PARSE_OK) {
 		st->stats.rx_malformed++;
 		return;
 	}
 	ulen = (uint32_t)(l4[4] << 8 | l4[5]);
-	if (ulen < XM_UDP_HLEN || ulen > len) {
-		st->stats.rx_malformed++;
-		return;
-	}
 	csum = (uint16_t)(l4[6] << 8 | l4[7]);
 	/* RFC 768: zero means none was computed (IPv4 only); RFC 8200 8.1:
 	 * IPv6 receivers must discard a zero UDP checksum. */
