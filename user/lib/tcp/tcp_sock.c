@@ -15,6 +15,7 @@
 
 #include "../core/stack.h"
 #include "../socket/sock.h"
+#include "../transport/ports.h"
 #include "tcb.h"
 #include "tcp.h"
 
@@ -71,6 +72,43 @@ static void sync_bufs(struct xm_sock *s, struct xm_tcp_conn *c)
 	c->sndbuf_max = s->sndbuf;
 }
 
+/*
+ * Whether binding s to `local` clashes with what already holds its port, as
+ * Linux decides: only sockets whose local addresses overlap (same address,
+ * a wildcard of the family, or an IPv6 wildcard without IPV6_V6ONLY for
+ * IPv4) clash, and SO_REUSEADDR lets a socket share a port with anything but
+ * a listener. `refs` counts every connection on the port, so references
+ * beyond the sockets found belong to orphans (FIN-WAIT, TIME-WAIT) whose
+ * addresses are not kept with a socket: those clash unless SO_REUSEADDR.
+ */
+static bool port_conflicts(struct xm_sock *s, const struct xm_ep *local,
+			   uint32_t refs)
+{
+	struct xm_ep saved = s->local;
+	uint32_t socks = 0;
+	bool clash = false;
+
+	if (!refs)
+		return false;
+	s->local = *local;
+	for (const struct xm_sock *o = s->st->socks; o; o = o->st_next) {
+		const struct xm_tcp_conn *oc;
+
+		if (o == s || o->proto != s->proto || !o->bound ||
+		    o->local.port != local->port)
+			continue;
+		oc = o->pcb.tcp.conn;
+		socks++;
+		if (!xm_socks_overlap(s, o))
+			continue;
+		if (!s->reuseaddr || !o->reuseaddr ||
+		    (oc && oc->state == XM_TCP_LISTEN))
+			clash = true;
+	}
+	s->local = saved;
+	return clash || (refs > socks && !s->reuseaddr);
+}
+
 static int tcp_bind(struct xm_sock *s, const struct xm_ep *local)
 {
 	struct xm_tcp_conn *c = conn_get(s);
@@ -92,11 +130,7 @@ static int tcp_bind(struct xm_sock *s, const struct xm_ep *local)
 		r = xm_tcp_port_pick(c, NULL, 0, &port);
 		if (r < 0)
 			return r;
-	} else if (ts->port_refs[port] &&
-		   (!s->reuseaddr ||
-		    xm_tcp_lookup_listener(ts, local->family, local->addr, port))) {
-		/* Linux: SO_REUSEADDR lets a socket bind next to
-		 * connections (TIME-WAIT) but never next to a listener. */
+	} else if (port_conflicts(s, local, ts->port_refs[port])) {
 		return -EADDRINUSE;
 	}
 	r = xm_tcp_port_get(c, port);
