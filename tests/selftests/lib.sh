@@ -30,6 +30,11 @@
 #   xm_wait_port NS udp|tcp PORT wait (at most ~5 s) until a kernel socket
 #                         listens on (UDP: is bound to) PORT in NS; else fail.
 #   xm_step MSG           print a progress heading (shows in the test log).
+#   xm_echo_server NS udp|tcp PORT &
+#                         a kernel echo server on PORT (IPv4 and IPv6) in NS,
+#                         in one process: socat's fork+exec per datagram or
+#                         connection is too slow to answer in time in an
+#                         emulated (TCG) guest.
 
 XM_TOP=${XM_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 XM_BUILD=${XM_BUILD:-$XM_TOP/build}
@@ -140,4 +145,32 @@ xm_wait_port() {
 		sleep 0.1
 	done
 	xm_fail "no $proto socket on port $port in $ns after 5 s"
+}
+
+xm_echo_server() {
+	local ns=$1 proto=$2 port=$3
+	xm_in "$ns" python3 -c '
+import socket, sys, threading
+proto, port = sys.argv[1], int(sys.argv[2])
+kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_INET6, kind)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", port))
+def serve(c):
+    with c:
+        while True:
+            d = c.recv(65536)
+            if not d:
+                return
+            c.sendall(d)
+if kind == socket.SOCK_DGRAM:
+    while True:
+        d, a = s.recvfrom(65536)
+        s.sendto(d, a)
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+' "$proto" "$port"
 }

@@ -84,8 +84,8 @@ send_udp() { # send_udp ADDR PORT COUNT (from the peer namespace)
 }
 
 xm_step "kernel servers on ports that stay unbound"
-xm_in xm-c3 socat UDP4-RECVFROM:7001,fork EXEC:cat &
-xm_in xm-c3 socat TCP6-LISTEN:8080,fork,reuseaddr EXEC:cat &
+xm_echo_server xm-c3 udp 7001 &
+xm_echo_server xm-c3 tcp 8080 &
 xm_in xm-c3 socat -u UDP4-RECV:7100 OPEN:"$logs/pass.txt",creat,append &
 xm_wait_port xm-c3 udp 7001
 xm_wait_port xm-c3 tcp 8080
