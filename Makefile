@@ -163,9 +163,15 @@ selftest: all
 bench: all
 	$(Q)bench/run.sh $(BUILD) $(if $(QUICK),--quick)
 
-# Everything CI runs: the tests on this kernel, then the selftests in a VM.
+# Everything CI runs: the tests on this kernel, the same tests built with
+# ASan/UBSan (leaks are errors) in their own build dir, a short run of every
+# fuzzer after replaying its corpus, then the selftests in a VM on another
+# kernel. CHECK_FUZZ_SECONDS bounds each fuzzer.
+CHECK_FUZZ_SECONDS ?= 20
 check: all
 	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=$(BUILD)-san test
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory vmtest
 
 demo: all
