@@ -11,7 +11,7 @@ pkgs=(
 	libcriterion-dev iproute2 socat netcat-openbsd curl jq procps
 	util-linux ethtool iputils-ping python3
 	# benchmarks
-	iperf3 nginx-light wrk
+	iperf3 nginx-light wrk tcpdump
 	# VM selftests (scripts/vmtest.sh)
 	qemu-system-x86 busybox-static linux-image-amd64 kmod cpio
 )

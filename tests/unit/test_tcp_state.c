@@ -362,3 +362,42 @@ Test(tcp_state, poll_events_through_half_close_and_close)
 	cr_assert_eq(revents(s) & (POLLHUP | POLLIN | POLLRDHUP), POLLHUP | POLLIN | POLLRDHUP);
 	pair_finish(&p, c, s, l);
 }
+
+Test(tcp_state, time_wait_gives_its_buffers_back)
+{
+	struct pair p;
+	int l, c, s;
+	char buf[16];
+	struct xm_tcp_conn *sc;
+	uint64_t mem_before;
+
+	pair_open(&p, 40, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	sc = conn_of_fd(s);
+	cr_assert(sc->sndbuf.cap && sc->rcvbuf.cap, "buffers allocated when established");
+	/* The server closes first (as an HTTP server with Connection: close). */
+	cr_assert_eq(xm_send(s, "bye", 3, 0), 3);
+	cr_assert_eq(xm_shutdown(s, SHUT_WR), 0);
+	pair_run(&p, 100 * MS);
+	cr_assert_eq(xm_recv(c, buf, sizeof(buf), 0), 3);
+	cr_assert_eq(xm_recv(c, buf, sizeof(buf), 0), 0);
+	mem_before = sc->st->tcp->mem;
+	xm_close(c);
+	run_to_state(&p, s, XM_TCP_TIME_WAIT, 1 * S);
+	/* TIME-WAIT keeps sequence state only: both rings are freed and
+	 * their bytes returned to the stack's bound, not after 2MSL. */
+	cr_assert_eq(sc->sndbuf.cap, 0);
+	cr_assert_null(sc->sndbuf.buf);
+	cr_assert_eq(sc->rcvbuf.cap, 0);
+	cr_assert_null(sc->rcvbuf.buf);
+	cr_assert_lt(sc->st->tcp->mem, mem_before);
+	/* The socket still reads EOF and refuses to send, as before. */
+	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	cr_assert_eq(xm_send(s, "x", 1, 0), -1);
+	cr_assert_eq(errno, EPIPE);
+	xm_close(s);
+	xm_close(l);
+	pair_run(&p, 120 * S);
+	pair_check_no_leaks(&p);
+	pair_close(&p);
+}

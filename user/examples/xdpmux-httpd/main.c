@@ -127,6 +127,20 @@ static void print_stats(const char *dev, const struct srv_stats *s)
 	       s->status_4xx, s->status_5xx, s->bytes_sent, s->errors);
 }
 
+/* The stack's own counters: where frames went when a client stalls. */
+static void print_stack_stats(struct xm_stack *st)
+{
+	struct xm_stack_stats s;
+
+	if (xm_stack_stats(st, &s))
+		return;
+	printf("  stack rx_frames %" PRIu64 " tx_frames %" PRIu64 " rx_no_socket %" PRIu64
+	       " rx_bad_l4_csum %" PRIu64 " rx_malformed %" PRIu64 " tx_no_buffer %" PRIu64
+	       " tx_link_drops %" PRIu64 " tx_neigh_drops %" PRIu64 "\n",
+	       s.rx_frames, s.tx_frames, s.rx_no_socket, s.rx_bad_l4_csum, s.rx_malformed,
+	       s.tx_no_buffer, s.tx_link_drops, s.tx_neigh_drops);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -301,6 +315,7 @@ int main(int argc, char **argv)
 	}
 
 	print_stats(dev, &srv.stats);
+	print_stack_stats(st);
 	for (int i = 0; i < n; i++) {
 		conn_close(conns[i]);
 		free(conns[i]);

@@ -236,6 +236,7 @@ uint32_t xm_tcp_tsval(const struct xm_tcp_conn *c);
 uint16_t xm_tcp_mss_for_mtu(const struct xm_stack *st, int family);
 /* Receive ring (initial size) and, unless rcv_only, the send ring. */
 int xm_tcp_buffers_alloc(struct xm_tcp_conn *c, bool rcv_only);
+void xm_tcp_buffers_release(struct xm_tcp_conn *c);
 
 /* rings */
 uint32_t xm_tcp_ring_write(struct xm_tcp_ring *r, uint32_t off,

@@ -430,6 +430,22 @@ int xm_tcp_buffers_alloc(struct xm_tcp_conn *c, bool rcv_only)
 	return xm_tcp_ring_grow(ts, &c->sndbuf, c->sndbuf_max);
 }
 
+/* TIME-WAIT keeps only the connection's sequence state (RFC 9293 3.10.7.4:
+ * it ACKs a retransmitted FIN and nothing else). Our FIN is acknowledged,
+ * so the send ring is empty; an empty receive ring can take no more data
+ * either. Give both back now, not after 2MSL: a server that closes first
+ * holds a TIME-WAIT per connection for 60 s, and with full buffers a few
+ * thousand of them exhaust XM_TCP_MEM_MAX and every new SYN is dropped
+ * (Linux frees the socket's buffers too and keeps a small tw sock). */
+void xm_tcp_buffers_release(struct xm_tcp_conn *c)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+
+	ring_free(ts, &c->sndbuf);
+	if (!c->rcvbuf.len)
+		ring_free(ts, &c->rcvbuf);
+}
+
 uint32_t xm_tcp_ring_write(struct xm_tcp_ring *r, uint32_t off,
 			   const uint8_t *p, uint32_t n)
 {

@@ -418,7 +418,7 @@ static ssize_t tcp_recvfrom(struct xm_sock *s, void *buf, size_t len,
 			    int flags, struct xm_ep *from)
 {
 	struct xm_tcp_conn *c = s->pcb.tcp.conn;
-	uint32_t n, before;
+	uint32_t n;
 
 	if (from)
 		*from = s->peer;
@@ -431,17 +431,22 @@ static ssize_t tcp_recvfrom(struct xm_sock *s, void *buf, size_t len,
 		xm_tcp_ring_read(&c->rcvbuf, 0, buf, n);
 		if (flags & MSG_PEEK)
 			return n;
-		before = xm_tcp_rcv_window(c);
 		xm_tcp_ring_consume(&c->rcvbuf, n);
 		rcv_autotune(c, n);
 		/* RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: announce a window
-		 * that opened by at least min(MSS, half the buffer). */
+		 * that opened by at least min(MSS, half the buffer)
+		 * (xm_tcp_rcv_window applies that step). Only when what
+		 * the peer may still send has fallen to half the buffer and
+		 * the window would at least double, as Linux
+		 * (__tcp_cleanup_rbuf): while the peer has window left, the
+		 * ACKs its data earns carry the update, and a window update
+		 * after every read would double the ACKs of a bulk flow. */
 		if (c->state != XM_TCP_CLOSED && c->state != XM_TCP_SYN_SENT) {
 			uint32_t after = xm_tcp_rcv_window(c);
+			uint32_t left = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 
-			if (after > before &&
-			    (after - before >= 2u * c->adv_mss ||
-			     after - before >= c->rcvbuf.cap / 2 || before < c->adv_mss))
+			if (after > left && 2u * (uint64_t)left <= c->rcvbuf.cap &&
+			    after >= 2u * left)
 				xm_tcp_send_ack(c);
 		}
 		return n;

@@ -76,6 +76,7 @@ void xm_tcp_timewait_arm(struct xm_tcp_conn *c)
 	c->persist = false;
 	xm_timer_cancel(&c->st->timers, &c->t_dack);
 	xm_timer_cancel(&c->st->timers, &c->t_keep);
+	xm_tcp_buffers_release(c);
 	arm_us(c, &c->t_rtx, 2 * XM_TCP_MSL_US);
 }
 
