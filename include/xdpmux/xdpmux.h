@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -61,6 +62,10 @@ struct xm_stack_opts {
 	uint32_t reasm_mem_max;   /* bytes held by reassembly; 0: 4 MiB */
 	uint32_t reasm_timeout_ms;/* 0: 30000 (Linux ipfrag_time) */
 	bool skip_port_range_check; /* do not check ip_local_port_range */
+	uint64_t tcp_mem_max;     /* bytes of TCP buffers, all connections
+				   * together; 0: 1 GiB. A connection that
+				   * would pass it is refused (listen_drops)
+				   * or does not grow its window. */
 	/* Called for each port the stack binds / releases (0 or -errno; a
 	 * failing bind fails xm_bind). xm_stack_open() installs the control
 	 * library's binding map hooks; xm_stack_open_link() uses these. */
@@ -118,8 +123,40 @@ struct xm_stack_stats {
 	uint64_t tx_neigh_drops;     /* dropped: neighbour unresolved/queue full */
 	uint64_t tx_no_buffer;       /* dropped: no tx buffer from the link */
 	uint64_t tx_link_drops;      /* dropped by the link on submit */
+	/* TCP (all zero until the stack's first TCP socket) */
+	uint64_t tcp_active_opens;   /* connect()s that sent a SYN */
+	uint64_t tcp_passive_opens;  /* connections a listener accepted */
+	uint64_t tcp_conns;          /* gauge: connections now, any state */
+	uint64_t tcp_segs_in;
+	uint64_t tcp_segs_out;
+	uint64_t tcp_retrans_segs;
+	uint64_t tcp_bad_csum;       /* also in rx_bad_l4_csum */
+	uint64_t tcp_malformed;      /* bad data offset, options, port 0 */
+	uint64_t tcp_bad_flags;      /* illegal flag combinations dropped */
+	uint64_t tcp_rst_in;         /* RSTs that closed or refused */
+	uint64_t tcp_rst_out;
+	uint64_t tcp_rst_ignored;    /* outside the window: dropped */
+	uint64_t tcp_challenge_acks; /* RFC 5961 */
+	uint64_t tcp_paws_drops;     /* RFC 7323 PAWS */
+	uint64_t tcp_ooo_segs;       /* queued out of order */
+	uint64_t tcp_syncookies_sent;
+	uint64_t tcp_syncookies_ok;
+	uint64_t tcp_syncookies_bad; /* ACKs to a listener with no valid cookie */
+	uint64_t tcp_listen_drops;   /* SYNs and handshakes dropped: queues full */
+	uint64_t tcp_mem_drops;      /* segments dropped for the memory bound */
+	uint64_t tcp_timeouts;       /* connections that timed out */
+	uint64_t tcp_rto_fires;
+	uint64_t tcp_fast_recoveries;
+	uint64_t tcp_persist_probes;
+	uint64_t tcp_mem_bytes;      /* gauge: TCP buffer bytes held now */
+	uint64_t tcp_mem_peak;       /* the most tcp_mem_bytes has been */
+	uint64_t tcp_mem_max;        /* the bound (xm_stack_opts.tcp_mem_max) */
 };
 int xm_stack_stats(const struct xm_stack *st, struct xm_stack_stats *out);
+/* Print every counter of s as "PREFIXname value" lines, in struct order:
+ * the one format the examples print and the selftests parse. */
+void xm_stack_stats_print(FILE *f, const struct xm_stack_stats *s,
+			  const char *prefix);
 
 /* Frame accounting of the link: total and accounted frames. accounted ==
  * total when no frame leaked. 0 or -errno. */

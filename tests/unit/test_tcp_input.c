@@ -73,6 +73,7 @@ Test(tcp_input, rst_in_window_but_not_exact_gets_challenge_ack_then_exact_resets
 	/* Out of the window altogether: dropped (an ACK, no state change). */
 	inject(p.b, sc, sc->rcv_nxt + 0x40000000u, 0, XM_TCP_RST, NULL, 0, NULL);
 	cr_assert_eq(sc->state, XM_TCP_ESTABLISHED);
+	cr_assert_eq(p.b->tcp->stats.rst_ignored, 1);
 	inject(p.b, sc, sc->rcv_nxt, 0, XM_TCP_RST, NULL, 0, NULL);
 	cr_assert_eq(state_of(s), XM_TCP_CLOSED);
 	cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), -1);
@@ -156,6 +157,42 @@ Test(tcp_input, paws_drops_segment_with_old_timestamp)
 
 		xm_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, illegal_flags_open_nothing_and_show_in_public_counters)
+{
+	struct pair p;
+	struct xm_tcp_conn *sc, probe;
+	struct xm_stack_stats before, after;
+	uint32_t nxt;
+	int l, c, s;
+
+	pair_open(&p, 26, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	sc = conn_of_fd(s);
+	cr_assert_eq(xm_stack_stats(p.b, &before), 0);
+	cr_assert_eq(before.tcp_conns, 2, "the listener and the accepted one");
+	cr_assert_eq(before.tcp_passive_opens, 1);
+	/* From a port with no connection, to the listener: SYN+FIN and a
+	 * segment with no flags at all open nothing. */
+	probe = *sc;
+	probe.rport = 40000;
+	inject(p.b, &probe, 1000, 0, XM_TCP_SYN | XM_TCP_FIN, NULL, 0, NULL);
+	inject(p.b, &probe, 1000, 0, 0, NULL, 0, NULL);
+	/* On the connection, in the window, without ACK: dropped. */
+	nxt = sc->rcv_nxt;
+	inject(p.b, sc, nxt, 0, XM_TCP_PSH | XM_TCP_FIN | XM_TCP_URG, "x", 1, NULL);
+	cr_assert_eq(sc->state, XM_TCP_ESTABLISHED);
+	cr_assert_eq(sc->rcv_nxt, nxt, "neither the byte nor the FIN taken");
+	cr_assert_eq(xm_stack_stats(p.b, &after), 0);
+	cr_assert_eq(after.tcp_bad_flags, before.tcp_bad_flags + 3);
+	cr_assert_eq(after.tcp_conns, 2, "nothing opened");
+	cr_assert_eq(after.tcp_passive_opens, 1);
+	cr_assert_eq(after.tcp_segs_in, before.tcp_segs_in + 3);
+	cr_assert_geq(after.tcp_mem_bytes, 1, "the connection's buffers");
+	cr_assert_geq(after.tcp_mem_peak, after.tcp_mem_bytes);
+	cr_assert_eq(after.tcp_mem_max, 1ull << 30, "the default bound");
 	pair_finish(&p, c, s, l);
 }
 

@@ -5,9 +5,9 @@
  * the peer (tcp_echo.c), through the xdpmux userspace stack.
  *
  *   xdpmux-echo DEV [--udp PORT ...] [--tcp PORT ...] [--busy-poll] [--spin]
- *               [--mode auto|zerocopy|copy]
+ *               [--mode auto|zerocopy|copy] [--tcp-mem-max BYTES]
  *
- * On SIGINT/SIGTERM it prints its counters, closes its sockets (which
+ * SIGUSR1 prints its counters and the stack's; on SIGINT/SIGTERM it prints them, closes its sockets (which
  * removes their bindings), checks the link's frame accounting and exits:
  * 0 when clean, 1 when a frame leaked or something failed, 2 on usage
  * errors. Each port is one IPv6 wildcard socket, which (dual-stack, as on
@@ -38,26 +38,31 @@ struct port {
 	uint64_t rx, rx_bytes, tx, tx_errors;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, dump;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		dump = 1;
+	else
+		stop = 1;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: xdpmux-echo DEV [--udp PORT ...] [--tcp PORT ...] [--busy-poll]\n"
-		"                   [--spin] [--mode auto|zerocopy|copy]\n"
+		"                   [--spin] [--mode auto|zerocopy|copy] [--tcp-mem-max BYTES]\n"
 		"Echoes every UDP datagram on a --udp PORT back to its sender, and\n"
 		"every byte of each connection to a --tcp PORT back to the peer\n"
 		"(half-closing after the peer does), through the xdpmux stack on DEV\n"
 		"(attach it first: xdpmux attach DEV).\n"
 		"  --busy-poll  ask the kernel to busy-poll the AF_XDP sockets\n"
 		"  --spin       never sleep: poll the stack in a loop (lowest latency)\n"
-		"  --mode       AF_XDP zero-copy or copy mode (default auto)\n");
+		"  --mode       AF_XDP zero-copy or copy mode (default auto)\n"
+		"  --tcp-mem-max  bound on the TCP buffer memory of all connections\n"
+		"               (default 1 GiB)\n"
+		"SIGUSR1 prints the counters; SIGINT/SIGTERM print them and exit.\n");
 }
 
 /* The likely cause of a failed xm_stack_open and what to do about it. */
@@ -158,21 +163,8 @@ static void print_counters(const char *dev, const struct port *ports, int n,
 		       (unsigned long long)ports[i].rx_bytes,
 		       (unsigned long long)ports[i].tx,
 		       (unsigned long long)ports[i].tx_errors);
-	if (xm_stack_stats(st, &s) == 0) {
-		printf("  stack rx_frames %llu tx_frames %llu frag_tx %llu reasm_ok %llu\n",
-		       (unsigned long long)s.rx_frames, (unsigned long long)s.tx_frames,
-		       (unsigned long long)s.frag_tx, (unsigned long long)s.reasm_ok);
-		printf("  drops bad_ip_csum %llu bad_l4_csum %llu malformed %llu "
-		       "no_socket %llu rcvbuf %llu neigh %llu no_buffer %llu link %llu\n",
-		       (unsigned long long)s.rx_bad_ip_csum,
-		       (unsigned long long)s.rx_bad_l4_csum,
-		       (unsigned long long)s.rx_malformed,
-		       (unsigned long long)s.rx_no_socket,
-		       (unsigned long long)s.rx_rcvbuf_drops,
-		       (unsigned long long)s.tx_neigh_drops,
-		       (unsigned long long)s.tx_no_buffer,
-		       (unsigned long long)s.tx_link_drops);
-	}
+	if (xm_stack_stats(st, &s) == 0)
+		xm_stack_stats_print(stdout, &s, "  stack.");
 }
 
 int main(int argc, char **argv)
@@ -183,6 +175,7 @@ int main(int argc, char **argv)
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "spin", no_argument, NULL, 's' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "tcp-mem-max", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -244,6 +237,20 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'M': {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || !v || optarg[0] == '-') {
+				fprintf(stderr, "xdpmux-echo: bad --tcp-mem-max '%s': "
+					"want a positive number of bytes\n", optarg);
+				return 2;
+			}
+			o.tcp_mem_max = v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -260,6 +267,7 @@ int main(int argc, char **argv)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	err = xm_stack_open(dev, &o, &st);
@@ -318,6 +326,13 @@ int main(int argc, char **argv)
 			serve(&ports[i], buf, sizeof(buf));
 		if (tcp)
 			tcp_echo_serve(tcp);
+		if (dump) {
+			dump = 0;
+			print_counters(dev, ports, n_ports, st);
+			if (tcp)
+				tcp_echo_print(tcp, stdout);
+			fflush(stdout);
+		}
 		if (spin || r > 0)
 			continue;
 		t = xm_stack_timeout_ms(st);

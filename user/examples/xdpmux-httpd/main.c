@@ -134,11 +134,7 @@ static void print_stack_stats(struct xm_stack *st)
 
 	if (xm_stack_stats(st, &s))
 		return;
-	printf("  stack rx_frames %" PRIu64 " tx_frames %" PRIu64 " rx_no_socket %" PRIu64
-	       " rx_bad_l4_csum %" PRIu64 " rx_malformed %" PRIu64 " tx_no_buffer %" PRIu64
-	       " tx_link_drops %" PRIu64 " tx_neigh_drops %" PRIu64 "\n",
-	       s.rx_frames, s.tx_frames, s.rx_no_socket, s.rx_bad_l4_csum, s.rx_malformed,
-	       s.tx_no_buffer, s.tx_link_drops, s.tx_neigh_drops);
+	xm_stack_stats_print(stdout, &s, "  stack.");
 }
 
 int main(int argc, char **argv)

@@ -268,15 +268,6 @@ int xm_stack_wait(struct xm_stack *st, uint64_t deadline_ns)
 	return r < 0 ? -EINTR : 0;
 }
 
-int xm_stack_stats(const struct xm_stack *st, struct xm_stack_stats *out)
-{
-	if (!st || !out)
-		return -EINVAL;
-	*out = st->stats;
-	out->reasm_mem_bytes = st->reasm_mem;
-	return 0;
-}
-
 int xm_stack_frames(const struct xm_stack *st, uint64_t *total,
 		    uint64_t *accounted)
 {

@@ -182,8 +182,8 @@ struct xm_tcp_conn {
 
 struct xm_tcp_stats {
 	uint64_t active_opens, passive_opens, conns_now;
-	uint64_t segs_in, segs_out, retrans_segs, bad_csum, malformed;
-	uint64_t rst_in, rst_out, challenge_acks, paws_drops;
+	uint64_t segs_in, segs_out, retrans_segs, bad_csum, malformed, bad_flags;
+	uint64_t rst_in, rst_out, rst_ignored, challenge_acks, paws_drops;
 	uint64_t ooo_segs, syncookies_sent, syncookies_ok, syncookies_bad;
 	uint64_t listen_drops, mem_drops, timeouts;
 	uint64_t rto_fires, fast_recoveries, persist_probes;
@@ -202,6 +202,7 @@ struct xm_tcp_stack {
 	uint32_t isn_fixed;
 	struct xm_syncookie_key cookie_key;
 	uint64_t mem;                    /* bytes of buffers allocated */
+	uint64_t mem_peak;
 	uint64_t mem_max;
 	uint32_t nconns;
 	struct xm_tcp_stats stats;

@@ -11,6 +11,7 @@
 
 struct xm_proto;
 struct xm_stack;
+struct xm_stack_stats;
 struct xm_tcp_conn;
 
 /* The socket's TCP part: the connection lives in its own allocation so
@@ -27,5 +28,7 @@ extern const struct xm_proto xm_proto_tcp;
 /* Free every TCP connection of st, orphans included (stack close, after
  * the sockets are closed). */
 void xm_tcp_fini(struct xm_stack *st);
+/* The tcp_ fields of the stack's public counters. */
+void xm_tcp_stats_fill(const struct xm_stack *st, struct xm_stack_stats *o);
 
 #endif /* XM_TCP_TCP_H */

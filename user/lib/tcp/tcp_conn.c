@@ -56,7 +56,7 @@ struct xm_tcp_stack *xm_tcp_stack_get(struct xm_stack *st)
 		return NULL;
 	}
 	ts->hmask = HASH_INIT - 1;
-	ts->mem_max = XM_TCP_MEM_MAX;
+	ts->mem_max = st->opts.tcp_mem_max ? st->opts.tcp_mem_max : XM_TCP_MEM_MAX;
 	ts->next_ephemeral = (uint16_t)(XM_EPHEMERAL_FIRST +
 		xm_stack_rand(st) % (XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1));
 	/* RFC 6528: the secret key. Fall back to the stack's generator when
@@ -82,6 +82,46 @@ static void ring_free(struct xm_tcp_stack *ts, struct xm_tcp_ring *r)
 		free(r->buf);
 	}
 	memset(r, 0, sizeof(*r));
+}
+
+void xm_tcp_stats_fill(const struct xm_stack *st, struct xm_stack_stats *o)
+{
+	const struct xm_tcp_stack *ts = st->tcp;
+	const struct xm_tcp_stats *t;
+
+	if (!ts) {
+		o->tcp_mem_max = st->opts.tcp_mem_max ? st->opts.tcp_mem_max :
+			XM_TCP_MEM_MAX;
+		return;
+	}
+	t = &ts->stats;
+	o->tcp_active_opens = t->active_opens;
+	o->tcp_passive_opens = t->passive_opens;
+	o->tcp_conns = ts->nconns;
+	o->tcp_segs_in = t->segs_in;
+	o->tcp_segs_out = t->segs_out;
+	o->tcp_retrans_segs = t->retrans_segs;
+	o->tcp_bad_csum = t->bad_csum;
+	o->tcp_malformed = t->malformed;
+	o->tcp_bad_flags = t->bad_flags;
+	o->tcp_rst_in = t->rst_in;
+	o->tcp_rst_out = t->rst_out;
+	o->tcp_rst_ignored = t->rst_ignored;
+	o->tcp_challenge_acks = t->challenge_acks;
+	o->tcp_paws_drops = t->paws_drops;
+	o->tcp_ooo_segs = t->ooo_segs;
+	o->tcp_syncookies_sent = t->syncookies_sent;
+	o->tcp_syncookies_ok = t->syncookies_ok;
+	o->tcp_syncookies_bad = t->syncookies_bad;
+	o->tcp_listen_drops = t->listen_drops;
+	o->tcp_mem_drops = t->mem_drops;
+	o->tcp_timeouts = t->timeouts;
+	o->tcp_rto_fires = t->rto_fires;
+	o->tcp_fast_recoveries = t->fast_recoveries;
+	o->tcp_persist_probes = t->persist_probes;
+	o->tcp_mem_bytes = ts->mem;
+	o->tcp_mem_peak = ts->mem_peak;
+	o->tcp_mem_max = ts->mem_max;
 }
 
 void xm_tcp_fini(struct xm_stack *st)
@@ -411,6 +451,8 @@ int xm_tcp_ring_grow(struct xm_tcp_stack *ts, struct xm_tcp_ring *r, uint32_t ca
 		free(r->buf);
 	}
 	ts->mem += cap - r->cap;
+	if (ts->mem > ts->mem_peak)
+		ts->mem_peak = ts->mem;
 	r->buf = b;
 	r->cap = cap;
 	r->head = 0;

@@ -552,6 +552,8 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 				xm_tcp_timewait_arm(c);
 			if (!(seg->flags & XM_TCP_RST))
 				xm_tcp_send_ack(c);
+			else
+				ts->stats.rst_ignored++;
 			return;
 		}
 	}
@@ -596,8 +598,10 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 		return;
 	}
 	/* fifth: ACK */
-	if (!(seg->flags & XM_TCP_ACK))
+	if (!(seg->flags & XM_TCP_ACK)) {
+		ts->stats.bad_flags++;
 		return;
+	}
 	/* A validated segment: the peer is alive (keepalive). */
 	c->last_rcv_time = xm_tcp_now_us(c);
 	c->keep_probes = 0;

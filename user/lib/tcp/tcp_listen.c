@@ -257,8 +257,16 @@ void xm_tcp_listen_input(struct xm_tcp_conn *l, const struct xm_ipinfo *ip,
 				  XM_TCP_RST);
 		return;
 	}
+	/* SYN with FIN opens nothing (Linux drops it too): a scanner's
+	 * probe, not a client. */
+	if ((seg->flags & (XM_TCP_SYN | XM_TCP_FIN)) == (XM_TCP_SYN | XM_TCP_FIN)) {
+		l->st->tcp->stats.bad_flags++;
+		return;
+	}
 	if (seg->flags & XM_TCP_SYN)
 		syn_in(l, ip, seg);
+	else
+		l->st->tcp->stats.bad_flags++;
 }
 
 bool xm_tcp_listen_established(struct xm_tcp_conn *c)
