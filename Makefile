@@ -5,6 +5,7 @@
 #   user/cli/*.c             -> build/xdpmux
 #   user/examples/NAME/*.c   -> build/NAME
 #   tests/unit/test_*.c      -> build/tests/test_* (Criterion; tests/unit/lib/*.c shared)
+#   tests/tools/*.c          -> build/tools/* (what the selftests drive)
 #   bench/*.c                -> build/bench/*
 #   tests/fuzz/fuzz_*.c      -> build/fuzz/fuzz_* (`make fuzz`: clang, libFuzzer)
 
@@ -62,6 +63,11 @@ TEST_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_LIB_SRCS))
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
+# Tools the selftests drive (tests/tools/*.c -> build/tools/*): they craft
+# frames with the test frame builder.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -69,7 +75,7 @@ PUBLIC_HEADERS := $(wildcard include/xdpmux/*.h)
 
 .SECONDARY:
 .PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz check demo
-all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(BENCH_BINS)
+all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
 	@mkdir -p $(@D)
@@ -111,6 +117,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIB_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB_OBJS) $(LIB_A) $(LDLIBS) -lcriterion
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/obj/tests/unit/lib/frame.o
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_A)
 	@mkdir -p $(@D)

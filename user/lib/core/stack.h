@@ -24,7 +24,10 @@ struct xm_neigh_pending;
 
 #define XM_RX_BATCH 64
 #define XM_TX_BATCH 64
-#define XM_ROUTE_CACHE 16
+/* Route cache slots, direct-mapped by destination: a listener answers many
+ * peers (a SYN flood's spoofed sources among them), and a miss costs a
+ * netlink round trip to the kernel. A power of two. */
+#define XM_ROUTE_CACHE 1024
 #define XM_ROUTE_CACHE_NS 1000000000ULL   /* re-ask the kernel every second */
 
 struct xm_route_entry {
@@ -52,7 +55,6 @@ struct xm_stack {
 
 	/* net/ */
 	struct xm_route_entry routes[XM_ROUTE_CACHE];
-	uint32_t route_next;
 	uint32_t ipv4_id;
 	uint32_t ipv6_id;
 	struct xm_reasm_entry *reasm;     /* oldest first */

@@ -55,16 +55,16 @@ static struct xm_route_entry *route_get(struct xm_stack *st, int family,
 {
 	uint32_t alen = xm_addr_len(family);
 	uint64_t now = xm_now(st);
+	uint32_t h = 2166136261u ^ (uint32_t)family;   /* FNV-1a */
 	struct xm_route_entry *e;
 	int r;
 
-	for (int i = 0; i < XM_ROUTE_CACHE; i++) {
-		e = &st->routes[i];
-		if (e->valid && e->family == family && e->expires > now &&
-		    !memcmp(e->dst, dst, alen))
-			return e;
-	}
-	e = &st->routes[st->route_next++ % XM_ROUTE_CACHE];
+	for (uint32_t i = 0; i < alen; i++)
+		h = (h ^ dst[i]) * 16777619u;
+	e = &st->routes[(h ^ (h >> 16)) & (XM_ROUTE_CACHE - 1)];
+	if (e->valid && e->family == family && e->expires > now &&
+	    !memcmp(e->dst, dst, alen))
+		return e;
 	memset(e, 0, sizeof(*e));
 	r = st->link->ops->route(st->link, family, dst, e->nexthop, e->src);
 	if (r < 0) {
