@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # xdpmux-httpd against the kernel's TCP and curl in the peer namespace:
-#  - a large file downloaded over IPv4 and over IPv6 arrives with the sha256
-#    of the source (64 MiB by default; the issue's 1 GiB with XM_TEST_BIG=1);
+#  - a large file ($XM_TCP_MIB MiB: default 1024, the issue's 1 GB; 64 in
+#    the VM; the sanitizer run sets it lower) downloaded over IPv4 and over
+#    IPv6 arrives with the sha256 of the source (hashed as it arrives);
 #  - HEAD gives the length and no body; keep-alive serves several requests on
 #    one connection; 404 for a missing file, 405 (with Allow) for POST, 414
 #    for an over-long target, 400 for "..", a symlink out of the root is 404,
@@ -23,9 +24,10 @@ root=$work/root logs=$work/logs
 mkdir -p "$root/sub" "$logs"
 port=8080
 
-if [ "${XM_TEST_BIG:-0}" = 1 ]; then mib=1024; else mib=64; fi
-xm_step "make a $mib MiB file (set XM_TEST_BIG=1 for 1 GiB)"
-head -c $((mib * 1024 * 1024)) /dev/urandom >"$root/big.bin"
+mib=${XM_TCP_MIB:-$([ -n "${XM_IN_VM:-}" ] && echo 64 || echo 1024)}
+xm_step "make a $mib MiB file (XM_TCP_MIB sets the size)"
+cc -O2 -o "$work/tcp_stream" "$(dirname "$0")/tcp_stream.c" || xm_fail "compile tcp_stream.c"
+"$work/tcp_stream" $((mib << 20)) >"$root/big.bin" || xm_fail "write $root/big.bin"
 want=$(sha256sum "$root/big.bin" | cut -d' ' -f1)
 echo "hello from xdpmux-httpd" >"$root/hello.txt"
 echo "<h1>sub</h1>" >"$root/sub/index.html"
@@ -56,13 +58,12 @@ curl_b() { xm_in "$ns_b" timeout 300 curl -sS --max-time 280 "$@"; }
 
 for url in "http://$XM_A4:$port" "http://[$XM_A6]:$port"; do
 	xm_step "GET $url/big.bin ($mib MiB)"
-	curl_b -o "$logs/got.bin" -w '%{http_code} %{size_download}\n' "$url/big.bin" \
-		>"$logs/curl.out" 2>"$logs/curl.err" ||
+	curl_b -D "$logs/hdr" "$url/big.bin" 2>"$logs/curl.err" | sha256sum >"$logs/got.sum"
+	[ "${PIPESTATUS[0]}" = 0 ] ||
 		xm_fail "curl $url/big.bin: $(cat "$logs/curl.err"); httpd: $(cat "$logs/httpd.log")"
-	xm_expect_eq "$(cat "$logs/curl.out")" "200 $((mib * 1024 * 1024))" "status and size of $url/big.bin"
-	got=$(sha256sum "$logs/got.bin" | cut -d' ' -f1)
+	got=$(cut -d' ' -f1 "$logs/got.sum")
+	xm_expect_eq "$(head -1 "$logs/hdr" | tr -d '\r')" "HTTP/1.1 200 OK" "status of $url/big.bin"
 	xm_expect_eq "$got" "$want" "sha256 of $url/big.bin"
-	rm -f "$logs/got.bin"
 	echo "  200, $mib MiB, sha256 $want"
 done
 

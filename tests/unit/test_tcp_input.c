@@ -3,7 +3,8 @@
  * TCP input and output behaviours pinned down with crafted segments and
  * small exchanges over the sim: RFC 5961 challenge ACKs against blind RST,
  * SYN and data injection; PAWS; SYN cookies; data before accept(); zero
- * window probes; Nagle and TCP_NODELAY; MSG_PEEK; TCP_CONGESTION.
+ * window probes; Nagle and TCP_NODELAY; MSG_PEEK; TCP_CONGESTION; SACK
+ * loss detection on ACKs that carry data.
  */
 #include "tcp_pair.h"
 #include "../../user/lib/net/net.h"
@@ -11,38 +12,36 @@
 #define MS 1000000ull
 #define S  1000000000ull
 
-/* Inject one segment into stack st as if c's peer sent it to c. */
-static void inject(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t seq,
-		   uint32_t ack, uint8_t flags, const void *data, uint32_t len,
-		   const uint32_t *tsval)
+/* put_be32: the 4 bytes of v in network order at p. */
+static void put_be32(uint8_t *p, uint32_t v)
 {
-	uint8_t seg[XM_TCP_HLEN + 12 + 256] = { 0 };
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+/* Inject one segment into stack st as if c's peer sent it to c, with TCP
+ * options opts (olen bytes, a multiple of 4). */
+static void inject_opts(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t seq,
+			uint32_t ack, uint8_t flags, const void *data, uint32_t len,
+			const uint8_t *opts, uint32_t olen)
+{
+	uint8_t seg[XM_TCP_HLEN + 40 + 256] = { 0 };
 	struct xm_ipinfo ip = { .family = c->family, .proto = IPPROTO_TCP };
-	uint32_t hlen = XM_TCP_HLEN, win = 65535;
+	uint32_t hlen = XM_TCP_HLEN + olen, win = 65535;
 	uint16_t cs;
 
 	cr_assert_leq(len, 256);
+	cr_assert(olen <= 40 && olen % 4 == 0);
 	memcpy(ip.src, c->raddr, 16);
 	memcpy(ip.dst, c->laddr, 16);
 	seg[0] = (uint8_t)(c->rport >> 8);
 	seg[1] = (uint8_t)c->rport;
 	seg[2] = (uint8_t)(c->lport >> 8);
 	seg[3] = (uint8_t)c->lport;
-	for (int i = 0; i < 4; i++) {
-		seg[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
-		seg[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
-	}
-	if (tsval) {
-		uint8_t *o = seg + XM_TCP_HLEN;
-
-		o[0] = 1;
-		o[1] = 1;
-		o[2] = 8;
-		o[3] = 10;
-		for (int i = 0; i < 4; i++)
-			o[4 + i] = (uint8_t)(*tsval >> (24 - 8 * i));
-		hlen += 12;
-	}
+	put_be32(seg + 4, seq);
+	put_be32(seg + 8, ack);
+	if (olen)
+		memcpy(seg + XM_TCP_HLEN, opts, olen);
 	seg[12] = (uint8_t)((hlen / 4) << 4);
 	seg[13] = flags;
 	seg[14] = (uint8_t)(win >> 8);
@@ -53,6 +52,18 @@ static void inject(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t se
 	seg[16] = (uint8_t)(cs >> 8);
 	seg[17] = (uint8_t)cs;
 	xm_tcp_input(st, &ip, seg, hlen + len);
+}
+
+/* inject_opts with a timestamp option carrying *tsval, or none. */
+static void inject(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t seq,
+		   uint32_t ack, uint8_t flags, const void *data, uint32_t len,
+		   const uint32_t *tsval)
+{
+	uint8_t o[12] = { 1, 1, 8, 10 };
+
+	if (tsval)
+		put_be32(o + 4, *tsval);
+	inject_opts(st, c, seq, ack, flags, data, len, o, tsval ? 12 : 0);
 }
 
 Test(tcp_input, rst_in_window_but_not_exact_gets_challenge_ack_then_exact_resets)
@@ -337,4 +348,71 @@ Test(tcp_input, tcp_congestion_get_set_unknown)
 	xm_close(c);
 	pair_check_no_leaks(&p);
 	pair_close(&p);
+}
+
+Test(tcp_input, sack_on_data_segments_starts_fast_recovery)
+{
+	/* RFC 6675 2: an ACK whose SACK blocks cover octets not SACKed
+	 * before is a duplicate ACK even when it carries data or changes the
+	 * window, which is all a peer sending data back (an echo) ever
+	 * sends. Three of them SACKing three segments above a hole start
+	 * fast recovery at once instead of waiting for the RTO. */
+	static char out[8 * 1460];
+	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct xm_tcp_conn *sc;
+	struct pair p;
+	uint32_t una, seq;
+	uint64_t fr;
+	int l, c, s;
+
+	pair_open(&p, 29, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	sc = conn_of_fd(s);
+	cr_assert(sc->sack_ok);
+	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
+	una = sc->snd_una;
+	cr_assert_geq(sc->snd_max - una, 5 * sc->mss, "the data is out");
+	fr = p.b->tcp->stats.fast_recoveries;
+	seq = sc->rcv_nxt;
+	for (uint32_t k = 2; k <= 4; k++, seq += 4) {
+		put_be32(o + 4, una + sc->mss);
+		put_be32(o + 8, una + k * sc->mss);
+		inject_opts(p.b, sc, seq, una, XM_TCP_ACK, "echo", 4, o, sizeof(o));
+	}
+	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 1, "RFC 6675 5 (2): IsLost(HighACK + 1)");
+	cr_assert(sc->in_recovery);
+	/* The injected bytes desynchronised the two ends: abort. */
+	xm_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, cumulative_ack_with_sack_above_a_hole_starts_fast_recovery)
+{
+	/* RFC 6675 5: an ACK SACKing new octets is a duplicate ACK
+	 * "regardless of its status as a cumulative acknowledgment": one
+	 * that acks the first segment and SACKs three above a hole in the
+	 * second starts fast recovery even if no other ACK follows. */
+	static char out[8 * 1460];
+	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
+	struct xm_tcp_conn *sc;
+	struct pair p;
+	uint32_t una;
+	uint64_t fr;
+	int l, c, s;
+
+	pair_open(&p, 31, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	sc = conn_of_fd(s);
+	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
+	una = sc->snd_una;
+	cr_assert_geq(sc->snd_max - una, 5 * sc->mss, "the data is out");
+	fr = p.b->tcp->stats.fast_recoveries;
+	put_be32(o + 4, una + 2 * sc->mss);
+	put_be32(o + 8, una + 5 * sc->mss);
+	inject_opts(p.b, sc, sc->rcv_nxt, una + sc->mss, XM_TCP_ACK, NULL, 0, o, sizeof(o));
+	cr_assert_eq(sc->snd_una, una + sc->mss);
+	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 1, "RFC 6675 5 (2): IsLost(HighACK + 1)");
+	cr_assert(sc->in_recovery);
+	pair_finish(&p, c, s, l);
 }

@@ -254,8 +254,11 @@ static void window_update(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 	}
 }
 
+static void enter_recovery(struct xm_tcp_conn *c);
+
 static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 {
+	uint32_t newly_sacked = 0;
 	uint32_t acked = seg->ack - c->snd_una;
 	uint32_t inflight = c->snd_max - c->snd_una;
 	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
@@ -290,8 +293,8 @@ static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	if (c->sack_ok)
-		xm_sack_update(&c->sb, c->snd_una, c->snd_max, seg->opts.sack,
-			       seg->opts.nsack);
+		newly_sacked = xm_sack_update(&c->sb, c->snd_una, c->snd_max,
+					      seg->opts.sack, seg->opts.nsack);
 	else
 		xm_sack_init(&c->sb, c->snd_una);
 	c->sb.nxt = c->snd_max;
@@ -317,6 +320,15 @@ static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 		 * (RFC 6582 3.2 step 2 compares them). */
 		if (!c->rto_recovery && seq_lt(c->recover, c->snd_una - 1))
 			c->recover = c->snd_una - 1;
+		/* RFC 6675 5: an ACK SACKing new octets counts as a duplicate
+		 * "regardless of its status as a cumulative acknowledgment":
+		 * (2) IsLost(HighACK + 1) starts recovery now, not after
+		 * further ACKs that may never come. */
+		if (newly_sacked && !c->rto_recovery &&
+		    xm_sack_loss_detected(&c->sb, c->mss)) {
+			c->dupacks = 1;
+			enter_recovery(c);
+		}
 	}
 	xm_tcp_rtx_restart(c);
 }
@@ -343,15 +355,21 @@ static void enter_recovery(struct xm_tcp_conn *c)
 
 static void dup_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 {
+	uint32_t newly_sacked = 0;
+
 	if (c->sack_ok)
-		xm_sack_update(&c->sb, c->snd_una, c->snd_max, seg->opts.sack,
-			       seg->opts.nsack);
+		newly_sacked = xm_sack_update(&c->sb, c->snd_una, c->snd_max,
+					      seg->opts.sack, seg->opts.nsack);
 	/* RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no data,
-	 * no SYN/FIN, same ACK and window. With SACK, the scoreboard decides
+	 * no SYN/FIN, same ACK and window. RFC 6675 2: with SACK, an ACK
+	 * SACKing new octets is one even with data or a new window (all a
+	 * peer that sends data too ever sends), and the scoreboard decides
 	 * (RFC 6675 5). */
-	if (c->snd_una == c->snd_max || seg->len ||
-	    (seg->flags & (XM_TCP_SYN | XM_TCP_FIN)) ||
-	    (seg->wnd << c->snd_wscale) != c->snd_wnd)
+	if (c->snd_una == c->snd_max)
+		return;
+	if (!newly_sacked &&
+	    (seg->len || (seg->flags & (XM_TCP_SYN | XM_TCP_FIN)) ||
+	     (seg->wnd << c->snd_wscale) != c->snd_wnd))
 		return;
 	c->dupacks++;
 	if (c->in_recovery || c->rto_recovery)
