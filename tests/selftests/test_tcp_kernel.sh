@@ -184,7 +184,8 @@ grep -q "recv: ECONNRESET" "$logs/rst.log" || xm_fail "reset: $(cat "$logs/rst.l
 echo "  recv: ECONNRESET"
 
 xm_step "keepalive timeout: the peer vanishes (all its frames dropped)"
-xm_in "$ns_b" timeout 30 socat "TCP6-LISTEN:7400,reuseaddr,ipv6only=0" EXEC:"sleep 25" &
+# The server outlives any slow step below: only the keepalive may end it.
+xm_in "$ns_b" timeout 300 socat "TCP6-LISTEN:7400,reuseaddr,ipv6only=0" EXEC:"sleep 290" &
 kpid=$!
 xm_wait_port "$ns_b" tcp 7400
 perf_a client "$XM_B4" 7400 --idle --keepalive 2,1,3 >"$logs/ka.log" 2>&1 &
