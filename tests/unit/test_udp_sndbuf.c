@@ -309,6 +309,20 @@ Test(udp_sndbuf, blocking_send_waits_for_a_tx_buffer)
 	finish();
 }
 
+/* Completions wake no fd: an event loop on xm_stack_fd() is told to look
+ * again soon while a sender waits for them, and no longer after. */
+Test(udp_sndbuf, event_loop_polls_again_while_a_sender_waits)
+{
+	open_env(HELD, 16);
+	cr_assert_eq(xm_stack_timeout_ms(e.a), -1, "no timer, no wait");
+	send_until_refused(fa);
+	cr_assert_eq(xm_stack_timeout_ms(e.a), 1);
+	set_done_ns(0);
+	xm_stack_poll(e.a);
+	cr_assert_eq(xm_stack_timeout_ms(e.a), -1, "nothing left in flight");
+	finish();
+}
+
 /* 45 fragments never fit 16 buffers: waiting cannot help, so even a
  * blocking send fails (ENOBUFS) once everything in flight is back. */
 Test(udp_sndbuf, datagram_bigger_than_the_pool_fails_enobufs)
