@@ -19,6 +19,16 @@
  * XM_FD_BASE up, so passing a kernel fd to an xm_ call fails with EBADF.
  * For an event loop, add xm_stack_fd() to epoll and call xm_stack_poll()
  * when it is readable (and before sleeping, see xm_stack_timeout_ms()).
+ *
+ * UDP sends: a socket's datagrams count against its SO_SNDBUF until the
+ * device has sent them (the AF_XDP completion ring gives their frames
+ * back). As on Linux, a send is admitted while less than SO_SNDBUF is
+ * outstanding, and POLLOUT is reported while less than half is and the
+ * device has a free tx buffer. A send that finds no room, or no free tx
+ * buffer, blocks until completions make room (at most SO_SNDTIMEO, then
+ * EAGAIN) or, non-blocking or with MSG_DONTWAIT, fails with EAGAIN; the
+ * datagram is never dropped for it. ENOBUFS: the datagram needs more tx
+ * buffers than the device has at all.
  */
 #ifndef XDPMUX_XDPMUX_H
 #define XDPMUX_XDPMUX_H
@@ -58,7 +68,7 @@ struct xm_stack_opts {
 	bool busy_poll;
 	/* stack */
 	uint32_t rcvbuf_default;  /* per-socket receive buffer; 0: 212992 */
-	uint32_t sndbuf_default;  /* 0: 212992 */
+	uint32_t sndbuf_default;  /* per-socket send buffer; 0: 212992 */
 	uint32_t reasm_mem_max;   /* bytes held by reassembly; 0: 4 MiB */
 	uint32_t reasm_timeout_ms;/* 0: 30000 (Linux ipfrag_time) */
 	bool skip_port_range_check; /* do not check ip_local_port_range */
@@ -96,7 +106,8 @@ int xm_stack_fd(const struct xm_stack *st);
 /* Receive and process what the link has, run due timers, flush output.
  * Returns the number of frames processed or -errno. Never blocks. */
 int xm_stack_poll(struct xm_stack *st);
-/* Milliseconds until the next timer (-1: none). */
+/* Milliseconds until the next timer (-1: none); at most 1 while a sender
+ * waits for tx completions, which do not make xm_stack_fd() readable. */
 int xm_stack_timeout_ms(const struct xm_stack *st);
 
 struct xm_stack_stats {

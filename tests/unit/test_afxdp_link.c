@@ -217,8 +217,33 @@ Test(afxdp_link, bound_datagram_arrives_on_the_xsk_and_frames_balance, .fini = t
 	l->ops->close(l);
 }
 
+/* What the link reported to tx_done (link.h). */
+struct done_log {
+	int calls;
+	void *owner;
+	uint32_t len;
+};
+
+static void record_done(void *ctx, void *owner, uint32_t len)
+{
+	struct done_log *d = ctx;
+
+	d->calls++;
+	d->owner = owner;
+	d->len = len;
+}
+
+static void listen_done(struct xm_link *l, struct done_log *d)
+{
+	memset(d, 0, sizeof(*d));
+	l->tx_done = record_done;
+	l->tx_done_ctx = d;
+}
+
 Test(afxdp_link, transmitted_frame_reaches_the_peer_kernel_socket, .fini = teardown)
 {
+	struct done_log done;
+	int token;
 	struct xm_frame_accounting a;
 	struct xm_link_info info;
 	uint8_t peer_mac[6];
@@ -239,7 +264,9 @@ Test(afxdp_link, transmitted_frame_reaches_the_peer_kernel_socket, .fini = teard
 	runf("for i in $(seq 50); do ip netns exec %s ss -Huln 'sport = :%d' | "
 	     "grep -q . && exit 0; sleep 0.1; done; exit 1", peer_ns, PORT_OUT);
 
+	listen_done(l, &done);
 	cr_assert_eq(l->ops->tx_alloc(l, &f, 1), 1);
+	cr_assert_null(f.owner, "lent with no owner");
 	cr_assert_eq(l->ops->accounting(l, &a), 0);
 	cr_assert_eq(a.tx_held, 1);
 	fb_init(&s, FB_L3_IPV4, IPPROTO_UDP);
@@ -254,6 +281,7 @@ Test(afxdp_link, transmitted_frame_reaches_the_peer_kernel_socket, .fini = teard
 	len = fb_build(&s, f.data, f.cap, NULL);
 	cr_assert_gt(len, 0);
 	f.len = (uint32_t)len;
+	f.owner = &token;
 	cr_assert_eq(l->ops->tx_submit(l, &f, 1), 1);
 	for (i = 0; i < 500; i++) {
 		fp = fopen(out_file, "r");
@@ -277,8 +305,12 @@ Test(afxdp_link, transmitted_frame_reaches_the_peer_kernel_socket, .fini = teard
 		usleep(1000);
 	}
 	cr_assert_eq(a.tx_in_flight, 0, "the completion came back");
+	cr_assert_eq(done.calls, 1, "and was reported once");
+	cr_assert_eq(done.owner, &token);
+	cr_assert_eq(done.len, f.len);
 	assert_all_accounted(l, "after transmit");
 	l->ops->close(l);
+	cr_assert_eq(done.calls, 1, "close reports nothing twice");
 }
 
 Test(afxdp_link, info_route_and_neighbour_come_from_the_kernel, .fini = teardown)
@@ -343,27 +375,34 @@ Test(afxdp_link, frames_handed_back_wrongly_are_refused_and_reported, .fini = te
 {
 	struct xm_frame_accounting a;
 	struct xm_frame f, forged;
+	struct done_log done;
 	struct xm_link *l;
+	int token;
 
 	setup();
 	l = link_open();
+	listen_done(l, &done);
 	cr_assert_eq(l->ops->tx_alloc(l, &f, 1), 1);
 	l->ops->tx_abort(l, &f, 1);
 	/* Aborted twice: the second must not put the frame in the pool again. */
 	l->ops->tx_abort(l, &f, 1);
 	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN, "misuse is reported");
 	cr_assert_eq(xm_frame_accounting_sum(&a), a.total, "and the pools still balance");
-	/* A frame never lent cannot be submitted. */
+	/* A frame never lent cannot be submitted; its owner hears of it. */
 	forged = f;
 	forged.len = 60;
+	forged.owner = &token;
 	cr_assert_eq(l->ops->tx_submit(l, &forged, 1), 0);
+	cr_assert_eq(done.calls, 1);
 	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
 	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
 	cr_assert_eq(a.tx_in_flight, 0);
 	/* A lent frame with a length past its buffer is dropped, not sent. */
 	cr_assert_eq(l->ops->tx_alloc(l, &f, 1), 1);
 	f.len = f.cap + 1;
+	f.owner = &token;
 	cr_assert_eq(l->ops->tx_submit(l, &f, 1), 0);
+	cr_assert_eq(done.calls, 2);
 	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
 	cr_assert_eq(a.tx_held, 0);
 	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
@@ -371,6 +410,8 @@ Test(afxdp_link, frames_handed_back_wrongly_are_refused_and_reported, .fini = te
 	forged.id = (uint64_t)7 << 32;
 	l->ops->rx_release(l, &forged, 1);
 	cr_assert_eq(l->ops->tx_submit(l, &forged, 1), 0);
+	cr_assert_eq(done.calls, 3);
+	cr_assert_eq(done.owner, &token);
 	cr_assert_eq(l->ops->accounting(l, &a), -EUCLEAN);
 	cr_assert_eq(xm_frame_accounting_sum(&a), a.total);
 	l->ops->close(l);

@@ -246,6 +246,76 @@ Test(sim_link, buffers_are_accounted)
 	pair_close(&p);
 }
 
+/* Owners told of completed buffers, in order (link.h tx_done). */
+struct done_log {
+	int n;
+	uintptr_t owner[8];
+	uint32_t len[8];
+};
+
+static void record_done(void *ctx, void *owner, uint32_t len)
+{
+	struct done_log *d = ctx;
+
+	cr_assert_lt(d->n, 8);
+	d->owner[d->n] = (uintptr_t)owner;
+	d->len[d->n++] = len;
+}
+
+static void send_owned(struct pair *p, uintptr_t owner, uint32_t len)
+{
+	struct xm_frame f;
+
+	cr_assert_eq(p->a->ops->tx_alloc(p->a, &f, 1), 1);
+	memset(f.data, 0, len);
+	f.data[0] = 2;
+	f.data[5] = 0xb;
+	f.len = len;
+	f.owner = (void *)owner;
+	p->a->ops->tx_submit(p->a, &f, 1);
+}
+
+Test(sim_link, sent_buffers_complete_after_tx_done_ns_in_order)
+{
+	struct xm_sim_impair im = { .tx_done_ns = 1000 };
+	struct xm_frame_accounting a;
+	struct done_log d = { 0 };
+	struct pair p;
+
+	pair_open(&p, 1, &im);
+	p.a->tx_done = record_done;
+	p.a->tx_done_ctx = &d;
+	send_owned(&p, 1, 100);
+	xm_sim_advance(p.sim, 500);
+	send_owned(&p, 2, 200);
+	send_owned(&p, 0, 300);              /* no owner: nobody told */
+	send_owned(&p, 3, 1515);             /* oversize: refused, told at once */
+	cr_assert_eq(d.n, 1);
+	cr_assert_eq(d.owner[0], 3);
+	p.a->ops->accounting(p.a, &a);
+	cr_assert_eq(a.tx_in_flight, 3, "on the wire, buffers not yet back");
+	assert_accounted(p.a);
+	/* The link's wait wakes for the first completion. */
+	cr_assert_eq(p.a->ops->wait(p.a, UINT64_MAX), 0);
+	p.a->ops->kick(p.a);
+	cr_assert_eq(d.n, 2);
+	cr_assert_eq(d.owner[1], 1);
+	cr_assert_eq(d.len[1], 100);
+	/* Held: nothing completes, however long. */
+	im.tx_done_ns = UINT64_MAX;
+	xm_link_sim_set_impair(p.a, &im);
+	xm_sim_advance(p.sim, 1000000000);
+	p.a->ops->kick(p.a);
+	cr_assert_eq(d.n, 2);
+	/* Close gives back what is still in flight, and tells. */
+	p.b->ops->close(p.b);
+	p.a->ops->close(p.a);
+	cr_assert_eq(d.n, 3);
+	cr_assert_eq(d.owner[2], 2);
+	cr_assert_eq(d.len[2], 200);
+	xm_sim_free(p.sim);
+}
+
 /* ---- timers ---- */
 
 struct tick {

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <xdpmux/xdpmux.h>
 
@@ -61,7 +62,15 @@ int env_udp(struct xm_stack *st, int family, uint16_t port);
 /* sockaddr of host a or b (which 'a'/'b') at port, family AF_INET/6. */
 socklen_t env_addr(int family, char which, uint16_t port, struct sockaddr_storage *ss);
 
-#define ENV_ASSERT(e, cond, ...) \
-	cr_assert((cond), "[seed %llu] " __VA_ARGS__, (unsigned long long)(e)->seed)
+/* The seed goes first in the message, so the caller's format and arguments
+ * are formatted on their own. */
+#define ENV_ASSERT(e, cond, ...) do { \
+	if (!(cond)) { \
+		char env_msg_[512]; \
+		snprintf(env_msg_, sizeof(env_msg_), __VA_ARGS__); \
+		cr_assert_fail("[seed %llu] %s", (unsigned long long)(e)->seed, \
+			       env_msg_); \
+	} \
+} while (0)
 
 #endif /* XM_TEST_SIM_ENV_H */

@@ -5,6 +5,7 @@
  * the way, and let the link do its deferred work. Blocking calls wait on
  * the link (its poll fd, or virtual time on the sim) until the next timer.
  */
+#define _GNU_SOURCE   /* ppoll */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xdpmux/control.h>
@@ -80,6 +82,13 @@ static uint16_t ephemeral_start(struct xm_stack *st)
 		xm_stack_rand(st) % (XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1));
 }
 
+/* The link gave back the buffer of a frame charged to a send buffer. */
+static void stack_tx_done(void *ctx, void *owner, uint32_t len)
+{
+	(void)ctx;
+	xm_wmem_release(owner, xm_wmem_cost(len));
+}
+
 int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 		       const struct xm_stack_opts *o, struct xm_stack **out)
 {
@@ -94,6 +103,8 @@ int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 		return -ENOMEM;
 	}
 	st->link = link;
+	link->tx_done = stack_tx_done;
+	link->tx_done_ctx = st;
 	st->clock = *clock;
 	st->epfd = st->timerfd = -1;
 	st->timerfd_deadline = UINT64_MAX;
@@ -215,8 +226,14 @@ int xm_stack_poll(struct xm_stack *st)
 	if (xm_timers_next(&st->timers) != UINT64_MAX)
 		xm_timers_run(st, &st->timers, xm_now(st));
 	xm_tx_flush(st);
-	if (st->link->ops->kick)
-		st->link->ops->kick(st->link);
+	xm_tx_reap(st);
+	if (st->tx_waiting) {
+		struct xm_frame_accounting a;
+
+		/* Nothing left to complete: no sender can gain by waking. */
+		if (st->link->ops->accounting(st->link, &a) < 0 || !a.tx_in_flight)
+			st->tx_waiting = false;
+	}
 	timerfd_sync(st);
 	return total;
 }
@@ -225,6 +242,8 @@ int xm_stack_timeout_ms(const struct xm_stack *st)
 {
 	uint64_t next = xm_timers_next(&st->timers), now = xm_now(st), ms;
 
+	if (st->tx_waiting && next > now + XM_TX_RETRY_NS)
+		next = now + XM_TX_RETRY_NS;   /* completions signal no fd */
 	if (next == UINT64_MAX)
 		return -1;
 	if (next <= now)
@@ -236,33 +255,29 @@ int xm_stack_timeout_ms(const struct xm_stack *st)
 int xm_stack_wait(struct xm_stack *st, uint64_t deadline_ns)
 {
 	uint64_t until = xm_timers_next(&st->timers), now;
+	struct timespec ts;
 	struct pollfd p;
-	int fd, timeout, r;
+	int fd, r;
 
 	if (deadline_ns < until)
 		until = deadline_ns;
+	/* The sim's wait knows its completion times; a real link's
+	 * completions wake no fd, so look again soon. */
 	if (st->link->ops->wait)
 		return st->link->ops->wait(st->link, until);
 	fd = st->link->ops->poll_fd(st->link);
 	now = xm_now(st);
-	if (until == UINT64_MAX) {
-		timeout = -1;
-	} else if (until <= now) {
+	if (st->tx_waiting && until > now + XM_TX_RETRY_NS)
+		until = now + XM_TX_RETRY_NS;
+	if (until != UINT64_MAX && until <= now)
 		return 0;
-	} else {
-		uint64_t ms = (until - now + 999999) / 1000000;
-
-		timeout = ms > INT32_MAX ? INT32_MAX : (int)ms;
-	}
-	if (fd < 0) {
-		if (timeout < 0)
-			return -EDEADLK;   /* nothing can ever wake us */
-		p.fd = -1;
-	} else {
-		p.fd = fd;
-	}
+	if (fd < 0 && until == UINT64_MAX)
+		return -EDEADLK;   /* nothing can ever wake us */
+	ts.tv_sec = (time_t)((until - now) / 1000000000ULL);
+	ts.tv_nsec = (long)((until - now) % 1000000000ULL);
+	p.fd = fd;   /* -1: just sleep */
 	p.events = POLLIN;
-	r = poll(&p, 1, timeout);
+	r = ppoll(&p, 1, until == UINT64_MAX ? NULL : &ts, NULL);
 	if (r < 0 && errno != EINTR)
 		return -errno;
 	return r < 0 ? -EINTR : 0;
@@ -297,6 +312,7 @@ int xm_stack_port_hook(struct xm_stack *st, int proto, int family,
 
 int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f)
 {
+	struct xm_frame_accounting a;
 	int n;
 
 	if (st->txq_n == XM_TX_BATCH)
@@ -305,20 +321,67 @@ int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f)
 	if (n == 0) {
 		/* Submit what we hold and let the link reap completions. */
 		xm_tx_flush(st);
-		if (st->link->ops->kick)
-			st->link->ops->kick(st->link);
+		xm_tx_reap(st);
 		n = st->link->ops->tx_alloc(st->link, f, 1);
 	}
 	if (n < 0)
 		return n;
-	return n == 1 ? 0 : -ENOBUFS;
+	if (n == 1)
+		return 0;
+	/* Waiting helps only if buffers are on their way back. */
+	if (st->link->ops->accounting(st->link, &a) == 0 && a.tx_in_flight)
+		return -EAGAIN;
+	return -ENOBUFS;
 }
 
 void xm_tx_queue(struct xm_stack *st, const struct xm_frame *f)
 {
 	if (st->txq_n == XM_TX_BATCH)
 		xm_tx_flush(st);
+	if (f->owner)
+		xm_wmem_charge(f->owner, xm_wmem_cost(f->len));
 	st->txq[st->txq_n++] = *f;
+}
+
+bool xm_tx_room(struct xm_stack *st)
+{
+	struct xm_frame f;
+
+	if (st->link->ops->tx_alloc(st->link, &f, 1) != 1)
+		return false;
+	st->link->ops->tx_abort(st->link, &f, 1);
+	return true;
+}
+
+void xm_tx_reap(struct xm_stack *st)
+{
+	if (st->link->ops->kick)
+		st->link->ops->kick(st->link);
+}
+
+struct xm_wmem *xm_wmem_new(void)
+{
+	return calloc(1, sizeof(struct xm_wmem));
+}
+
+void xm_wmem_orphan(struct xm_wmem *w)
+{
+	if (w && !w->bytes)
+		free(w);
+	else if (w)
+		w->orphan = true;
+}
+
+void xm_wmem_charge(struct xm_wmem *w, uint32_t bytes)
+{
+	w->bytes += bytes;
+}
+
+void xm_wmem_release(struct xm_wmem *w, uint32_t bytes)
+{
+	w->bytes -= bytes;
+	if (w->orphan && !w->bytes)
+		free(w);
 }
 
 void xm_tx_flush(struct xm_stack *st)

@@ -29,6 +29,23 @@ struct xm_neigh_pending;
  * netlink round trip to the kernel. A power of two. */
 #define XM_ROUTE_CACHE 1024
 #define XM_ROUTE_CACHE_NS 1000000000ULL   /* re-ask the kernel every second */
+/* While a sender waits for tx completions, which no fd signals on a real
+ * link, the stack looks again this often. */
+#define XM_TX_RETRY_NS 50000ULL
+/* Each frame (or queued datagram) charged to a send buffer costs its
+ * length plus this, in the spirit of the kernel charging skb truesize
+ * against SO_SNDBUF. */
+#define XM_WMEM_FRAME_OVERHEAD 256
+
+/* A socket's send-buffer account, as the kernel's sk_wmem_alloc: bytes of
+ * its datagrams waiting in the stack (neighbour queue) or lent to the link
+ * (tx ring, device, completion ring) and not yet given back. It outlives its
+ * socket while anything is charged, so that a completion after close finds
+ * it (the link reports every frame with an owner, at the latest at close). */
+struct xm_wmem {
+	uint32_t bytes;
+	bool orphan;          /* its socket closed: freed when bytes reach 0 */
+};
 
 struct xm_route_entry {
 	bool valid;
@@ -52,6 +69,9 @@ struct xm_stack {
 	/* tx frames built but not yet submitted to the link */
 	struct xm_frame txq[XM_TX_BATCH];
 	int txq_n;
+	/* A sender found no room (send buffer or tx buffers) and waits for
+	 * completions: wake up for them until nothing is in flight. */
+	bool tx_waiting;
 
 	/* net/ */
 	struct xm_route_entry routes[XM_ROUTE_CACHE];
@@ -101,9 +121,28 @@ void xm_stack_unuse(struct xm_stack *st);
 int xm_stack_port_hook(struct xm_stack *st, int proto, int family,
 		       const void *addr, uint16_t port, bool bind);
 
-/* tx path: borrow one frame (0 or -ENOBUFS), queue it built, flush all. */
+/* tx path: borrow one frame (0; -EAGAIN: none free, but some in flight
+ * will return; -ENOBUFS: none will), queue it built (charging f->owner, a
+ * struct xm_wmem, if set), flush all. */
 int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f);
 void xm_tx_queue(struct xm_stack *st, const struct xm_frame *f);
 void xm_tx_flush(struct xm_stack *st);
+/* Would xm_tx_alloc find a buffer now? */
+bool xm_tx_room(struct xm_stack *st);
+/* Let the link reap completions (and do its other deferred work). */
+void xm_tx_reap(struct xm_stack *st);
+
+/* Send-buffer accounts. new: NULL when out of memory. orphan: the socket
+ * closes; the account goes when its last byte is released. */
+struct xm_wmem *xm_wmem_new(void);
+void xm_wmem_orphan(struct xm_wmem *w);
+void xm_wmem_charge(struct xm_wmem *w, uint32_t bytes);
+void xm_wmem_release(struct xm_wmem *w, uint32_t bytes);
+
+/* What holding len bytes (one frame, one queued datagram) charges. */
+static inline uint32_t xm_wmem_cost(uint32_t len)
+{
+	return len + XM_WMEM_FRAME_OVERHEAD;
+}
 
 #endif /* XM_CORE_STACK_H */

@@ -165,8 +165,10 @@ static int afxdp_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 		struct xm_umem *u = frame_queue(a, &f[i]);
 		uint32_t qi = (uint32_t)(f[i].id >> 32);
 
-		if (!u)
+		if (!u) {
+			xm_link_tx_done(l, f[i].owner, f[i].len);
 			continue;
+		}
 		if (xm_umem_tx_queue(u, &f[i]))
 			queued++;
 		touched[qi] = true;
@@ -495,6 +497,7 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 				 &a->q[i]);
 		if (err)
 			goto fail;
+		a->q[i]->link = &a->link;
 		a->zerocopy = a->q[i]->cfg.zerocopy;
 		a->frame_size = a->q[i]->cfg.frame_size;
 		err = xsk_socket__update_xskmap(a->q[i]->xsk,

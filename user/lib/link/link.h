@@ -18,6 +18,13 @@
  * Ownership: every frame buffer belongs to the link. rx() lends frames until
  * rx_release(); tx_alloc() lends empty buffers until tx_submit() (which takes
  * them back in every case) or tx_abort().
+ *
+ * Tx completion: a submitted buffer is in flight until the device is done
+ * with it (the AF_XDP completion ring; the sim's tx_done_ns). A frame
+ * submitted with an owner is reported to the link's tx_done callback exactly
+ * once, when its buffer is free again: completed, refused by tx_submit, or
+ * still in flight at close(). The stack charges its sockets' send buffers
+ * by that (SO_SNDBUF), as the kernel releases sk_wmem_alloc on skb free.
  */
 #ifndef XM_LINK_H
 #define XM_LINK_H
@@ -32,6 +39,8 @@ struct xm_frame {
 	uint32_t len;    /* bytes of frame in data */
 	uint32_t cap;    /* bytes writable at data (tx) */
 	uint64_t id;     /* backend's handle (UMEM address, pool index) */
+	void *owner;     /* tx: handed to tx_done when the buffer is free again;
+			  * NULL (as tx_alloc lends it): nobody to tell */
 };
 
 #define XM_LINK_MAX_ADDRS 8
@@ -106,7 +115,7 @@ struct xm_link_ops {
 	 * -EDEADLK from the sim when nothing can ever arrive. */
 	int (*wait)(struct xm_link *l, uint64_t deadline_ns);
 	/* Optional (NULL): do deferred work (wake the kernel for tx, reap
-	 * completions, refill the fill ring). */
+	 * completions and report them to tx_done, refill the fill ring). */
 	void (*kick)(struct xm_link *l);
 	void (*close)(struct xm_link *l);
 };
@@ -114,7 +123,19 @@ struct xm_link_ops {
 /* Backends embed this as their first member. */
 struct xm_link {
 	const struct xm_link_ops *ops;
+	/* Set by the link's user (the stack); NULL: no one listens. len is
+	 * the frame's len as submitted. Called from inside tx_alloc,
+	 * tx_submit, kick and close. */
+	void (*tx_done)(void *ctx, void *owner, uint32_t len);
+	void *tx_done_ctx;
 };
+
+/* For backends: the buffer of a frame submitted with owner is free again. */
+static inline void xm_link_tx_done(struct xm_link *l, void *owner, uint32_t len)
+{
+	if (owner && l->tx_done)
+		l->tx_done(l->tx_done_ctx, owner, len);
+}
 
 struct xm_clock {
 	uint64_t (*now_ns)(void *ctx);
@@ -167,6 +188,10 @@ struct xm_sim_impair {
 	uint32_t corrupt_ppm;   /* frames with one bit flipped past Ethernet */
 	uint64_t delay_ns;      /* one-way latency */
 	uint64_t reorder_ns;    /* extra hold for reordered frames */
+	/* A sent frame's buffer stays in flight this long before it
+	 * completes and returns to the pool (a slow device); 0: at once;
+	 * UINT64_MAX: held until changed (xm_link_sim_set_impair). */
+	uint64_t tx_done_ns;
 };
 
 struct xm_sim_opts {

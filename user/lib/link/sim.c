@@ -6,8 +6,11 @@
  * the seed, so a failing test replays exactly.
  *
  * Each link owns a fixed pool of frame buffers, so frame accounting works as
- * on the AF_XDP link: free + rx_held + tx_held == total when nothing leaked.
- * Frames on the wire are copies and belong to no pool.
+ * on the AF_XDP link: free + rx_held + tx_held + tx_in_flight == total when
+ * nothing leaked. Frames on the wire are copies and belong to no pool; the
+ * buffer a frame was sent from stays in flight for the link's tx_done_ns
+ * (the device's completion latency) and is reported to tx_done, in order,
+ * as the AF_XDP completion ring returns frames.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +30,14 @@ struct sim_pkt {
 	uint8_t data[];
 };
 
+/* A sent frame whose buffer has not completed yet. */
+struct sim_flight {
+	uint64_t sent_at;
+	void *owner;
+	uint32_t id;
+	uint32_t len;
+};
+
 struct sim_link {
 	struct xm_link base;
 	struct xm_sim *sim;
@@ -37,6 +48,9 @@ struct sim_link {
 	uint32_t n_free;
 	uint64_t rx_held;
 	uint64_t tx_held;
+	struct sim_flight *flight; /* ring of o.frames, oldest at flight_head */
+	uint32_t flight_head;
+	uint32_t n_flight;
 	struct sim_pkt *rxq;   /* sorted by (at, seq) */
 	uint64_t tx_oversize;
 };
@@ -187,11 +201,42 @@ static void sim_rx_release(struct xm_link *l, struct xm_frame *f, int n)
 	sim_give_back(sl, f, n, &sl->rx_held);
 }
 
+/* Virtual time the oldest in-flight buffer completes; UINT64_MAX: none
+ * or held. */
+static uint64_t flight_next(const struct sim_link *sl)
+{
+	uint64_t d = sl->o.tx.tx_done_ns, at;
+
+	if (!sl->n_flight || d == UINT64_MAX)
+		return UINT64_MAX;
+	at = sl->flight[sl->flight_head].sent_at + d;
+	return at < d ? UINT64_MAX - 1 : at;   /* saturate, never "held" */
+}
+
+static void flight_done(struct sim_link *sl)
+{
+	struct sim_flight *fl = &sl->flight[sl->flight_head];
+
+	sl->flight_head = (sl->flight_head + 1) % sl->o.frames;
+	sl->n_flight--;
+	sl->free_ids[sl->n_free++] = fl->id;
+	xm_link_tx_done(&sl->base, fl->owner, fl->len);
+}
+
+/* Return the buffers whose completion is due, oldest first. */
+static void flight_reap(struct sim_link *sl)
+{
+	while (flight_next(sl) <= sl->sim->now)
+		flight_done(sl);
+}
+
 static int sim_tx_alloc(struct xm_link *l, struct xm_frame *f, int n)
 {
 	struct sim_link *sl = to_sim(l);
 	int i;
 
+	if ((uint32_t)n > sl->n_free)
+		flight_reap(sl);
 	for (i = 0; i < n && sl->n_free; i++) {
 		uint32_t id = sl->free_ids[--sl->n_free];
 
@@ -199,6 +244,7 @@ static int sim_tx_alloc(struct xm_link *l, struct xm_frame *f, int n)
 		f[i].len = 0;
 		f[i].cap = sl->frame_size;
 		f[i].id = id;
+		f[i].owner = NULL;
 		sl->tx_held++;
 	}
 	return i;
@@ -247,9 +293,14 @@ static int sim_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 	int sent = 0;
 
 	for (int i = 0; i < n; i++) {
+		struct sim_flight *fl;
+
+		sl->tx_held--;
 		if (f[i].len < SIM_ETH_HLEN ||
 		    f[i].len > sl->o.mtu + SIM_ETH_HLEN) {
 			sl->tx_oversize++;
+			sl->free_ids[sl->n_free++] = (uint32_t)f[i].id;
+			xm_link_tx_done(l, f[i].owner, f[i].len);
 			continue;
 		}
 		for (int k = 0; k < SIM_MAX_LINKS; k++) {
@@ -258,9 +309,14 @@ static int sim_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 			if (to && to != sl && mac_matches(f[i].data, to->o.mac))
 				sim_deliver(to, &sl->o.tx, f[i].data, f[i].len);
 		}
+		fl = &sl->flight[(sl->flight_head + sl->n_flight++) % sl->o.frames];
+		fl->sent_at = s->now;
+		fl->owner = f[i].owner;
+		fl->id = (uint32_t)f[i].id;
+		fl->len = f[i].len;
 		sent++;
 	}
-	sim_give_back(sl, f, n, &sl->tx_held);
+	flight_reap(sl);   /* tx_done_ns 0: done at once */
 	return sent;
 }
 
@@ -269,6 +325,11 @@ static void sim_tx_abort(struct xm_link *l, struct xm_frame *f, int n)
 	struct sim_link *sl = to_sim(l);
 
 	sim_give_back(sl, f, n, &sl->tx_held);
+}
+
+static void sim_kick(struct xm_link *l)
+{
+	flight_reap(to_sim(l));
 }
 
 static int sim_poll_fd(struct xm_link *l)
@@ -356,11 +417,13 @@ static int sim_accounting(struct xm_link *l, struct xm_frame_accounting *a)
 	a->free = sl->n_free;
 	a->rx_held = sl->rx_held;
 	a->tx_held = sl->tx_held;
+	a->tx_in_flight = sl->n_flight;
 	return 0;
 }
 
-/* Advance virtual time to the next delivery for this link or the deadline,
- * whichever comes first. With neither, nothing can ever happen. */
+/* Advance virtual time to the next delivery for this link, the next tx
+ * completion or the deadline, whichever comes first. With none of them,
+ * nothing can ever happen. */
 static int sim_wait(struct xm_link *l, uint64_t deadline_ns)
 {
 	struct sim_link *sl = to_sim(l);
@@ -369,6 +432,8 @@ static int sim_wait(struct xm_link *l, uint64_t deadline_ns)
 
 	if (sl->rxq && sl->rxq->at < target)
 		target = sl->rxq->at;
+	if (flight_next(sl) < target)
+		target = flight_next(sl);
 	if (target == UINT64_MAX)
 		return -EDEADLK;
 	if (target > s->now)
@@ -383,6 +448,8 @@ static void sim_close(struct xm_link *l)
 	for (int k = 0; k < SIM_MAX_LINKS; k++)
 		if (sl->sim->links[k] == sl)
 			sl->sim->links[k] = NULL;
+	while (sl->n_flight)
+		flight_done(sl);
 	while (sl->rxq) {
 		struct sim_pkt *p = sl->rxq;
 
@@ -392,6 +459,7 @@ static void sim_close(struct xm_link *l)
 	}
 	free(sl->mem);
 	free(sl->free_ids);
+	free(sl->flight);
 	free(sl);
 }
 
@@ -407,6 +475,7 @@ static const struct xm_link_ops sim_ops = {
 	.neigh = sim_neigh,
 	.accounting = sim_accounting,
 	.wait = sim_wait,
+	.kick = sim_kick,
 	.close = sim_close,
 };
 
@@ -436,9 +505,11 @@ int xm_link_sim_open(const struct xm_sim_opts *o, struct xm_link **out)
 	sl->frame_size = (sl->o.mtu + SIM_ETH_HLEN + 63) & ~63u;
 	sl->mem = malloc((size_t)sl->o.frames * sl->frame_size);
 	sl->free_ids = malloc(sizeof(uint32_t) * sl->o.frames);
-	if (!sl->mem || !sl->free_ids) {
+	sl->flight = malloc(sizeof(*sl->flight) * sl->o.frames);
+	if (!sl->mem || !sl->free_ids || !sl->flight) {
 		free(sl->mem);
 		free(sl->free_ids);
+		free(sl->flight);
 		free(sl);
 		return -ENOMEM;
 	}

@@ -40,6 +40,21 @@ static bool frame_move(struct xm_umem *u, uint32_t fi, enum xm_fstate from,
 	return true;
 }
 
+static void tx_report(struct xm_umem *u, void *owner, uint32_t len)
+{
+	if (u->link)
+		xm_link_tx_done(u->link, owner, len);
+}
+
+/* A tx frame left flight (completed, or the socket is closing). */
+static void tx_flight_end(struct xm_umem *u, uint32_t fi)
+{
+	void *owner = u->tx_owner[fi - u->n_rx];
+
+	u->tx_owner[fi - u->n_rx] = NULL;
+	tx_report(u, owner, u->tx_len[fi - u->n_rx]);
+}
+
 static uint64_t frame_addr(const struct xm_umem *u, uint32_t fi)
 {
 	return (uint64_t)fi * u->cfg.frame_size;
@@ -101,6 +116,18 @@ static uint8_t *umem_area_map(uint64_t size)
 	return p;
 }
 
+static void umem_free(struct xm_umem *u)
+{
+	if (u->area_size)
+		munmap(u->area, u->area_size);
+	free(u->state);
+	free(u->rx_free);
+	free(u->tx_free);
+	free(u->tx_owner);
+	free(u->tx_len);
+	free(u);
+}
+
 static int umem_alloc(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 {
 	struct xm_umem *u;
@@ -119,13 +146,13 @@ static int umem_alloc(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 	u->state = calloc(cfg->frames, 1);
 	u->rx_free = calloc(u->n_rx, sizeof(uint32_t));
 	u->tx_free = calloc(cfg->frames - u->n_rx, sizeof(uint32_t));
-	if (u->area == MAP_FAILED || !u->state || !u->rx_free || !u->tx_free) {
-		if (u->area != MAP_FAILED)
-			munmap(u->area, u->area_size);
-		free(u->state);
-		free(u->rx_free);
-		free(u->tx_free);
-		free(u);
+	u->tx_owner = calloc(cfg->frames - u->n_rx, sizeof(void *));
+	u->tx_len = calloc(cfg->frames - u->n_rx, sizeof(uint32_t));
+	if (u->area == MAP_FAILED || !u->state || !u->rx_free || !u->tx_free ||
+	    !u->tx_owner || !u->tx_len) {
+		if (u->area == MAP_FAILED)
+			u->area_size = 0;   /* nothing to unmap */
+		umem_free(u);
 		return -ENOMEM;
 	}
 	/* Pop order is ascending, which keeps a small test readable. */
@@ -143,15 +170,6 @@ static int umem_alloc(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 	u->count[XM_FS_TX_FREE] = u->n_tx_free;
 	*out = u;
 	return 0;
-}
-
-static void umem_free(struct xm_umem *u)
-{
-	munmap(u->area, u->area_size);
-	free(u->state);
-	free(u->rx_free);
-	free(u->tx_free);
-	free(u);
 }
 
 int xm_umem_open(const struct xm_umem_cfg *cfg, struct xm_umem **out)
@@ -215,6 +233,10 @@ void xm_umem_close(struct xm_umem *u)
 {
 	if (!u)
 		return;
+	/* What never completed is free all the same once the socket goes. */
+	for (uint32_t fi = u->n_rx; fi < u->cfg.frames; fi++)
+		if (u->state[fi] == XM_FS_TX_FLIGHT)
+			tx_flight_end(u, fi);
 	xsk_socket__delete(u->xsk);
 	xsk_umem__delete(u->umem);
 	umem_free(u);
@@ -252,9 +274,10 @@ void xm_umem_comp_drain(struct xm_umem *u)
 		uint32_t fi = (uint32_t)(addr / u->cfg.frame_size);
 
 		if (fi >= u->n_rx &&
-		    frame_move(u, fi, XM_FS_TX_FLIGHT, XM_FS_TX_FREE))
+		    frame_move(u, fi, XM_FS_TX_FLIGHT, XM_FS_TX_FREE)) {
 			u->tx_free[u->n_tx_free++] = fi;
-		else if (fi < u->n_rx)
+			tx_flight_end(u, fi);
+		} else if (fi < u->n_rx)
 			u->st.bad_transitions++;
 	}
 	if (n)
@@ -337,6 +360,7 @@ int xm_umem_tx_alloc(struct xm_umem *u, struct xm_frame *f, int n, uint32_t tag)
 		f[i].len = 0;
 		f[i].cap = u->cfg.frame_size;
 		f[i].id = (uint64_t)tag << 32 | fi;
+		f[i].owner = NULL;
 	}
 	return i;
 }
@@ -359,29 +383,32 @@ bool xm_umem_tx_queue(struct xm_umem *u, const struct xm_frame *f)
 
 	if (fi < u->n_rx || fi >= u->cfg.frames || u->state[fi] != XM_FS_TX_HELD) {
 		u->st.bad_transitions++;
-		u->st.tx_dropped++;
-		return false;
+		goto drop;
 	}
 	off = (uint64_t)(f->data - u->area);
 	if (off < base || f->len == 0 ||
 	    off + f->len > base + u->cfg.frame_size) {
 		xm_umem_tx_abort(u, f);
-		u->st.tx_dropped++;
-		return false;
+		goto drop;
 	}
 	/* Cannot fail: the tx ring holds as many entries as the tx pool. */
 	if (xsk_ring_prod__reserve(&u->tx, 1, &idx) != 1) {
 		xm_umem_tx_abort(u, f);
-		u->st.tx_dropped++;
-		return false;
+		goto drop;
 	}
 	d = xsk_ring_prod__tx_desc(&u->tx, idx);
 	d->addr = off;
 	d->len = f->len;
 	d->options = 0;
 	frame_move(u, fi, XM_FS_TX_HELD, XM_FS_TX_FLIGHT);
+	u->tx_owner[fi - u->n_rx] = f->owner;
+	u->tx_len[fi - u->n_rx] = f->len;
 	u->st.tx_frames++;
 	return true;
+drop:
+	u->st.tx_dropped++;
+	tx_report(u, f->owner, f->len);
+	return false;
 }
 
 static uint32_t tx_ring_outstanding(const struct xm_umem *u)

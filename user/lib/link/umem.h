@@ -69,6 +69,11 @@ struct xm_umem {
 	uint32_t n_tx_free;
 	uint8_t *state;           /* enum xm_fstate per frame */
 	uint64_t count[XM_FS_MAX];
+	/* Per tx frame (index fi - n_rx) while in flight: who to tell on
+	 * completion (link.h, tx_done) and the length submitted. */
+	void **tx_owner;
+	uint32_t *tx_len;
+	struct xm_link *link;     /* its tx_done hears of completions; NULL: none */
 	struct xm_umem_stats st;
 };
 
@@ -80,7 +85,7 @@ int xm_umem_fd(const struct xm_umem *u);
 
 /* Post free rx frames to the fill ring, waking the driver when it asks. */
 void xm_umem_fill_refill(struct xm_umem *u);
-/* Return completed tx frames to the tx pool. */
+/* Return completed tx frames to the tx pool, reporting them to tx_done. */
 void xm_umem_comp_drain(struct xm_umem *u);
 /* Take up to max received frames; frame ids are tagged with `tag` in the
  * upper 32 bits. */
@@ -88,8 +93,9 @@ int xm_umem_rx(struct xm_umem *u, struct xm_frame *f, int max, uint32_t tag);
 void xm_umem_rx_release(struct xm_umem *u, const struct xm_frame *f);
 int xm_umem_tx_alloc(struct xm_umem *u, struct xm_frame *f, int n, uint32_t tag);
 void xm_umem_tx_abort(struct xm_umem *u, const struct xm_frame *f);
-/* Queue one lent frame on the tx ring; false (and the frame back in the
- * pool) when it cannot be sent. Call xm_umem_tx_flush after a batch. */
+/* Queue one lent frame on the tx ring; false (the frame back in the pool
+ * and reported to tx_done) when it cannot be sent. Call xm_umem_tx_flush
+ * after a batch. */
 bool xm_umem_tx_queue(struct xm_umem *u, const struct xm_frame *f);
 void xm_umem_tx_flush(struct xm_umem *u);
 /* Wake the kernel for tx still in the ring; reap completions. */

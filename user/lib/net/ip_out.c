@@ -5,6 +5,10 @@
  * fragmentation (RFC 791 2.3, RFC 8200 4.5). A datagram whose neighbour is
  * not resolved yet waits in a short queue while the kernel resolves it, as
  * the kernel's own neighbour queue does (unres_qlen).
+ *
+ * A datagram with an owner (a UDP socket's send-buffer account) is charged
+ * to it while it waits here and while its frames are with the link; with no
+ * tx buffer free it is refused with -EAGAIN, to be sent again, not lost.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,6 +28,7 @@
 
 struct xm_neigh_pending {
 	struct xm_neigh_pending *next;
+	struct xm_wmem *owner;   /* charged xm_wmem_cost(len); NULL: none */
 	struct xm_ipinfo ip;
 	uint64_t expires;
 	uint32_t len;
@@ -179,7 +184,7 @@ static void ipv6_put(uint8_t *p, const struct xm_ipinfo *ip, uint32_t plen,
 
 static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 		       const uint8_t mac[6], const uint8_t *hdr, uint32_t hlen,
-		       const uint8_t *payload, uint32_t plen)
+		       const uint8_t *payload, uint32_t plen, struct xm_wmem *owner)
 {
 	uint32_t total = hlen + plen, mtu = st->info.mtu, off = 0;
 	bool v6 = ip->family == AF_INET6;
@@ -242,6 +247,7 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 		}
 		l4_copy(p, off, n, hdr, hlen, payload);
 		f[i].len = (uint32_t)(p + n - f[i].data);
+		f[i].owner = owner;
 		xm_tx_queue(st, &f[i]);
 		if (frag)
 			st->stats.frag_tx++;
@@ -252,7 +258,8 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 
 static int neigh_enqueue(struct xm_stack *st, const struct xm_ipinfo *ip,
 			 const uint8_t *hdr, uint32_t hlen,
-			 const uint8_t *payload, uint32_t plen)
+			 const uint8_t *payload, uint32_t plen,
+			 struct xm_wmem *owner)
 {
 	struct xm_neigh_pending *q, **pp;
 
@@ -264,6 +271,9 @@ static int neigh_enqueue(struct xm_stack *st, const struct xm_ipinfo *ip,
 	if (!q)
 		return -ENOBUFS;
 	q->next = NULL;
+	q->owner = owner;
+	if (owner)
+		xm_wmem_charge(owner, xm_wmem_cost(hlen + plen));
 	q->ip = *ip;
 	q->expires = xm_now(st) + NEIGH_WAIT_NS;
 	q->len = hlen + plen;
@@ -280,9 +290,16 @@ static int neigh_enqueue(struct xm_stack *st, const struct xm_ipinfo *ip,
 	return 0;
 }
 
-int xm_ip_output(struct xm_stack *st, const struct xm_ipinfo *ip,
-		 const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,
-		 uint32_t plen)
+static void neigh_pending_free(struct xm_neigh_pending *q)
+{
+	if (q->owner)
+		xm_wmem_release(q->owner, xm_wmem_cost(q->len));
+	free(q);
+}
+
+int xm_ip_output_owned(struct xm_stack *st, const struct xm_ipinfo *ip,
+		       const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,
+		       uint32_t plen, struct xm_wmem *owner)
 {
 	struct xm_route_entry *e;
 	uint8_t mac[6];
@@ -297,15 +314,28 @@ int xm_ip_output(struct xm_stack *st, const struct xm_ipinfo *ip,
 	}
 	r = neigh_get(st, e, mac);
 	if (r == -EAGAIN)
-		return neigh_enqueue(st, ip, hdr, hlen, payload, plen);
+		return neigh_enqueue(st, ip, hdr, hlen, payload, plen, owner);
 	if (r < 0) {
 		st->stats.tx_neigh_drops++;
 		return r;
 	}
-	r = send_frames(st, ip, mac, hdr, hlen, payload, plen);
+	r = send_frames(st, ip, mac, hdr, hlen, payload, plen, owner);
 	if (r == -ENOBUFS)
 		st->stats.tx_no_buffer++;
 	return r;
+}
+
+int xm_ip_output(struct xm_stack *st, const struct xm_ipinfo *ip,
+		 const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,
+		 uint32_t plen)
+{
+	int r = xm_ip_output_owned(st, ip, hdr, hlen, payload, plen, NULL);
+
+	if (r != -EAGAIN)
+		return r;
+	/* No one will send it again: that is a drop. */
+	st->stats.tx_no_buffer++;
+	return -ENOBUFS;
 }
 
 /* Retry queued datagrams; drop those whose neighbour stayed unresolved. */
@@ -319,21 +349,27 @@ void xm_neigh_timer_fn(struct xm_stack *st, struct xm_timer *t)
 		struct xm_route_entry *e;
 		uint8_t mac[6];
 		int err = 0, r = -EAGAIN;
+		bool resolved;
 
 		e = route_get(st, q->ip.family, q->ip.dst, &err);
 		if (e)
 			r = neigh_get(st, e, mac);
+		resolved = r == 0;
+		if (resolved)
+			r = send_frames(st, &q->ip, mac, q->data, q->len, NULL, 0,
+					q->owner);
+		/* Unresolved yet, or no tx buffer yet: again at the next tick. */
 		if (r == -EAGAIN && q->expires > now) {
 			pp = &q->next;
 			continue;
 		}
-		if (r == 0)
-			send_frames(st, &q->ip, mac, q->data, q->len, NULL, 0);
-		else
+		if (r < 0 && resolved)
+			st->stats.tx_no_buffer++;
+		else if (r < 0)
 			st->stats.tx_neigh_drops++;
 		*pp = q->next;
 		st->neigh_q_len--;
-		free(q);
+		neigh_pending_free(q);
 	}
 	if (st->neigh_q)
 		xm_timer_arm(&st->timers, t, now + NEIGH_RETRY_NS);
@@ -345,7 +381,7 @@ void xm_ip_output_fini(struct xm_stack *st)
 		struct xm_neigh_pending *q = st->neigh_q;
 
 		st->neigh_q = q->next;
-		free(q);
+		neigh_pending_free(q);
 	}
 	st->neigh_q_len = 0;
 	xm_timer_cancel(&st->timers, &st->neigh_timer);

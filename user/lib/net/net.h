@@ -14,6 +14,7 @@
 #include "../core/timer.h"
 
 struct xm_stack;
+struct xm_wmem;
 
 #define XM_ETH_HLEN 14
 #define XM_ETH_P_IP 0x0800
@@ -66,11 +67,21 @@ int xm_ip_route(struct xm_stack *st, int family, const uint8_t *dst,
 bool xm_ip_is_local(const struct xm_stack *st, int family, const uint8_t *addr);
 /* Send one transport segment from ip->src to ip->dst with protocol
  * ip->proto (the transport fills src from xm_ip_route() or its bound
- * address): hdr (checksum already set) then payload, fragmenting as needed. Returns 0 or -errno (-ENETUNREACH, -EHOSTUNREACH,
- * -ENOBUFS, -EMSGSIZE). A missing neighbour queues the datagram (0). */
+ * address): hdr (checksum already set) then payload, fragmenting as needed.
+ * Returns 0 or -errno (-ENETUNREACH, -EHOSTUNREACH, -ENOBUFS, -EMSGSIZE).
+ * A missing neighbour queues the datagram (0). No tx buffer free: dropped
+ * and counted (tx_no_buffer), -ENOBUFS. */
 int xm_ip_output(struct xm_stack *st, const struct xm_ipinfo *ip,
 		 const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,
 		 uint32_t plen);
+/* The same for a datagram charged to owner (a socket's send-buffer
+ * account, core/stack.h; NULL: none) until the link gives its buffers
+ * back, or it leaves the neighbour queue. No tx buffer free now but some in
+ * flight: -EAGAIN, nothing sent, nothing counted (the caller waits and
+ * sends it again); none will ever be: -ENOBUFS. */
+int xm_ip_output_owned(struct xm_stack *st, const struct xm_ipinfo *ip,
+		       const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,
+		       uint32_t plen, struct xm_wmem *owner);
 /* Drop every queued datagram and the route cache (stack close). */
 void xm_ip_output_fini(struct xm_stack *st);
 void xm_neigh_timer_fn(struct xm_stack *st, struct xm_timer *t);

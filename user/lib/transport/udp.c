@@ -3,6 +3,13 @@
  * UDP (RFC 768, RFC 1122 4.1, RFC 8200 8.1): demultiplexing by local port,
  * checksums, per-socket receive queues bounded by SO_RCVBUF, bind rules and
  * ephemeral ports as Linux has them.
+ *
+ * Send back-pressure as Linux: a socket's datagrams are charged to its send
+ * buffer until the link gives their frames back (tx completion); a send is
+ * admitted while less than SO_SNDBUF is charged (sock_alloc_send_pskb) and
+ * POLLOUT needs less than half of it (sock_writeable). A send that finds no
+ * room, in the send buffer or among the link's tx buffers, is refused with
+ * EAGAIN, which makes a blocking caller wait (socket.c) for completions.
  */
 #define _GNU_SOURCE   /* POLLRDHUP */
 #include <errno.h>
@@ -93,6 +100,17 @@ static int udp_connect(struct xm_sock *s, const struct xm_ep *peer)
 	return 0;
 }
 
+/* Room to admit one more datagram? Reaps completions before saying no. */
+static bool sndbuf_room(struct xm_sock *s)
+{
+	struct xm_wmem *w = s->pcb.udp.wmem;
+
+	if (w->bytes < s->sndbuf)
+		return true;
+	xm_tx_reap(s->st);
+	return w->bytes < s->sndbuf;
+}
+
 static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 			  int flags, const struct xm_ep *to)
 {
@@ -126,6 +144,12 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 		return -ENETUNREACH;   /* as Linux: v4-bound socket to v6 */
 	else if ((r = xm_ip_route(st, to->family, to->addr, NULL, ip.src)) < 0)
 		return r;
+	if (!s->pcb.udp.wmem && !(s->pcb.udp.wmem = xm_wmem_new()))
+		return -ENOBUFS;
+	if (!sndbuf_room(s)) {
+		st->tx_waiting = true;
+		return -EAGAIN;
+	}
 	ulen = (uint32_t)len + XM_UDP_HLEN;
 	h[0] = (uint8_t)(s->local.port >> 8);
 	h[1] = (uint8_t)s->local.port;
@@ -139,8 +163,11 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 		csum = 0xffff;   /* RFC 768: zero means "no checksum" */
 	h[6] = (uint8_t)(csum >> 8);
 	h[7] = (uint8_t)csum;
-	r = xm_ip_output(st, &ip, h, XM_UDP_HLEN, buf, (uint32_t)len);
+	r = xm_ip_output_owned(st, &ip, h, XM_UDP_HLEN, buf, (uint32_t)len,
+			       s->pcb.udp.wmem);
 	xm_tx_flush(st);
+	if (r == -EAGAIN)
+		st->tx_waiting = true;   /* no tx buffer: wait for completions */
 	return r < 0 ? r : (ssize_t)len;
 }
 
@@ -266,6 +293,18 @@ static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 	u->rxq_count++;
 }
 
+/* POLLOUT as Linux's sock_writeable (under half the send buffer charged),
+ * and only while the link has a tx buffer to lend. */
+static bool udp_writable(struct xm_sock *s)
+{
+	const struct xm_wmem *w = s->pcb.udp.wmem;
+
+	if ((!w || w->bytes < s->sndbuf / 2) && xm_tx_room(s->st))
+		return true;
+	s->st->tx_waiting = true;   /* a poller may wait for completions */
+	return false;
+}
+
 /* As Linux's datagram_poll. */
 static short udp_poll(struct xm_sock *s)
 {
@@ -277,7 +316,8 @@ static short udp_poll(struct xm_sock *s)
 		ev |= POLLIN | POLLRDHUP;
 	if (s->shut == (XM_SHUT_RD | XM_SHUT_WR))
 		ev |= POLLHUP;
-	ev |= POLLOUT;   /* a datagram socket never waits for buffer room */
+	if (udp_writable(s))
+		ev |= POLLOUT;
 	if (s->so_error)
 		ev |= POLLERR;
 	return ev;
@@ -321,6 +361,8 @@ static int udp_close(struct xm_sock *s)
 	u->rxq_tail = NULL;
 	u->rxq_bytes = 0;
 	u->rxq_count = 0;
+	xm_wmem_orphan(u->wmem);   /* what is in flight still releases it */
+	u->wmem = NULL;
 	return 0;
 }
 

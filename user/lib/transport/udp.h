@@ -7,6 +7,7 @@
 
 struct xm_dgram;
 struct xm_stack;
+struct xm_wmem;
 struct xm_sock;
 struct xm_proto;
 
@@ -21,6 +22,9 @@ struct xm_udp_pcb {
 	uint32_t rxq_bytes;          /* charged bytes queued */
 	uint32_t rxq_count;
 	uint64_t rcvbuf_drops;
+	/* Bytes of sent datagrams not yet given back (SO_SNDBUF); created on
+	 * the first send, left to the last completion at close. */
+	struct xm_wmem *wmem;
 };
 
 extern const struct xm_proto xm_proto_udp;
