@@ -132,7 +132,8 @@ struct xm_stack_stats {
 	uint64_t tx_no_route;
 	uint64_t tx_neigh_wait;      /* datagrams queued for neighbour resolution */
 	uint64_t tx_neigh_drops;     /* dropped: neighbour unresolved/queue full */
-	uint64_t tx_no_buffer;       /* dropped: no tx buffer from the link */
+	uint64_t tx_no_buffer;       /* dropped: no tx buffer from the link (a UDP
+				      * send waits or fails EAGAIN instead) */
 	uint64_t tx_link_drops;      /* dropped by the link on submit */
 	/* TCP (all zero until the stack's first TCP socket) */
 	uint64_t tcp_active_opens;   /* connect()s that sent a SYN */
