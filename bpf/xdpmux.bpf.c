@@ -87,6 +87,20 @@ struct {
 	__type(value, struct xm_binding_key);
 } frags SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xm_syn_budget);
+} syn_budget SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xm_syn_bucket);
+} syn_bucket SEC(".maps");
+
 enum parse_result {
 	PARSE_L4,        /* transport ports found */
 	PARSE_LATER_FRAG,/* a non-first fragment: no ports, look up frags */
@@ -112,6 +126,7 @@ struct pkt {
 	__u8 proto;
 	__be16 dport;
 	__u8 first_frag;   /* offset 0 with more fragments to come */
+	__u8 syn;          /* TCP with SYN set and ACK clear */
 	__u8 frag_proto;   /* what every fragment names as its next header: the
 	                    * IPv4 protocol, or the IPv6 Fragment header's Next
 	                    * Header (RFC 8200 4.5: the first header of the
@@ -173,6 +188,7 @@ static __always_inline int parse_ports(void *data, void *data_end, __u32 off,
 		if (th->doff < 5 || th->doff * 4 > l4_len)
 			return PARSE_MALFORMED;
 		p->dport = th->dest;
+		p->syn = th->syn && !th->ack;
 	} else {
 		return PARSE_OTHER;
 	}
@@ -373,6 +389,33 @@ static __always_inline void frag_key_fill(const struct pkt *p, struct xm_frag_ke
 	addr_copy(p, true, fk->daddr);
 }
 
+/* Whether a SYN to a bound port is past the SYN budget (struct
+ * xm_syn_budget); takes its cost from this CPU's credit when it is not. */
+static __always_inline bool syn_over_budget(void)
+{
+	__u32 zero = 0;
+	struct xm_syn_budget *cfg = bpf_map_lookup_elem(&syn_budget, &zero);
+	struct xm_syn_bucket *b;
+	__u64 now, credit;
+
+	if (!cfg || !cfg->cost_ns)
+		return false;
+	b = bpf_map_lookup_elem(&syn_bucket, &zero);
+	if (!b)
+		return false;
+	now = bpf_ktime_get_ns();
+	credit = b->credit_ns + (now - b->last_ns);
+	if (credit > cfg->cap_ns)
+		credit = cfg->cap_ns;
+	b->last_ns = now;
+	if (credit < cfg->cost_ns) {
+		b->credit_ns = credit;
+		return true;
+	}
+	b->credit_ns = credit - cfg->cost_ns;
+	return false;
+}
+
 /* A bound packet: the binding's counters (by its slot), then its socket on
  * this rx queue, or its fallback when the queue has none. */
 static __always_inline int steer(struct xdp_md *ctx, __u32 slot, __u32 fallback_kind,
@@ -408,6 +451,7 @@ static __noinline int demux_slow(struct xdp_md *ctx)
 	int r;
 
 	p.len = 0;
+	p.syn = 0;
 	r = parse(ctx, &p);
 	len = p.len ? p.len : bpf_xdp_get_buff_len(ctx);
 	if (r == PARSE_L4) {
@@ -424,6 +468,11 @@ static __noinline int demux_slow(struct xdp_md *ctx)
 		}
 		if (!val)
 			goto pass;
+		if (p.syn && syn_over_budget()) {
+			count(XM_STAT_SYN_BUDGET, len);
+			count(XM_STAT_DROP, len);
+			return XDP_DROP;
+		}
 		return steer(ctx, val->slot, val->fallback, len);
 	}
 	if (r == PARSE_LATER_FRAG) {
@@ -481,6 +530,7 @@ static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
 				   __u8 nh, __u32 l4_len, __u64 len)
 {
 	struct xm_port_entry *pe;
+	bool syn = false;
 	__u32 idx;
 
 	if (nh == IPPROTO_UDP) {
@@ -500,6 +550,7 @@ static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
 		if (doff < 5 || doff * 4 > l4_len)
 			return FAST_NO;
 		idx = (XM_PROTO_SLOT_TCP << 16) | bpf_ntohs(th->dest);
+		syn = th->syn && !th->ack;
 	} else {
 		return FAST_NO;
 	}
@@ -514,7 +565,9 @@ static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
 	}
 	/* Only a wildcard binding: port_index has its slot and fallback.
 	 * With an address binding too, the slow path looks the address up. */
-	if (pe->kinds == XM_PORT_WILDCARD)
+	/* A SYN to a bound port is weighed against the SYN budget on the
+	 * slow path. */
+	if (pe->kinds == XM_PORT_WILDCARD && !syn)
 		return steer(ctx, pe->slot, pe->fallback, len);
 	return FAST_NO;
 }

@@ -93,6 +93,10 @@ struct xm_binding {
 int xm_ctl_list(struct xm_ctl *ctl, struct xm_binding **out, size_t *n);
 /* Remove bindings whose owner died; *removed counts them. */
 int xm_ctl_gc(struct xm_ctl *ctl, size_t *removed);
+/* The SYN budget of the attached program (struct xm_syn_budget): at most
+ * syns_per_s SYNs a second to bound TCP ports, per CPU, in bursts of up to
+ * burst; 0 syns_per_s: no budget. Device-wide: the last call wins. */
+int xm_ctl_set_syn_budget(const char *dev, uint64_t syns_per_s, uint64_t burst);
 /* Counters summed over CPUs, indexed by enum xm_stat. */
 int xm_ctl_stats(struct xm_ctl *ctl, struct xm_stat_val out[XM_STAT_MAX]);
 const char *xm_stat_name(enum xm_stat s);

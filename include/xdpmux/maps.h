@@ -95,6 +95,8 @@ enum xm_stat {
 	XM_STAT_FRAG_FOLLOW,   /* reason: later fragment followed its first */
 	XM_STAT_FRAG_ORPHAN,   /* reason: later fragment with no first seen */
 	XM_STAT_EXT_LIMIT,     /* reason: IPv6 extension chain past the bound */
+	XM_STAT_SYN_BUDGET,    /* reason: a SYN to a bound port past the SYN
+	                        * budget, dropped (also counted as drop) */
 	XM_STAT_MAX,
 };
 
@@ -116,6 +118,25 @@ struct xm_frag_key {
 	__u8 daddr[16];
 };
 
+/*
+ * SYN budget: how many SYNs (SYN set, ACK clear) to bound TCP ports the
+ * program lets through to the AF_XDP sockets per second, per CPU. Past it
+ * the SYN is dropped in XDP, where it costs least, so that a SYN flood
+ * faster than the stack can answer does not overrun the socket's rx ring
+ * and take established connections' segments down with it. A token bucket
+ * in nanoseconds of credit: each SYN costs cost_ns, credit accrues with
+ * time up to cap_ns (the burst). cost_ns 0: no budget (the default).
+ */
+struct xm_syn_budget {
+	__u64 cost_ns;     /* 1e9 / SYNs per second */
+	__u64 cap_ns;      /* burst * cost_ns */
+};
+
+struct xm_syn_bucket {     /* per CPU, the program's own state */
+	__u64 credit_ns;
+	__u64 last_ns;
+};
+
 #define XM_PIN_ROOT "/sys/fs/bpf/xdpmux"
 
 /* Map names: the pinned file names under XM_PIN_ROOT/<dev>/. */
@@ -125,5 +146,6 @@ struct xm_frag_key {
 #define XM_MAP_XSKS          "xsks"
 #define XM_MAP_STATS         "stats"
 #define XM_MAP_FRAGS         "frags"
+#define XM_MAP_SYN_BUDGET    "syn_budget"
 
 #endif /* XDPMUX_MAPS_H */

@@ -72,6 +72,12 @@ struct xm_stack_opts {
 	uint32_t reasm_mem_max;   /* bytes held by reassembly; 0: 4 MiB */
 	uint32_t reasm_timeout_ms;/* 0: 30000 (Linux ipfrag_time) */
 	bool skip_port_range_check; /* do not check ip_local_port_range */
+	/* SYN budget of the device's XDP program (xm_ctl_set_syn_budget):
+	 * SYNs per second per CPU let through to bound TCP ports, the rest
+	 * dropped in XDP (the "syn_budget" counter of xdpmux stats); 0
+	 * leaves the device's setting alone. syn_burst 0: syn_rate / 10. */
+	uint32_t syn_rate;
+	uint32_t syn_burst;
 	uint64_t tcp_mem_max;     /* bytes of TCP buffers, all connections
 				   * together; 0: 1 GiB. A connection that
 				   * would pass it is refused (listen_drops)

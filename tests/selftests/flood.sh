@@ -33,7 +33,7 @@ fl_setup() {
 	[ -x "$XM_BUILD/tools/xm_flood" ] || xm_fail "no $XM_BUILD/tools/xm_flood: build first"
 	logs=$(mktemp -d "/tmp/$ns_a.XXXXXX")
 	xm_on_exit "rm -rf '$logs'"
-	xm_cli "$ns_a" attach "$dev_a" --mode generic >/dev/null || xm_fail "attach $dev_a"
+	xm_cli "$ns_a" attach "$dev_a" --mode "${XM_FLOOD_MODE:-generic}" >/dev/null || xm_fail "attach $dev_a"
 	xm_on_exit "xm_cli $ns_a detach $dev_a"
 	mac_a=$(xm_in "$ns_a" ip -br link show dev "$dev_a" | awk '{print $3}')
 	xm_echo_server "$ns_a" tcp "$kport" &

@@ -2,7 +2,8 @@
 # A SYN flood at the sender's full rate (xm_flood: AF_PACKET, qdisc bypassed,
 # random source ports and sequence numbers, sources spoofed from a /24 the
 # xdpmux side routes back through the peer) against xdpmux-echo --tcp with a
-# TCP memory bound of 64 MiB:
+# TCP memory bound of 64 MiB and a SYN budget in XDP:
+#  - the SYNs past the budget are dropped in XDP and counted (syn_budget);
 #  - a connection established before the flood keeps transferring during it
 #    (its echo grows while the flood runs) and ends byte-identical;
 #  - new clients connect and are echoed during the flood (SYN cookies: the
@@ -17,16 +18,21 @@ set -u
 . "$(dirname "$0")/flood.sh"
 
 port=7800 kport=7801 mem_max=$((64 * 1024 * 1024)) backlog=511
+# The SYN budget: about half of what the stack answers here, so that the
+# SYNs past it are dropped in XDP instead of overrunning the AF_XDP ring
+# with the established connection's segments in it.
+syn_rate=100000
 spoof=198.19.170.0/24
 fl_setup xm-f-syn-a xm-f-syn-b xmfs0a xmfs0b 170 $kport
 chunk=$((1024 * 1024)) chunks=16
 head -c $((chunk * chunks)) /dev/urandom >"$logs/data"
 
-xm_step "xdpmux-echo --tcp $port --tcp-mem-max $mem_max (kernel echo on $kport)"
+xm_step "xdpmux-echo --tcp $port --tcp-mem-max $mem_max --syn-rate $syn_rate (kernel echo on $kport)"
 # Replies to the spoofed sources go back through the peer, which drops them
 # (not its addresses, no forwarding), as the Internet would.
 xm_in "$ns_a" ip route add "$spoof" via "$XM_B4" || xm_fail "route $spoof"
-fl_start_echo "$ns_a" "$dev_a" "$logs/echo.log" --tcp $port --tcp-mem-max $mem_max
+fl_start_echo "$ns_a" "$dev_a" "$logs/echo.log" --tcp $port --tcp-mem-max $mem_max \
+	--syn-rate $syn_rate
 rss0=$(awk '/^VmRSS/ {print $2 * 1024}' "/proc/$FL_ECHO_PID/status")
 
 xm_step "a connection established before the flood, 1 MiB echoed"
@@ -115,6 +121,9 @@ else
 		xm_fail "resident memory grew by $(((hwm - rss0) >> 20)) MiB, past the $((mem_max >> 20)) MiB bound"
 fi
 
+budget_drops=$(xm_cli "$ns_a" stats "$dev_a" -j | jq -r '.devices[0].counters.syn_budget.packets')
+echo "  XDP: $budget_drops SYNs past the budget dropped"
+
 xm_step "SIGTERM: counters show the flood, clean exit"
 kill -TERM $FL_ECHO_PID
 wait $FL_ECHO_PID
@@ -126,6 +135,7 @@ okc=$(fl_counter "$logs/echo.log" tcp_syncookies_ok)
 peak=$(fl_counter "$logs/echo.log" tcp_mem_peak)
 bound=$(fl_counter "$logs/echo.log" tcp_mem_max)
 xm_expect_eq "$bound" $mem_max "the configured TCP memory bound"
+[ "$budget_drops" -gt 0 ] || xm_fail "no SYN was dropped by the SYN budget"
 [ "$sent" -gt 0 ] || xm_fail "no SYN cookies sent: the flood never filled the SYN queue"
 [ "$okc" -gt 0 ] || xm_fail "no connection came in through a SYN cookie"
 [ "$peak" -le "$bound" ] || xm_fail "TCP memory peaked at $peak, past the bound $bound"

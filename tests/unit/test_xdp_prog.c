@@ -9,6 +9,10 @@
  *
  * Malformed frames: test_xdp_malformed.c. Fragments: test_xdp_frag.c.
  */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <bpf/bpf.h>
+
 #include "lib/xdp_test.h"
 
 static struct xh *h;
@@ -412,4 +416,48 @@ Test(xdp_prog, frames_shorter_than_ethernet_header_refused_by_kernel)
 	for (len = 0; len < sizeof(buf); len++)
 		cr_expect_eq(xh_run(h, buf, len, &verdict), -EINVAL, "len %zu", len);
 	xt_expect(h, "zeroed_ethernet_header_only_passes", buf, 14, xt_unbound());
+}
+
+/* The SYN budget (struct xm_syn_budget): one SYN a second with a burst of
+ * three lets three SYNs to a bound port through and drops the fourth,
+ * counted; segments with ACK and SYNs to unbound ports are never weighed. */
+Test(xdp_prog, syn_budget_drops_syns_past_the_burst)
+{
+	struct xm_syn_budget budget = { .cost_ns = 1000000000ull,
+					.cap_ns = 3 * 1000000000ull };
+	struct xh_expect over = { .verdict = XDP_DROP, .binding = XH_NONE,
+				  .stats = XH_S(SYN_BUDGET) | XH_S(DROP) };
+	cpu_set_t one;
+	struct fb_spec s;
+	__u32 zero = 0;
+	int i;
+
+	/* The bucket is per CPU: run every frame on the same one. */
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	cr_assert_eq(bpf_map_update_elem(xh_map_fd(h, XM_MAP_SYN_BUDGET), &zero,
+					 &budget, BPF_ANY), 0);
+	fb_init(&s, FB_L3_IPV4, IPPROTO_TCP);
+	s.tcp.flags = 0x02;   /* SYN */
+	for (i = 0; i < 3; i++)
+		xt_row(h, "ipv4_syn_within_budget", &s, xt_fallback_pass(b.tcp));
+	xt_row(h, "ipv4_syn_past_budget_dropped", &s, over);
+	fb_init(&s, FB_L3_IPV6, IPPROTO_TCP);
+	s.tcp.flags = 0x02;
+	xt_row(h, "ipv6_syn_past_budget_dropped", &s, over);
+	s.tcp.flags = 0x12;   /* SYN+ACK: not a new connection's first SYN */
+	xt_row(h, "ipv6_synack_not_weighed", &s, xt_fallback_pass(b.tcp));
+	s.tcp.flags = 0x10;
+	xt_row(h, "ipv6_ack_not_weighed", &s, xt_fallback_pass(b.tcp));
+	s.tcp.flags = 0x02;
+	s.dport = PORT_UNBOUND;
+	xt_row(h, "ipv6_syn_to_unbound_port_not_weighed", &s, xt_unbound());
+	/* No budget: every SYN goes through again. */
+	budget.cost_ns = 0;
+	cr_assert_eq(bpf_map_update_elem(xh_map_fd(h, XM_MAP_SYN_BUDGET), &zero,
+					 &budget, BPF_ANY), 0);
+	fb_init(&s, FB_L3_IPV4, IPPROTO_TCP);
+	s.tcp.flags = 0x02;
+	xt_row(h, "ipv4_syn_without_budget", &s, xt_fallback_pass(b.tcp));
 }

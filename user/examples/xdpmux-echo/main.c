@@ -5,7 +5,7 @@
  * the peer (tcp_echo.c), through the xdpmux userspace stack.
  *
  *   xdpmux-echo DEV [--udp PORT ...] [--tcp PORT ...] [--busy-poll] [--spin]
- *               [--mode auto|zerocopy|copy] [--tcp-mem-max BYTES]
+ *               [--mode auto|zerocopy|copy] [--tcp-mem-max BYTES] [--syn-rate N]
  *
  * SIGUSR1 prints its counters and the stack's; on SIGINT/SIGTERM it prints them, closes its sockets (which
  * removes their bindings), checks the link's frame accounting and exits:
@@ -53,6 +53,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: xdpmux-echo DEV [--udp PORT ...] [--tcp PORT ...] [--busy-poll]\n"
 		"                   [--spin] [--mode auto|zerocopy|copy] [--tcp-mem-max BYTES]\n"
+		"                   [--syn-rate N]\n"
 		"Echoes every UDP datagram on a --udp PORT back to its sender, and\n"
 		"every byte of each connection to a --tcp PORT back to the peer\n"
 		"(half-closing after the peer does), through the xdpmux stack on DEV\n"
@@ -62,6 +63,8 @@ static void usage(FILE *f)
 		"  --mode       AF_XDP zero-copy or copy mode (default auto)\n"
 		"  --tcp-mem-max  bound on the TCP buffer memory of all connections\n"
 		"               (default 1 GiB)\n"
+		"  --syn-rate   SYNs per second (per CPU) the XDP program lets through\n"
+		"               to bound TCP ports; the rest are dropped there\n"
 		"SIGUSR1 prints the counters; SIGINT/SIGTERM print them and exit.\n");
 }
 
@@ -176,6 +179,7 @@ int main(int argc, char **argv)
 		{ "spin", no_argument, NULL, 's' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "tcp-mem-max", required_argument, NULL, 'M' },
+		{ "syn-rate", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -249,6 +253,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.tcp_mem_max = v;
+			break;
+		}
+		case 'S': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || !v || v > UINT32_MAX ||
+			    optarg[0] == '-') {
+				fprintf(stderr, "xdpmux-echo: bad --syn-rate '%s': want "
+					"SYNs per second, 1-%u\n", optarg, UINT32_MAX);
+				return 2;
+			}
+			o.syn_rate = (uint32_t)v;
 			break;
 		}
 		case 'h':

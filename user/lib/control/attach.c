@@ -165,6 +165,7 @@ static int pin_maps(struct xdpmux *skel, const char *dev)
 	struct bpf_map *maps[] = {
 		skel->maps.bindings, skel->maps.binding_stats, skel->maps.port_index,
 		skel->maps.xsks, skel->maps.stats, skel->maps.frags,
+		skel->maps.syn_budget,
 	};
 	char path[128];
 	size_t i;

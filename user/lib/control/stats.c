@@ -18,6 +18,7 @@ const char *xm_stat_name(enum xm_stat s)
 		[XM_STAT_FRAG_FOLLOW] = "frag_follow",
 		[XM_STAT_FRAG_ORPHAN] = "frag_orphan",
 		[XM_STAT_EXT_LIMIT] = "ext_limit",
+		[XM_STAT_SYN_BUDGET] = "syn_budget",
 	};
 
 	return (unsigned)s < XM_STAT_MAX && names[s] ? names[s] : "unknown";

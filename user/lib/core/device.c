@@ -128,6 +128,12 @@ int xm_stack_open(const char *dev, const struct xm_stack_opts *o,
 	r = xm_ctl_gc(ctl, &removed);
 	if (r < 0)
 		goto fail_ctl;
+	if (so.syn_rate) {
+		r = xm_ctl_set_syn_budget(dev, so.syn_rate, so.syn_burst ? so.syn_burst :
+					  (so.syn_rate >= 10 ? so.syn_rate / 10 : 1));
+		if (r < 0)
+			goto fail_ctl;
+	}
 	ao.queue_first = so.queue_first;
 	ao.queue_count = so.queue_count;
 	ao.frames = so.frames;
