@@ -101,20 +101,21 @@ paced() {
 	echo "  $count sent, $count received: $(echo "$c" | jq -c '{pps, gbit_per_s, received_pps}')"
 }
 
-# Rates well below what a sanitizer build on a busy 2-core machine keeps up
-# with: a server that falls behind loses frames at its AF_XDP rx ring.
-paced 4 "$XM_A4" 512 10000 5000
+# Rates far below what a sanitizer build on a busy 2-core machine keeps up
+# with (about 15000 frames/s), for emulated (TCG) guests: a server that
+# falls behind loses frames at its AF_XDP rx ring.
+paced 4 "$XM_A4" 512 4000 2000
 # 3000 bytes: each datagram three fragments, reassembled by the server's stack.
-paced 6 "$XM_A6" 3000 2000 1000
+paced 6 "$XM_A6" 3000 1000 500
 
-xm_step "IPv4 unpaced stream: 50000 datagrams of 64 bytes"
+xm_step "IPv4 unpaced stream: 20000 datagrams of 64 bytes"
 server 9000 --once
-client "$logs/cli.log" "$XM_A4" 9000 --count 50000
+client "$logs/cli.log" "$XM_A4" 9000 --count 20000
 server_end
 c=$(report "$logs/cli.log" client stream)
 s=$(report "$logs/srv.log" server stream)
 expect "$c" "$stream_fields" "client report fields"
-expect "$c" '.packets_sent == 50000 and .packets_received <= .packets_sent and
+expect "$c" '.packets_sent == 20000 and .packets_received <= .packets_sent and
 	.packets_lost == .packets_sent - .packets_received' "unpaced counts"
 expect "$s" ".packets_received == $(echo "$c" | jq .packets_received)" "server and client agree"
 echo "  $(echo "$c" | jq -c '{packets_received, loss_percent, pps}')"
