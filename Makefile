@@ -3,7 +3,7 @@
 #   bpf/*.bpf.c              -> build/bpf/*.bpf.o + build/include/*.skel.h
 #   user/lib/**.c            -> build/libxdpmux.a, build/libxdpmux.so.$(SOVER)
 #   user/cli/*.c             -> build/xdpmux
-#   user/examples/NAME/*.c   -> build/NAME
+#   user/examples/NAME/*.c   -> build/NAME (with user/examples/common/*.c)
 #   tests/unit/test_*.c      -> build/tests/test_* (Criterion; tests/unit/lib/*.c shared)
 #   tests/tools/*.c          -> build/tools/* (what the selftests drive)
 #   bench/*.c                -> build/bench/*
@@ -55,7 +55,9 @@ CLI_SRCS  := $(wildcard user/cli/*.c)
 CLI_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 CLI       := $(BUILD)/xdpmux
 
-EXAMPLES  := $(notdir $(wildcard user/examples/*))
+# user/examples/common/ is not an example: its code is linked into each.
+EXAMPLES  := $(filter-out common,$(notdir $(wildcard user/examples/*)))
+EXAMPLE_COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/examples/common/*.c))
 EXAMPLE_BINS := $(addprefix $(BUILD)/,$(EXAMPLES))
 
 TEST_LIB_SRCS := $(wildcard tests/unit/lib/*.c)
@@ -107,7 +109,8 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS)
 
 define example_rule
-$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/examples/$(1)/*.c)) $(LIB_A)
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/examples/$(1)/*.c)) \
+		$(EXAMPLE_COMMON_OBJS) $(LIB_A)
 	$$(call msg,LD,$$@)
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB_A) $$(LDLIBS)
 endef

@@ -15,10 +15,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
-#include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 
 #include <xdpmux/xdpmux.h>
 
+#include "../common/example.h"
 #include "tcp_echo.h"
 
 #define MAX_PORTS 64
@@ -37,16 +37,6 @@ struct port {
 	int fd;
 	uint64_t rx, rx_bytes, tx, tx_errors;
 };
-
-static volatile sig_atomic_t stop, dump;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGUSR1)
-		dump = 1;
-	else
-		stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -68,65 +58,18 @@ static void usage(FILE *f)
 		"SIGUSR1 prints the counters; SIGINT/SIGTERM print them and exit.\n");
 }
 
-/* The likely cause of a failed xm_stack_open and what to do about it. */
-static const char *open_hint(int err)
+/* One more --udp or --tcp port (KIND "" or "TCP "): 0, else prints why. */
+static int add_port(uint16_t *list, int *n, const char *kind, const char *arg)
 {
-	switch (err) {
-	case -ENOENT:
-		return " (attach it first: xdpmux attach DEV)";
-	case -EBUSY:
-		return " (another process has AF_XDP sockets on this device's rx "
-		       "queues: one xdpmux stack per queue; stop it or use other "
-		       "queues)";
-	case -EADDRINUSE:
-		return " (the kernel's ephemeral port range overlaps xdpmux's: "
-		       "see net.ipv4.ip_local_port_range in the README)";
-	case -EPERM:
-		return " (needs root or CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF)";
-	default:
-		return "";
-	}
-}
-
-static int parse_port(const char *s, uint16_t *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > 65535)
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-static int open_port(struct port *p)
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
-				   .sin6_addr = IN6ADDR_ANY_INIT };
-	int fd, flags;
-
-	fd = xm_socket(AF_INET6, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
-	sa.sin6_port = htons(p->port);
-	if (xm_bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		xm_close(fd);
-		errno = e;
+	if (*n == MAX_PORTS) {
+		fprintf(stderr, "xdpmux-echo: at most %d %sports\n", MAX_PORTS, kind);
 		return -1;
 	}
-	flags = xm_fcntl(fd, F_GETFL);
-	if (flags < 0 || xm_fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		int e = errno;
-
-		xm_close(fd);
-		errno = e;
+	if (ex_parse_port(arg, &list[*n])) {
+		fprintf(stderr, "xdpmux-echo: bad port '%s': want 1-65535\n", arg);
 		return -1;
 	}
-	p->fd = fd;
+	(*n)++;
 	return 0;
 }
 
@@ -156,7 +99,6 @@ static void serve(struct port *p, uint8_t *buf, size_t cap)
 static void print_counters(const char *dev, const struct port *ports, int n,
 			   struct xm_stack *st)
 {
-	struct xm_stack_stats s;
 	int i;
 
 	printf("xdpmux-echo %s counters:\n", dev);
@@ -166,8 +108,7 @@ static void print_counters(const char *dev, const struct port *ports, int n,
 		       (unsigned long long)ports[i].rx_bytes,
 		       (unsigned long long)ports[i].tx,
 		       (unsigned long long)ports[i].tx_errors);
-	if (xm_stack_stats(st, &s) == 0)
-		xm_stack_stats_print(stdout, &s, "  stack.");
+	ex_print_stack_stats(st);
 }
 
 int main(int argc, char **argv)
@@ -185,42 +126,24 @@ int main(int argc, char **argv)
 	};
 	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
 	struct port ports[MAX_PORTS];
-	uint16_t tports[MAX_PORTS];
+	uint16_t uports[MAX_PORTS], tports[MAX_PORTS];
 	struct tcp_echo *tcp = NULL;
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct sigaction sa = { .sa_handler = on_signal };
-	uint64_t total = 0, accounted = 0;
 	struct xm_stack *st;
 	const char *dev;
 	bool spin = false;
-	int n_ports = 0, n_tports = 0, c, i, err, epfd, rc = 0;
+	int n_ports = 0, n_tports = 0, c, i, epfd, rc = 0;
 	static uint8_t buf[65536];
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			if (n_ports == MAX_PORTS) {
-				fprintf(stderr, "xdpmux-echo: at most %d ports\n", MAX_PORTS);
+			if (add_port(uports, &n_ports, "", optarg))
 				return 2;
-			}
-			if (parse_port(optarg, &ports[n_ports].port)) {
-				fprintf(stderr, "xdpmux-echo: bad port '%s': want 1-65535\n",
-					optarg);
-				return 2;
-			}
-			n_ports++;
 			break;
 		case 't':
-			if (n_tports == MAX_PORTS) {
-				fprintf(stderr, "xdpmux-echo: at most %d TCP ports\n", MAX_PORTS);
+			if (add_port(tports, &n_tports, "TCP ", optarg))
 				return 2;
-			}
-			if (parse_port(optarg, &tports[n_tports])) {
-				fprintf(stderr, "xdpmux-echo: bad port '%s': want 1-65535\n",
-					optarg);
-				return 2;
-			}
-			n_tports++;
 			break;
 		case 'b':
 			o.busy_poll = true;
@@ -229,25 +152,13 @@ int main(int argc, char **argv)
 			spin = true;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "auto"))
-				o.zerocopy = 0;
-			else if (!strcmp(optarg, "zerocopy"))
-				o.zerocopy = 1;
-			else if (!strcmp(optarg, "copy"))
-				o.zerocopy = -1;
-			else {
-				fprintf(stderr, "xdpmux-echo: bad mode '%s': want "
-					"auto, zerocopy or copy\n", optarg);
+			if (ex_parse_mode("xdpmux-echo", optarg, &o))
 				return 2;
-			}
 			break;
 		case 'M': {
-			char *end;
-			unsigned long long v;
+			unsigned long v;
 
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || !v || optarg[0] == '-') {
+			if (ex_parse_uint(optarg, 1, ULONG_MAX, &v)) {
 				fprintf(stderr, "xdpmux-echo: bad --tcp-mem-max '%s': "
 					"want a positive number of bytes\n", optarg);
 				return 2;
@@ -284,20 +195,12 @@ int main(int argc, char **argv)
 	}
 	dev = argv[optind];
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	err = xm_stack_open(dev, &o, &st);
-	if (err) {
-		fprintf(stderr, "xdpmux-echo: open stack on %s: %s%s\n", dev,
-			strerror(-err), open_hint(err));
+	ex_signals(true);
+	if (ex_stack_open("xdpmux-echo", dev, &o, &st))
 		return 1;
-	}
 	for (i = 0; i < n_ports; i++) {
-		ports[i].rx = ports[i].rx_bytes = ports[i].tx = ports[i].tx_errors = 0;
-		if (open_port(&ports[i]) < 0) {
+		ports[i] = (struct port){ .port = uports[i], .fd = ex_udp_bind(uports[i]) };
+		if (ports[i].fd < 0) {
 			fprintf(stderr, "xdpmux-echo: bind udp/%u on %s: %s\n",
 				ports[i].port, dev, strerror(errno));
 			while (i--)
@@ -322,7 +225,7 @@ int main(int argc, char **argv)
 	if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, xm_stack_fd(st), &ev) < 0) {
 		fprintf(stderr, "xdpmux-echo: epoll: %s\n", strerror(errno));
 		rc = 1;
-		stop = 1;
+		ex_stop = 1;
 	}
 	printf("xdpmux-echo: serving");
 	for (i = 0; i < n_ports; i++)
@@ -332,7 +235,7 @@ int main(int argc, char **argv)
 	printf(" on %s\n", dev);
 	fflush(stdout);
 
-	while (!stop) {
+	while (!ex_stop) {
 		int t, r;
 
 		r = xm_stack_poll(st);
@@ -345,8 +248,8 @@ int main(int argc, char **argv)
 			serve(&ports[i], buf, sizeof(buf));
 		if (tcp)
 			tcp_echo_serve(tcp);
-		if (dump) {
-			dump = 0;
+		if (ex_dump) {
+			ex_dump = 0;
 			print_counters(dev, ports, n_ports, st);
 			if (tcp)
 				tcp_echo_print(tcp, stdout);
@@ -382,18 +285,8 @@ int main(int argc, char **argv)
 	/* Let the last replies leave before counting frames. */
 	for (i = 0; i < 10; i++)
 		xm_stack_poll(st);
-	err = xm_stack_frames(st, &total, &accounted);
-	if (err) {
-		fprintf(stderr, "xdpmux-echo: frame accounting: %s\n", strerror(-err));
+	if (ex_frames_check("xdpmux-echo", st))
 		rc = 1;
-	} else {
-		printf("  frames total %llu accounted %llu: %s\n",
-		       (unsigned long long)total, (unsigned long long)accounted,
-		       total == accounted ? "none leaked" : "LEAKED");
-		if (total != accounted)
-			rc = 1;
-	}
-	fflush(stdout);
 	xm_stack_close(st);
 	if (epfd >= 0)
 		close(epfd);

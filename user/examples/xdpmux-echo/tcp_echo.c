@@ -10,6 +10,7 @@
 
 #include <xdpmux/xdpmux.h>
 
+#include "../common/example.h"
 #include "tcp_echo.h"
 
 #define ECHO_BUF 16384
@@ -35,25 +36,6 @@ struct tcp_echo {
 	int ncs, capcs;
 };
 
-static int listen_on(uint16_t port)
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT,
-				   .sin6_port = htons(port) };
-	int fd, one = 1, e;
-
-	fd = xm_socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	if (xm_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    xm_bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || xm_listen(fd, 511) < 0) {
-		e = errno;
-		xm_close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 int tcp_echo_open(const uint16_t *ports, int n, struct tcp_echo **out, uint16_t *bad_port)
 {
 	struct tcp_echo *t = calloc(1, sizeof(*t));
@@ -66,7 +48,7 @@ int tcp_echo_open(const uint16_t *ports, int n, struct tcp_echo **out, uint16_t 
 	}
 	for (i = 0; i < n; i++) {
 		t->ls[i].port = ports[i];
-		t->ls[i].fd = listen_on(ports[i]);
+		t->ls[i].fd = ex_tcp_listen(ports[i], 511);
 		if (t->ls[i].fd < 0) {
 			int e = errno;
 

@@ -26,7 +26,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +35,8 @@
 
 #include <xdpmux/xdpmux.h>
 
+#include "../common/example.h"
 #include "conn.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -67,56 +59,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max,
-		      unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max || *s == '-')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static const char *open_hint(int err)
-{
-	switch (err) {
-	case -ENOENT:
-		return " (attach it first: xdpmux attach DEV)";
-	case -EBUSY:
-		return " (another process has AF_XDP sockets on this device's rx queues)";
-	case -EADDRINUSE:
-		return " (the kernel's ephemeral port range overlaps xdpmux's: see "
-		       "net.ipv4.ip_local_port_range in the README)";
-	case -EPERM:
-		return " (needs root or CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF)";
-	default:
-		return "";
-	}
-}
-
-static int open_listener(uint16_t port)
-{
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT,
-				   .sin6_port = htons(port) };
-	int fd, one = 1, e;
-
-	fd = xm_socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	if (xm_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    xm_bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || xm_listen(fd, 511) < 0) {
-		e = errno;
-		xm_close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 static void print_stats(const char *dev, const struct srv_stats *s)
 {
 	printf("xdpmux-httpd %s counters:\n"
@@ -125,16 +67,6 @@ static void print_stats(const char *dev, const struct srv_stats *s)
 	       " bytes_sent %" PRIu64 " errors %" PRIu64 "\n",
 	       dev, s->accepted, s->closed, s->idle_closed, s->requests, s->status_2xx,
 	       s->status_4xx, s->status_5xx, s->bytes_sent, s->errors);
-}
-
-/* The stack's own counters: where frames went when a client stalls. */
-static void print_stack_stats(struct xm_stack *st)
-{
-	struct xm_stack_stats s;
-
-	if (xm_stack_stats(st, &s))
-		return;
-	xm_stack_stats_print(stdout, &s, "  stack.");
 }
 
 int main(int argc, char **argv)
@@ -150,21 +82,19 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct srv srv = { .root_fd = -1 };
 	unsigned long port = 0, max_conns = 1024, idle_s = 60;
-	uint64_t total = 0, accounted = 0;
 	const char *dev, *root = NULL;
 	struct conn **conns;
 	struct pollfd *pf;
 	struct xm_stack *st;
 	struct stat sb;
-	int c, err, lfd, n = 0, rc = 0;
+	int c, lfd, n = 0, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (parse_uint(optarg, 1, 65535, &port)) {
+			if (ex_parse_uint(optarg, 1, 65535, &port)) {
 				fprintf(stderr, "xdpmux-httpd: bad port '%s': want 1-65535\n", optarg);
 				return 2;
 			}
@@ -173,14 +103,14 @@ int main(int argc, char **argv)
 			root = optarg;
 			break;
 		case 'c':
-			if (parse_uint(optarg, 1, 65536, &max_conns)) {
+			if (ex_parse_uint(optarg, 1, 65536, &max_conns)) {
 				fprintf(stderr, "xdpmux-httpd: bad --max-conns '%s': want 1-65536\n",
 					optarg);
 				return 2;
 			}
 			break;
 		case 'i':
-			if (parse_uint(optarg, 1, 86400, &idle_s)) {
+			if (ex_parse_uint(optarg, 1, 86400, &idle_s)) {
 				fprintf(stderr, "xdpmux-httpd: bad --idle-timeout '%s': want 1-86400\n",
 					optarg);
 				return 2;
@@ -190,17 +120,8 @@ int main(int argc, char **argv)
 			o.busy_poll = true;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "auto"))
-				o.zerocopy = 0;
-			else if (!strcmp(optarg, "zerocopy"))
-				o.zerocopy = 1;
-			else if (!strcmp(optarg, "copy"))
-				o.zerocopy = -1;
-			else {
-				fprintf(stderr, "xdpmux-httpd: bad mode '%s': want auto, "
-					"zerocopy or copy\n", optarg);
+			if (ex_parse_mode("xdpmux-httpd", optarg, &o))
 				return 2;
-			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -227,17 +148,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	err = xm_stack_open(dev, &o, &st);
-	if (err) {
-		fprintf(stderr, "xdpmux-httpd: open stack on %s: %s%s\n", dev, strerror(-err),
-			open_hint(err));
+	ex_signals(false);
+	if (ex_stack_open("xdpmux-httpd", dev, &o, &st))
 		return 1;
-	}
-	lfd = open_listener((uint16_t)port);
+	lfd = ex_tcp_listen((uint16_t)port, 511);
 	if (lfd < 0) {
 		fprintf(stderr, "xdpmux-httpd: listen tcp/%lu on %s: %s\n", port, dev,
 			strerror(errno));
@@ -247,7 +161,7 @@ int main(int argc, char **argv)
 	printf("xdpmux-httpd: serving %s on tcp/%lu on %s\n", root, port, dev);
 	fflush(stdout);
 
-	while (!stop) {
+	while (!ex_stop) {
 		uint64_t now;
 		int i, fd;
 
@@ -311,7 +225,7 @@ int main(int argc, char **argv)
 	}
 
 	print_stats(dev, &srv.stats);
-	print_stack_stats(st);
+	ex_print_stack_stats(st);
 	for (int i = 0; i < n; i++) {
 		conn_close(conns[i]);
 		free(conns[i]);
@@ -323,17 +237,8 @@ int main(int argc, char **argv)
 	/* Let the last segments (FIN, RST) leave before counting frames. */
 	for (int i = 0; i < 10; i++)
 		xm_stack_poll(st);
-	err = xm_stack_frames(st, &total, &accounted);
-	if (err) {
-		fprintf(stderr, "xdpmux-httpd: frame accounting: %s\n", strerror(-err));
+	if (ex_frames_check("xdpmux-httpd", st))
 		rc = 1;
-	} else {
-		printf("  frames total %" PRIu64 " accounted %" PRIu64 ": %s\n", total, accounted,
-		       total == accounted ? "none leaked" : "LEAKED");
-		if (total != accounted)
-			rc = 1;
-	}
-	fflush(stdout);
 	xm_stack_close(st);
 	close(srv.root_fd);
 	free(conns);
