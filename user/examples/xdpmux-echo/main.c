@@ -167,13 +167,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'S': {
-			char *end;
 			unsigned long v;
 
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || !v || v > UINT32_MAX ||
-			    optarg[0] == '-') {
+			if (ex_parse_uint(optarg, 1, UINT32_MAX, &v)) {
 				fprintf(stderr, "xdpmux-echo: bad --syn-rate '%s': want "
 					"SYNs per second, 1-%u\n", optarg, UINT32_MAX);
 				return 2;
