@@ -529,8 +529,8 @@ pass:
 static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
 				   __u8 nh, __u32 l4_len, __u64 len)
 {
+	struct tcphdr *th = NULL;
 	struct xm_port_entry *pe;
-	bool syn = false;
 	__u32 idx;
 
 	if (nh == IPPROTO_UDP) {
@@ -541,16 +541,15 @@ static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
 			return FAST_NO;
 		idx = (XM_PROTO_SLOT_UDP << 16) | bpf_ntohs(uh->dest);
 	} else if (nh == IPPROTO_TCP) {
-		struct tcphdr *th = l4;
 		__u32 doff;
 
+		th = l4;
 		if ((void *)(th + 1) > data_end)
 			return FAST_NO;
 		doff = th->doff;
 		if (doff < 5 || doff * 4 > l4_len)
 			return FAST_NO;
 		idx = (XM_PROTO_SLOT_TCP << 16) | bpf_ntohs(th->dest);
-		syn = th->syn && !th->ack;
 	} else {
 		return FAST_NO;
 	}
@@ -565,11 +564,13 @@ static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
 	}
 	/* Only a wildcard binding: port_index has its slot and fallback.
 	 * With an address binding too, the slow path looks the address up. */
+	if (pe->kinds != XM_PORT_WILDCARD)
+		return FAST_NO;
 	/* A SYN to a bound port is weighed against the SYN budget on the
 	 * slow path. */
-	if (pe->kinds == XM_PORT_WILDCARD && !syn)
-		return steer(ctx, pe->slot, pe->fallback, len);
-	return FAST_NO;
+	if (th && th->syn && !th->ack)
+		return FAST_NO;
+	return steer(ctx, pe->slot, pe->fallback, len);
 }
 
 /* The IP headers at the constant offset off. The bounds checks cover the
