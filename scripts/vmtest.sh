@@ -193,6 +193,10 @@ qemu_run() {
 	local a=$1 t=$2 share=$tmp/share; shift 2
 	rm -rf "$share" && mkdir -p "$share"
 	{
+		# The guest mounts tmpfs on /tmp and /run: a checkout there (a
+		# CI clone in /tmp, say) comes in over its own share.
+		printf '[ -d %q ] || { mkdir -p %q && mount -t 9p -o %s xmtop %q; }\n' \
+			"$top" "$top" trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 "$top"
 		echo "cd $(printf '%q' "$top") || exit 125"
 		printf 'exec env'; printf ' %q' "${guest_env[@]}" "$@"; echo
 	} >"$share/cmd"
@@ -202,7 +206,8 @@ qemu_run() {
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off"
 		-serial stdio
 		-virtfs "local,path=/,mount_tag=xmroot,security_model=none,readonly=on,multidevs=remap"
-		-virtfs "local,path=$share,mount_tag=xmshare,security_model=none")
+		-virtfs "local,path=$share,mount_tag=xmshare,security_model=none"
+		-virtfs "local,path=$top,mount_tag=xmtop,security_model=none,readonly=on,multidevs=remap")
 	if [ "$a" = kvm ]; then
 		qopts+=(-accel kvm -cpu host)
 	else
