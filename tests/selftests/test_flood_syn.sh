@@ -135,7 +135,14 @@ okc=$(fl_counter "$logs/echo.log" tcp_syncookies_ok)
 peak=$(fl_counter "$logs/echo.log" tcp_mem_peak)
 bound=$(fl_counter "$logs/echo.log" tcp_mem_max)
 xm_expect_eq "$bound" $mem_max "the configured TCP memory bound"
-[ "$budget_drops" -gt 0 ] || xm_fail "no SYN was dropped by the SYN budget"
+# The budget must have dropped SYNs when the flood offered more than it
+# admits on every CPU (an emulated guest's flood may not).
+offered=$(sed -n 's/.*(\([0-9]*\) frames\/s).*/\1/p' "$logs/flood.log")
+if [ "${offered:-0}" -gt $((syn_rate * $(nproc))) ]; then
+	[ "$budget_drops" -gt 0 ] || xm_fail "no SYN was dropped by the SYN budget"
+else
+	echo "  the flood ($offered SYNs/s) stayed within the budget on $(nproc) CPUs"
+fi
 [ "$sent" -gt 0 ] || xm_fail "no SYN cookies sent: the flood never filled the SYN queue"
 [ "$okc" -gt 0 ] || xm_fail "no connection came in through a SYN cookie"
 [ "$peak" -le "$bound" ] || xm_fail "TCP memory peaked at $peak, past the bound $bound"
