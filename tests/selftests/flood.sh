@@ -21,6 +21,9 @@
 #                         when it is established; sets FL_CONN_PID.
 #   fl_conn_send FILE OFF LEN  write LEN bytes of FILE from OFF to fd 3.
 #   fl_conn_close DIR     close fd 3 (socat half-closes) and wait for socat.
+#   fl_udp_echo NS ADDR PORT MSG  send MSG in one datagram from NS and print
+#                         the answer; up to 10 tries, as a UDP client under
+#                         a flood that fills the receiver's queues must.
 #   fl_check_kernel NS ADDR PORT  a kernel TCP and a kernel UDP exchange with
 #                         the echo servers on PORT at ADDR, from NS.
 
@@ -103,12 +106,20 @@ fl_conn_close() {
 	wait $FL_CONN_PID || xm_fail "socat: $(cat "$1/socat.err")"
 }
 
+fl_udp_echo() {
+	local out try
+	for try in $(seq 10); do
+		out=$(echo "$4" | xm_in "$1" timeout 10 socat -t 1 - "UDP:$2:$3") &&
+			[ -n "$out" ] && break
+	done
+	echo "$out"
+}
+
 fl_check_kernel() {
 	local ns=$1 addr=$2 port=$3 out
 	out=$(echo "kernel tcp" | xm_in "$ns" timeout 20 nc -N "$addr" "$port") ||
 		xm_fail "kernel TCP echo on $addr:$port did not answer"
 	xm_expect_eq "$out" "kernel tcp" "kernel TCP echo on unbound port $port"
-	out=$(echo "kernel udp" | xm_in "$ns" timeout 20 socat -t 2 - "UDP:$addr:$port") ||
-		xm_fail "kernel UDP echo on $addr:$port did not answer"
+	out=$(fl_udp_echo "$ns" "$addr" "$port" "kernel udp")
 	xm_expect_eq "$out" "kernel udp" "kernel UDP echo on unbound port $port"
 }

@@ -49,9 +49,8 @@ xm_step "during the floods: the connection transfers, UDP and the kernel answer"
 for i in $(seq 1 $((chunks - 1))); do
 	fl_conn_send "$logs/data" $((i * chunk)) $chunk
 done
-out=$(echo "datagram" | xm_in "$ns_b" timeout 20 socat -t 2 - "UDP:$XM_A4:$uport") ||
-	xm_fail "xdpmux UDP echo did not answer"
-xm_expect_eq "$out" "datagram" "xdpmux UDP echo during the floods"
+xm_expect_eq "$(fl_udp_echo "$ns_b" "$XM_A4" $uport datagram)" "datagram" \
+	"xdpmux UDP echo during the floods"
 fl_check_kernel "$ns_b" "$XM_A4" $kport
 for p in "${fpids[@]}"; do
 	kill -0 "$p" 2>/dev/null || xm_fail "a flood ended before the checks did"
