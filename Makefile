@@ -65,8 +65,9 @@ TEST_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_LIB_SRCS))
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
-# Tools the selftests drive (tests/tools/*.c -> build/tools/*): they craft
-# frames with the test frame builder.
+# Tools the selftests drive (tests/tools/*.c -> build/tools/*): the flood
+# sender, which crafts frames with the test frame builder (linked into each),
+# and the TCP test stream's source and checker.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 

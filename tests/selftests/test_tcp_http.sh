@@ -26,8 +26,8 @@ port=8080
 
 mib=${XM_TCP_MIB:-$([ -n "${XM_IN_VM:-}" ] && echo 64 || echo 1024)}
 xm_step "make a $mib MiB file (XM_TCP_MIB sets the size)"
-cc -O2 -o "$work/tcp_stream" "$(dirname "$0")/tcp_stream.c" || xm_fail "compile tcp_stream.c"
-"$work/tcp_stream" $((mib << 20)) >"$root/big.bin" || xm_fail "write $root/big.bin"
+[ -x "$XM_BUILD/tools/tcp_stream" ] || xm_fail "no $XM_BUILD/tools/tcp_stream: build first"
+"$XM_BUILD/tools/tcp_stream" $((mib << 20)) >"$root/big.bin" || xm_fail "write $root/big.bin"
 want=$(sha256sum "$root/big.bin" | cut -d' ' -f1)
 echo "hello from xdpmux-httpd" >"$root/hello.txt"
 echo "<h1>sub</h1>" >"$root/sub/index.html"

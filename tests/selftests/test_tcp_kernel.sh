@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # xdpmux TCP against the kernel's TCP in the peer namespace, IPv4 and IPv6.
 # Every transfer carries xdpmux-perf's test stream, made and checked on the
-# fly by tcp_stream.c (nothing is stored), and ends half-closed both ways:
+# fly by build/tools/tcp_stream (nothing is stored), and ends half-closed both ways:
 #  - kernel client -> xdpmux: socat sends N bytes to an xdpmux-perf echo
 #    server and half-closes; the echo must be exactly those N bytes;
 #  - xdpmux client -> kernel: xdpmux-perf sends N bytes to a kernel echo
@@ -31,8 +31,8 @@ xm_on_exit "rm -rf '$logs'"
 perf=$XM_BUILD/xdpmux-perf
 [ -x "$perf" ] || xm_fail "no $perf: build first"
 here=$(dirname "$0")
-stream=$logs/tcp_stream
-cc -O2 -o "$stream" "$here/tcp_stream.c" || xm_fail "compile tcp_stream.c"
+stream=$XM_BUILD/tools/tcp_stream
+[ -x "$stream" ] || xm_fail "no $stream: build first"
 
 mib=${XM_TCP_MIB:-$([ -n "${XM_IN_VM:-}" ] && echo 64 || echo 1024)}
 lossy_mib=${XM_TCP_LOSSY_MIB:-8}

@@ -25,20 +25,10 @@
 
 #include "../common/example.h"
 #include "perf.h"
+#include "stream.h"
 
 #define MAX_CONNS 64
 #define BUF 65536
-
-/* The byte at offset i of the test stream. */
-static uint8_t stream_byte(uint64_t i)
-{
-	uint64_t x = (i >> 3) * 0x9e3779b97f4a7c15ull;
-
-	x ^= x >> 29;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 32;
-	return (uint8_t)(x >> ((i & 7) * 8));
-}
 
 struct conn {
 	int fd;
@@ -227,7 +217,7 @@ int tcp_client(const struct opts *o)
 			uint32_t len = o->bytes - tx < BUF ? (uint32_t)(o->bytes - tx) : BUF;
 
 			for (uint32_t i = 0; i < len; i++)
-				out[i] = stream_byte(tx + i);
+				out[i] = perf_stream_byte(tx + i);
 			n = len ? xm_send(fd, out, len, MSG_DONTWAIT) : 0;
 			if (n < 0) {
 				if (errno == EAGAIN)
@@ -259,7 +249,7 @@ int tcp_client(const struct opts *o)
 				goto done;
 			if (o->echo)
 				for (ssize_t i = 0; i < n && bad == UINT64_MAX; i++)
-					if (buf[i] != stream_byte(rx + (uint64_t)i))
+					if (buf[i] != perf_stream_byte(rx + (uint64_t)i))
 						bad = rx + (uint64_t)i;
 			rx += (uint64_t)n;
 		}

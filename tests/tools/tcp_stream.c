@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The selftests' source and sink for TCP transfers: the byte stream that
- * xdpmux-perf's client sends (its stream_byte(); the two must agree), made
+ * xdpmux-perf's client sends (user/examples/xdpmux-perf/stream.h), made
  * and checked here so that no test stores gigabytes.
  *
  *   tcp_stream N      write the stream's first N bytes to stdout
@@ -9,7 +9,7 @@
  *                     stream's first N bytes, else say where it differs
  *                     (or how many bytes came) and exit 1
  *
- * The test compiles it with cc; exit status 2 for usage and I/O errors.
+ * Exit status 2 for usage and I/O errors.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -18,23 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../user/examples/xdpmux-perf/stream.h"
+
 #define CHUNK 65536
-
-/* The stream is 64-bit words, little-endian: byte i is byte i % 8 of
- * word i / 8. As xdpmux-perf's stream_byte(). */
-static uint64_t stream_word(uint64_t k)
-{
-	uint64_t x = k * 0x9e3779b97f4a7c15ull;
-
-	x ^= x >> 29;
-	x *= 0xbf58476d1ce4e5b9ull;
-	return x ^ (x >> 32);
-}
 
 static void fill(uint8_t *buf, uint64_t off, size_t len)
 {
 	for (size_t i = 0; i < len;) {
-		uint64_t x = stream_word((off + i) >> 3);
+		uint64_t x = perf_stream_word((off + i) >> 3);
 
 		for (unsigned int b = (off + i) & 7; b < 8 && i < len; b++)
 			buf[i++] = (uint8_t)(x >> (b * 8));
