@@ -36,6 +36,12 @@ const char *xm_tcp_state_name(enum xm_tcp_state s)
 	return (unsigned)s <= XM_TCP_TIME_WAIT ? state_names[s] : "?";
 }
 
+/* The bound on all TCP buffers of st (xm_stack_opts.tcp_mem_max). */
+static uint64_t mem_max_of(const struct xm_stack *st)
+{
+	return st->opts.tcp_mem_max ? st->opts.tcp_mem_max : XM_TCP_MEM_MAX;
+}
+
 struct xm_tcp_stack *xm_tcp_stack_get(struct xm_stack *st)
 {
 	struct xm_tcp_stack *ts = st->tcp;
@@ -56,7 +62,7 @@ struct xm_tcp_stack *xm_tcp_stack_get(struct xm_stack *st)
 		return NULL;
 	}
 	ts->hmask = HASH_INIT - 1;
-	ts->mem_max = st->opts.tcp_mem_max ? st->opts.tcp_mem_max : XM_TCP_MEM_MAX;
+	ts->mem_max = mem_max_of(st);
 	ts->next_ephemeral = (uint16_t)(XM_EPHEMERAL_FIRST +
 		xm_stack_rand(st) % (XM_EPHEMERAL_LAST - XM_EPHEMERAL_FIRST + 1));
 	/* RFC 6528: the secret key. Fall back to the stack's generator when
@@ -90,8 +96,7 @@ void xm_tcp_stats_fill(const struct xm_stack *st, struct xm_stack_stats *o)
 	const struct xm_tcp_stats *t;
 
 	if (!ts) {
-		o->tcp_mem_max = st->opts.tcp_mem_max ? st->opts.tcp_mem_max :
-			XM_TCP_MEM_MAX;
+		o->tcp_mem_max = mem_max_of(st);
 		return;
 	}
 	t = &ts->stats;
@@ -188,7 +193,6 @@ struct xm_tcp_conn *xm_tcp_conn_new(struct xm_stack *st, int family)
 	xm_rto_init(&c->rto, XM_RTO_MIN_US, XM_RTO_MAX_US, XM_RTO_INITIAL_US);
 	xm_tcp_timers_init(c);
 	ts->nconns++;
-	ts->stats.conns_now = ts->nconns;
 	return c;
 }
 
@@ -202,7 +206,6 @@ void xm_tcp_conn_free(struct xm_tcp_conn *c)
 	ring_free(ts, &c->sndbuf);
 	ring_free(ts, &c->rcvbuf);
 	ts->nconns--;
-	ts->stats.conns_now = ts->nconns;
 	free(c);
 }
 
