@@ -299,9 +299,15 @@ int xm_umem_rx(struct xm_umem *u, struct xm_frame *f, int max, uint32_t tag)
 	int out = 0;
 
 	xm_umem_fill_refill(u);
+	/* Busy polling: this call is what runs the device's NAPI (the
+	 * kernel's af_xdp.rst), so it is made on every receive, not only when
+	 * the ring is empty, as the rx ring is refilled by it. */
+	if (u->cfg.busy_poll)
+		rx_wakeup(u);
 	n = xsk_ring_cons__peek(&u->rx, (uint32_t)max, &idx);
 	if (!n) {
-		rx_wakeup(u);
+		if (!u->cfg.busy_poll)
+			rx_wakeup(u);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
@@ -325,6 +331,11 @@ int xm_umem_rx(struct xm_umem *u, struct xm_frame *f, int max, uint32_t tag)
 			u->st.rx_bad_desc++;
 			continue;
 		}
+		/* The kernel wrote the frame moments ago, maybe from another
+		 * CPU: start loading its headers and the start of its payload
+		 * now, so the stack does not wait on each frame in turn. */
+		__builtin_prefetch(u->area + addr);
+		__builtin_prefetch(u->area + addr + 64);
 		f[out].data = u->area + addr;
 		f[out].len = d->len;
 		f[out].cap = u->cfg.frame_size - off;
