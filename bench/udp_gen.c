@@ -5,23 +5,26 @@
  * kernel over rtnetlink, exactly as the runtime does) and transmits copies of
  * it as fast as the tx ring drains, for a fixed time.
  *
- *   udp_gen DEV DST_ADDR PORT [--size BYTES] [--seconds S] [--flows N] [--xdp-live]
+ *   udp_gen DEV DST_ADDR PORT [--size BYTES] [--seconds S] [--flows N]
+ *           [--xdp-live [--rate PPS]]
  *
  * BYTES is the UDP payload (default 64). --flows N cycles the source port
  * over N values so a multi-queue receiver could spread them (default 1).
  * Prints "sent N packets in S s: P pps". Needs no XDP program on DEV (tx
  * only); in copy mode every sendto() transmits a batch through the kernel.
  *
- * --xdp-live sends without AF_XDP and without an skb per packet: a two-
- * instruction XDP program returning XDP_TX runs through BPF_PROG_TEST_RUN in
- * live-frames mode (BPF_F_TEST_XDP_LIVE_FRAMES, Linux 5.18) with DEV as the
- * ingress device, so every copy of the frame leaves DEV through its
- * ndo_xdp_xmit. On veth that hands xdp_frames straight to the peer's NAPI,
- * which needs XDP (native) on the peer; a frame the peer cannot take is
- * dropped by veth and counted in DEV's tx drops, so the count printed is
- * what was offered, and the receiver's own count is the figure. This is
- * several times faster than copy-mode AF_XDP, whose sendto() builds an skb
- * per frame, so the receiver rather than the sender becomes the limit.
+ * --xdp-live sends without AF_XDP and without an skb per packet: an XDP
+ * program returning XDP_TX (bpf/gen_pace.bpf.c) runs through
+ * BPF_PROG_TEST_RUN in live-frames mode (BPF_F_TEST_XDP_LIVE_FRAMES, Linux
+ * 5.18) with DEV as the ingress device, so every copy of the frame leaves
+ * DEV through its ndo_xdp_xmit. On veth that hands xdp_frames straight to
+ * the peer's NAPI, which needs XDP (native) on the peer; a frame the peer
+ * cannot take is dropped by veth and counted in DEV's tx drops, so the
+ * count printed is what was offered, and the receiver's own count is the
+ * figure. This is several times faster than copy-mode AF_XDP, whose
+ * sendto() builds an skb per frame, so the receiver rather than the sender
+ * becomes the limit. --rate paces it: the program holds each frame until
+ * it is due (without it, frames go out in bursts as fast as the loop runs).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -38,6 +41,7 @@
 #include "../user/lib/link/netlink.h"
 #include "../user/lib/link/umem.h"
 #include "../user/lib/net/net.h"
+#include "gen_pace.skel.h"
 
 #define BATCH 64
 
@@ -111,33 +115,29 @@ static uint32_t build_frame(uint8_t *f, int family, const uint8_t *smac,
 	return XM_ETH_HLEN + l3 + ulen;
 }
 
-/* An XDP program that transmits every frame back out of its device. */
-static int xdp_tx_prog_load(void)
-{
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
-		  .imm = XDP_TX },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-
-	return bpf_prog_load(BPF_PROG_TYPE_XDP, "xm_gen_tx", "Dual MIT/GPL",
-			     insns, 2, NULL);
-}
-
-/* --xdp-live: offer copies of the frames for `seconds`; returns how many
- * were offered or -errno. */
+/* --xdp-live: offer copies of the frames for `seconds`, at `rate` frames a
+ * second (0: as fast as the loop runs); returns how many were offered or
+ * -errno. bpf/gen_pace.bpf.c transmits each frame or drops it unoffered. */
 static int64_t send_live(int ifindex, uint8_t (*tmpl)[1536], const uint32_t *len,
-			 uint32_t flows, double seconds, uint64_t *elapsed_ns)
+			 uint32_t flows, double seconds, double rate,
+			 uint64_t *elapsed_ns)
 {
-	uint64_t offered = 0, t0 = now_ns(), t_end = t0 + (uint64_t)(seconds * 1e9), t;
+	uint64_t t0 = now_ns(), t_end = t0 + (uint64_t)(seconds * 1e9), t;
+	struct gen_pace *skel = gen_pace__open_and_load();
 	uint32_t fi = 0;
-	int prog = xdp_tx_prog_load();
+	int64_t sent;
+	int prog;
 
-	if (prog < 0)
+	if (!skel)
 		return -errno;
+	skel->bss->interval_ns = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
+	prog = bpf_program__fd(skel->progs.xm_gen_pace);
 	do {
 		struct xdp_md ctx = { .data_end = len[fi],
 				      .ingress_ifindex = (uint32_t)ifindex };
+		/* Each call sets the kernel's XDP dispatcher up and back, which
+		 * costs far more than a frame: paced calls hold a few ms of
+		 * frames at the rates measured here. */
 		LIBBPF_OPTS(bpf_test_run_opts, o,
 			    .data_in = tmpl[fi], .data_size_in = len[fi],
 			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
@@ -147,16 +147,16 @@ static int64_t send_live(int ifindex, uint8_t (*tmpl)[1536], const uint32_t *len
 		if (bpf_prog_test_run_opts(prog, &o)) {
 			int err = -errno;
 
-			close(prog);
+			gen_pace__destroy(skel);
 			return err;
 		}
-		offered += o.repeat;
 		fi = (fi + 1) % flows;
 		t = now_ns();
 	} while (t < t_end);
-	close(prog);
+	sent = (int64_t)skel->bss->sent;
+	gen_pace__destroy(skel);
 	*elapsed_ns = t - t0;
-	return (int64_t)offered;
+	return sent;
 }
 
 int main(int argc, char **argv)
@@ -166,11 +166,12 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 't' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "xdp-live", no_argument, NULL, 'l' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ 0 }
 	};
 	uint8_t dst[16], src[16], nh[16], dmac[6];
 	uint32_t payload = 64, flows = 1, len[256], fi = 0;
-	double seconds = 5;
+	double seconds = 5, rate = 0;
 	struct xm_umem_cfg cfg = { .frames = 4096, .frame_size = 2048,
 				   .need_wakeup = true };
 	struct xm_frame_accounting acc = { 0 };
@@ -189,13 +190,14 @@ int main(int argc, char **argv)
 		case 't': seconds = atof(optarg); break;
 		case 'f': flows = (uint32_t)atoi(optarg); break;
 		case 'l': live = true; break;
+		case 'r': rate = atof(optarg); break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 3 || payload > 1400 || !flows || flows > 256 ||
-	    seconds <= 0) {
+	    seconds <= 0 || rate < 0 || (rate > 0 && !live)) {
 		fprintf(stderr, "usage: udp_gen DEV DST_ADDR PORT [--size 0-1400] "
-			"[--seconds S] [--flows 1-256] [--xdp-live]\n");
+			"[--seconds S] [--flows 1-256] [--xdp-live [--rate PPS]]\n");
 		return 2;
 	}
 	cfg.dev = argv[optind];
@@ -233,7 +235,7 @@ int main(int argc, char **argv)
 
 	if (live) {
 		uint64_t ns = 1;
-		int64_t n = send_live(ifindex, tmpl, len, flows, seconds, &ns);
+		int64_t n = send_live(ifindex, tmpl, len, flows, seconds, rate, &ns);
 
 		if (n < 0)
 			return die("XDP live frames (BPF_PROG_TEST_RUN)", (int)n);
