@@ -171,10 +171,13 @@ int xm_stack_fd(const struct xm_stack *st)
 	return st ? st->epfd : -EINVAL;
 }
 
-/* Keep the timerfd in step with the earliest timer so that an application
+/* Keep the timerfd no later than the earliest timer so that an application
  * epolling xm_stack_fd() wakes up for it. Relative, so a virtual clock
- * works too. Two syscalls, so only when the earliest deadline moved or the
- * armed one passed: this runs on every xm_stack_poll(). */
+ * works too. Two syscalls, and this runs on every xm_stack_poll(), so only
+ * when the earliest deadline moved earlier or the armed one passed: a
+ * deadline that moved later (a timer restarted or cancelled, as every ACK
+ * does to the retransmission timer) leaves the fd armed early, and the
+ * one wakeup too many that costs re-arms it then. */
 static void timerfd_sync(struct xm_stack *st)
 {
 	uint64_t next = xm_timers_next(&st->timers), now, expired;
@@ -183,7 +186,7 @@ static void timerfd_sync(struct xm_stack *st)
 	if (next == UINT64_MAX && st->timerfd_deadline == UINT64_MAX)
 		return;   /* the common case: no timer, no clock read */
 	now = xm_now(st);
-	if (next == st->timerfd_deadline && next > now)
+	if (next >= st->timerfd_deadline && st->timerfd_deadline > now)
 		return;
 	/* Drain a pending expiry so the fd stops polling readable. */
 	while (read(st->timerfd, &expired, sizeof(expired)) > 0)
