@@ -46,6 +46,9 @@ events { worker_connections 4096; }
 http {
 	access_log off;
 	sendfile on;
+	# As xdpmux-httpd keeps a file served open for 1 s (--file-cache-ms).
+	open_file_cache max=1000 inactive=20s;
+	open_file_cache_valid 1s;
 	keepalive_requests 1000000;
 	client_body_temp_path $work/nginx/body;
 	proxy_temp_path $work/nginx/proxy;

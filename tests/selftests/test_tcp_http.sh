@@ -79,6 +79,17 @@ xm_expect_eq "$out" "$(printf 'hello from xdpmux-httpd\nhello from xdpmux-httpd\
 grep -qi "re-using existing connection" "$logs/kv.err" || xm_fail "curl did not reuse the connection: $(cat "$logs/kv.err")"
 echo "  HEAD gives Content-Length, 3 requests on one connection, sub/ serves index.html"
 
+xm_step "open-file cache: a file replaced or removed is seen once the cache's 1 s has passed"
+echo "hello again" >"$root/new.txt" && mv "$root/new.txt" "$root/hello.txt" ||
+	xm_fail "replace $root/hello.txt"
+sleep 1.2
+xm_expect_eq "$(curl_b "$url/hello.txt")" "hello again" "replaced file after 1.2 s"
+rm "$root/hello.txt"
+sleep 1.2
+xm_expect_eq "$(curl_b -o /dev/null -w '%{http_code}' "$url/hello.txt")" 404 "removed file after 1.2 s"
+echo "hello from xdpmux-httpd" >"$root/hello.txt"
+echo "  replaced: new body; removed: 404"
+
 xm_step "error statuses"
 code() { curl_b -o /dev/null -w '%{http_code}' "$@"; }
 xm_expect_eq "$(code "$url/missing")" 404 "missing file"

@@ -4,12 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,7 +25,7 @@
 void conn_init(struct conn *c, int fd, uint64_t now_ms)
 {
 	c->fd = fd;
-	c->file_fd = -1;
+	c->file = NULL;
 	c->file_off = c->file_left = c->discard = 0;
 	c->last_ms = now_ms;
 	c->linger_until_ms = 0;
@@ -37,9 +35,8 @@ void conn_init(struct conn *c, int fd, uint64_t now_ms)
 
 void conn_close(struct conn *c)
 {
-	if (c->file_fd >= 0)
-		close(c->file_fd);
-	c->file_fd = -1;
+	fc_put(c->file);
+	c->file = NULL;
 	xm_close(c->fd);
 	c->fd = -1;
 }
@@ -103,50 +100,6 @@ static void respond_error(struct srv *s, struct conn *c, int status, int minor, 
 	}
 }
 
-/* Open path under the root; RESOLVE_BENEATH refuses ".." and symlinks that
- * lead out of it (the request path was already cleaned of ".."; this also
- * covers symlinks inside the tree). 0 or the HTTP status to answer. */
-static int open_beneath(int root_fd, const char *path, int *fd, struct stat *sb)
-{
-	struct open_how how = {
-		/* O_NONBLOCK: opening a FIFO must not block the server. */
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	int f = (int)syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof(how));
-
-	if (f < 0)
-		return errno == EACCES || errno == EPERM ? 403 :
-		       errno == EMFILE || errno == ENFILE || errno == ENOMEM ? 503 : 404;
-	if (fstat(f, sb) < 0) {
-		close(f);
-		return 500;
-	}
-	*fd = f;
-	return 0;
-}
-
-static int open_file(struct srv *s, const char *path, int *fd, struct stat *sb)
-{
-	char index[HTTP_MAX_TARGET + 16];
-	int st = open_beneath(s->root_fd, path, fd, sb);
-
-	if (st)
-		return st;
-	if (S_ISDIR(sb->st_mode)) {
-		close(*fd);
-		snprintf(index, sizeof(index), "%s%sindex.html", path, *path ? "/" : "");
-		st = open_beneath(s->root_fd, index, fd, sb);
-		if (st)
-			return st == 403 ? 403 : 404;
-	}
-	if (!S_ISREG(sb->st_mode)) {
-		close(*fd);
-		return 404;
-	}
-	return 0;
-}
-
 /* Append the next part of the file to c->out; false when the file shrank
  * or failed under us (the promised Content-Length cannot be met). */
 static bool fill_from_file(struct conn *c)
@@ -157,7 +110,7 @@ static bool fill_from_file(struct conn *c)
 
 	if (!want)
 		return true;
-	n = pread(c->file_fd, c->out + c->out_len, want, (off_t)c->file_off);
+	n = pread(c->file->fd, c->out + c->out_len, want, (off_t)c->file_off);
 	if (n <= 0)
 		return false;
 	c->out_len += (uint32_t)n;
@@ -167,12 +120,12 @@ static bool fill_from_file(struct conn *c)
 }
 
 /* Answer the head at the start of c->in (hl bytes). */
-static void handle_request(struct srv *s, struct conn *c, size_t hl)
+static void handle_request(struct srv *s, struct conn *c, size_t hl, uint64_t now_ms)
 {
 	struct http_req r;
-	struct stat sb;
+	struct fc_file *f;
 	char extra[96], lm[64];
-	int st, fd;
+	int st;
 	size_t body;
 
 	s->stats.requests++;
@@ -190,21 +143,21 @@ static void handle_request(struct srv *s, struct conn *c, size_t hl)
 	c->discard = r.body_len - body;
 	c->close_after = !r.keep_alive;
 
-	st = open_file(s, r.path, &fd, &sb);
+	st = fc_open(&s->files, r.path, now_ms, &f);
 	if (st) {
 		respond_error(s, c, st, r.minor, r.method == HTTP_HEAD);
 		return;
 	}
-	http_date(lm, sizeof(lm), sb.st_mtime);
+	http_date(lm, sizeof(lm), f->sb.st_mtime);
 	snprintf(extra, sizeof(extra), "Last-Modified: %s\r\n", lm);
-	respond_head(s, c, 200, r.minor, http_mime(r.path), (uint64_t)sb.st_size, extra);
-	if (r.method == HTTP_HEAD || !sb.st_size) {
-		close(fd);
+	respond_head(s, c, 200, r.minor, http_mime(r.path), (uint64_t)f->sb.st_size, extra);
+	if (r.method == HTTP_HEAD || !f->sb.st_size) {
+		fc_put(f);
 		return;
 	}
-	c->file_fd = fd;
+	c->file = f;
 	c->file_off = 0;
-	c->file_left = (uint64_t)sb.st_size;
+	c->file_left = (uint64_t)f->sb.st_size;
 	/* Head and the start of the body in one send: a small response is one
 	 * segment, not a head that Nagle lets out and a body it holds until
 	 * the client's delayed ACK. */
@@ -257,9 +210,9 @@ bool conn_step(struct srv *s, struct conn *c, uint64_t now_ms)
 			}
 			continue;
 		}
-		if (c->file_fd >= 0) {
-			close(c->file_fd);
-			c->file_fd = -1;
+		if (c->file) {
+			fc_put(c->file);
+			c->file = NULL;
 		}
 		if (c->close_after && !c->closing) {
 			if (xm_shutdown(c->fd, SHUT_WR) < 0)
@@ -285,7 +238,7 @@ bool conn_step(struct srv *s, struct conn *c, uint64_t now_ms)
 			size_t hl = http_head_len(c->in, c->in_len);
 
 			if (hl) {
-				handle_request(s, c, hl);
+				handle_request(s, c, hl, now_ms);
 				continue;
 			}
 			if (c->in_len == sizeof(c->in)) {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "filecache.h"
 #include "http.h"
 
 #define CONN_OUT 65536
@@ -21,7 +22,7 @@ struct srv_stats {
 
 struct conn {
 	int fd;
-	int file_fd;              /* file being sent, -1 none */
+	struct fc_file *file;     /* file being sent, NULL none */
 	uint64_t file_off, file_left;
 	uint64_t discard;         /* request body bytes still to skip */
 	uint64_t last_ms;         /* last progress, for the idle timeout */
@@ -37,6 +38,7 @@ struct conn {
 
 struct srv {
 	int root_fd;
+	struct filecache files;
 	struct srv_stats stats;
 };
 

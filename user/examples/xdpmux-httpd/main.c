@@ -3,14 +3,17 @@
  * xdpmux-httpd: a small HTTP/1.1 static file server on the xdpmux stack.
  *
  *   xdpmux-httpd DEV --port PORT --root DIR [--max-conns N]
- *                [--idle-timeout SEC] [--busy-poll] [--mode auto|zerocopy|copy]
+ *                [--idle-timeout SEC] [--file-cache-ms MS] [--busy-poll]
+ *                [--mode auto|zerocopy|copy]
  *
  * GET and HEAD of regular files under DIR (a directory serves its
  * index.html), persistent connections and pipelining, Content-Length on
  * every response; 400, 404, 405, 414, 431, 501, 505 as RFC 9110/9112 say.
  * Paths never leave DIR: ".." is resolved lexically (above the root is a
  * 400) and files are opened with openat2(RESOLVE_BENEATH), so a symlink
- * pointing out of DIR is a 404.
+ * pointing out of DIR is a 404. A file served is kept open for MS
+ * milliseconds (default 1000, 0: never) for the next requests of its path,
+ * as nginx's open_file_cache (filecache.h).
  *
  * One thread, one xdpmux stack, every connection non-blocking under
  * xm_poll. One IPv6 wildcard listener, which (dual-stack, as on Linux) also
@@ -42,13 +45,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: xdpmux-httpd DEV --port PORT --root DIR [--max-conns N]\n"
-		"                    [--idle-timeout SEC] [--busy-poll]\n"
+		"                    [--idle-timeout SEC] [--file-cache-ms MS] [--busy-poll]\n"
 		"                    [--mode auto|zerocopy|copy]\n"
 		"Serves the files under DIR over HTTP/1.1 (GET, HEAD) on tcp/PORT\n"
 		"through the xdpmux stack on DEV (attach it first: xdpmux attach DEV).\n"
 		"  --max-conns     connections served at once (default 1024); more\n"
 		"                  wait in the listen backlog\n"
-		"  --idle-timeout  close a connection idle this long (default 60 s)\n");
+		"  --idle-timeout  close a connection idle this long (default 60 s)\n"
+		"  --file-cache-ms keep a file served open this long for the next\n"
+		"                  requests of its path (default 1000, 0: never)\n");
 }
 
 static uint64_t now_ms(void)
@@ -76,6 +81,7 @@ int main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "max-conns", required_argument, NULL, 'c' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "file-cache-ms", required_argument, NULL, 'f' },
 		{ "busy-poll", no_argument, NULL, 'b' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
@@ -83,7 +89,7 @@ int main(int argc, char **argv)
 	};
 	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
 	struct srv srv = { .root_fd = -1 };
-	unsigned long port = 0, max_conns = 1024, idle_s = 60;
+	unsigned long port = 0, max_conns = 1024, idle_s = 60, cache_ms = 1000;
 	const char *dev, *root = NULL;
 	struct conn **conns;
 	struct pollfd *pf;
@@ -116,6 +122,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'f':
+			if (ex_parse_uint(optarg, 0, 60000, &cache_ms)) {
+				fprintf(stderr, "xdpmux-httpd: bad --file-cache-ms '%s': want 0-60000\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'b':
 			o.busy_poll = true;
 			break;
@@ -141,6 +154,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xdpmux-httpd: root %s: %s\n", root, strerror(errno));
 		return 2;
 	}
+	fc_init(&srv.files, srv.root_fd, cache_ms);
 	conns = calloc(max_conns, sizeof(*conns));
 	pf = calloc(max_conns + 1, sizeof(*pf));
 	if (!conns || !pf) {
@@ -240,6 +254,7 @@ int main(int argc, char **argv)
 	if (ex_frames_check("xdpmux-httpd", st))
 		rc = 1;
 	xm_stack_close(st);
+	fc_flush(&srv.files);
 	close(srv.root_fd);
 	free(conns);
 	free(pf);
