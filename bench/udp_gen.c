@@ -195,9 +195,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 3 || payload > 1400 || !flows || flows > 256 ||
-	    seconds <= 0 || rate < 0 || (rate > 0 && !live)) {
+	    seconds <= 0 || (rate && (rate < 1000 || !live))) {
 		fprintf(stderr, "usage: udp_gen DEV DST_ADDR PORT [--size 0-1400] "
-			"[--seconds S] [--flows 1-256] [--xdp-live [--rate PPS]]\n");
+			"[--seconds S] [--flows 1-256] [--xdp-live [--rate PPS >= 1000]]\n");
 		return 2;
 	}
 	cfg.dev = argv[optind];

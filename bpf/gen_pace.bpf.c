@@ -23,8 +23,8 @@ __u64 next_ns;
 /* How far behind the schedule the generator may fall (preempted, a slow
  * flush) and still catch up: a burst of at most this many intervals. */
 #define CATCH_UP 64
-/* The longest wait for one frame, in clock reads (tens of ns each): more
- * than any interval asked of this generator. */
+/* The longest wait for one frame, in clock reads (tens of ns each): over
+ * a millisecond, the longest interval udp_gen accepts (--rate >= 1000). */
 #define WAIT_MAX (1 << 16)
 
 static long due_yet(__u64 i, void *due)
