@@ -68,7 +68,11 @@ wpid=$!
 client() {
 	local try
 	for try in 1 2 3; do
-		echo "client $1" | xm_in "$ns_b" timeout 90 nc -N "$XM_A4" $port >"$logs/client.$1"
+		SECONDS=0
+		echo "client $1" | xm_in "$ns_b" timeout 90 nc -N "$XM_A4" $port \
+			>"$logs/client.$1" 2>"$logs/client.$1.err"
+		echo "try $try: exit $?, ${SECONDS}s, got '$(head -c 64 "$logs/client.$1")'" \
+			"$(head -c 200 "$logs/client.$1.err")" >>"$logs/client.$1.tries"
 		[ "$(cat "$logs/client.$1")" = "client $1" ] && echo $try >"$logs/tries.$1" &&
 			return 0
 	done
@@ -83,6 +87,13 @@ ok=0
 for i in $(seq 6); do
 	wait "${cpids[$((i - 1))]}" && ok=$((ok + 1))
 done
+if [ "$ok" != 6 ]; then
+	for i in $(seq 6); do
+		[ -f "$logs/tries.$i" ] || sed "s/^/  client $i: /" "$logs/client.$i.tries"
+	done
+	fl_dump "$logs/echo.log"
+	tail -n 60 "$logs/echo.log" | sed 's/^/  echo: /'
+fi
 xm_expect_eq "$ok" 6 "new clients echoed during the flood"
 echo "  connections each client needed: $(cat "$logs"/tries.* | tr '\n' ' ')"
 fl_check_kernel "$ns_b" "$XM_A4" $kport
