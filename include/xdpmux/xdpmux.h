@@ -66,6 +66,11 @@ struct xm_stack_opts {
 	uint32_t frames;          /* UMEM frames; 0: default */
 	int zerocopy;             /* 0 auto, 1 force zero-copy, -1 force copy */
 	bool busy_poll;
+	/* Microseconds a blocking call (xm_recv, xm_accept, xm_poll, ...)
+	 * keeps polling the link before it sleeps, as Linux's busy_read:
+	 * a frame that comes meanwhile is seen without a wakeup, which is
+	 * most of a round trip's latency. 0: sleep at once. */
+	uint32_t spin_us;
 	/* stack */
 	uint32_t rcvbuf_default;  /* per-socket receive buffer; 0: 212992 */
 	uint32_t sndbuf_default;  /* per-socket send buffer; 0: 212992 */
@@ -112,6 +117,13 @@ int xm_stack_fd(const struct xm_stack *st);
 /* Receive and process what the link has, run due timers, flush output.
  * Returns the number of frames processed or -errno. Never blocks. */
 int xm_stack_poll(struct xm_stack *st);
+/* Poll the link without sleeping until it has frames (1) or usec
+ * microseconds or the next timer passed (0); -EINVAL for a NULL stack. For
+ * an application's own event loop: call it when xm_stack_poll() found
+ * nothing and before sleeping on xm_stack_fd(), so that traffic arriving
+ * within usec is served without a wakeup. Costs a CPU while it spins;
+ * returns 0 at once on a link that cannot be polled (the simulated one). */
+int xm_stack_spin(struct xm_stack *st, uint32_t usec);
 /* Milliseconds until the next timer (-1: none); at most 1 while a sender
  * waits for tx completions, which do not make xm_stack_fd() readable. */
 int xm_stack_timeout_ms(const struct xm_stack *st);
@@ -169,6 +181,9 @@ struct xm_stack_stats {
 	uint64_t tcp_mem_bytes;      /* gauge: TCP buffer bytes held now */
 	uint64_t tcp_mem_peak;       /* the most tcp_mem_bytes has been */
 	uint64_t tcp_mem_max;        /* the bound (xm_stack_opts.tcp_mem_max) */
+	/* polling before sleep (xm_stack_opts.spin_us, xm_stack_spin) */
+	uint64_t spin_hits;          /* frames came while polling: no wakeup */
+	uint64_t spin_timeouts;      /* none came: the caller went to sleep */
 };
 int xm_stack_stats(const struct xm_stack *st, struct xm_stack_stats *out);
 /* Print every counter of s as "PREFIXname value" lines, in struct order:

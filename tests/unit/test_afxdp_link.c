@@ -4,7 +4,8 @@
  * attached and a real kernel on the other end: a bound port's datagram
  * arrives on the XSK, a frame we transmit reaches the peer's kernel socket,
  * the link-layer answers come from the kernel, misuse is refused, and at
- * every step each UMEM frame is accounted for.
+ * every step each UMEM frame is accounted for; a stack over it polls the
+ * ring before sleeping when asked to (spin_us).
  *
  * Needs root; skipped otherwise. Each test runs in its own process (Criterion
  * forks), unshares its network namespace, and names its devices after its
@@ -26,6 +27,7 @@
 #include <linux/if_ether.h>
 
 #include <xdpmux/control.h>
+#include <xdpmux/xdpmux.h>
 #include "lib/frame.h"
 #include "../../user/lib/link/link.h"
 
@@ -486,4 +488,88 @@ Test(afxdp_link, busy_poll_and_no_need_wakeup_sockets_receive, .fini = teardown)
 	l->ops->rx_release(l, &f, 1);
 	assert_all_accounted(l, "busy poll");
 	l->ops->close(l);
+}
+
+Test(afxdp_link, rx_ready_sees_a_frame_without_taking_it, .fini = teardown)
+{
+	struct xm_frame_accounting a;
+	struct xm_link *l;
+	struct xm_frame f;
+	int i;
+
+	setup();
+	l = link_open();
+	bind_udp(PORT_IN);
+	cr_assert_not(l->ops->rx_ready(l), "an idle ring is not ready");
+	runf("ip netns exec %s sh -c 'printf ready | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d'", peer_ns, PORT_IN);
+	/* A bound on a hang: the frame is in the ring within 5 s. */
+	for (i = 0; i < 500 && !l->ops->rx_ready(l); i++)
+		usleep(10000);
+	cr_assert(l->ops->rx_ready(l), "the frame never showed in the ring");
+	cr_assert(l->ops->rx_ready(l), "looking twice takes nothing");
+	cr_assert_eq(l->ops->accounting(l, &a), 0);
+	cr_assert_eq(a.rx_ring, 1, "the frame stays in the ring (%llu)",
+		     (unsigned long long)a.rx_ring);
+	cr_assert_eq(a.rx_held, 0);
+	cr_assert_eq(l->ops->rx(l, &f, 1), 1);
+	cr_assert_not(l->ops->rx_ready(l), "taken: the ring is empty again");
+	l->ops->rx_release(l, &f, 1);
+	assert_all_accounted(l, "after rx_ready");
+	l->ops->close(l);
+}
+
+/* xm_stack_opts.spin_us: a blocking receive polls the ring before it
+ * sleeps, and a datagram that comes meanwhile is taken without a wakeup
+ * (spin_hits), while an idle spin ends and is counted (spin_timeouts). */
+Test(afxdp_link, blocking_recv_spins_and_catches_a_datagram, .fini = teardown)
+{
+	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT_IN) };
+	struct xm_clock clock = xm_clock_monotonic();
+	struct xm_stack_stats s;
+	struct timeval tmo = { .tv_sec = 10 };
+	struct xm_stack *st;
+	char buf[64];
+	int fd, err;
+	ssize_t n;
+
+	setup();
+	/* veth leaves a locally sent datagram's checksum partial, as a NIC
+	 * would finish it: make the peer put complete ones on the wire. */
+	runf("ip netns exec %s ethtool -K %s tx off >/dev/null", peer_ns, peer_dev);
+	o.spin_us = 2000000;   /* longer than the sender's delay below */
+	err = xm_stack_open_link(link_open(), &clock, &o, &st);
+	cr_assert_eq(err, 0, "stack open: %s", strerror(-err));
+	cr_assert_eq(xm_stack_spin(NULL, 1), -EINVAL);
+	xm_stack_use(st);
+	bind_udp(PORT_IN);
+	fd = xm_socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+	cr_assert_eq(xm_bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0,
+		     "bind: %s", strerror(errno));
+	/* A bound on a hang, not a timing assertion. */
+	cr_assert_eq(xm_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)), 0);
+
+	cr_assert_eq(xm_stack_spin(st, 1000), 0, "nothing came: the spin ends");
+	cr_assert_eq(xm_stack_stats(st, &s), 0);
+	cr_assert_eq(s.spin_timeouts, 1);
+	cr_assert_eq(s.spin_hits, 0);
+
+	/* Sent after the receive below has begun to wait. */
+	runf("(sleep 0.3; ip netns exec %s sh -c 'printf spun | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d') >/dev/null 2>&1 &",
+	     peer_ns, PORT_IN);
+	n = xm_recv(fd, buf, sizeof(buf), 0);
+	if (n != 4) {
+		xm_stack_stats(st, &s);
+		xm_stack_stats_print(stderr, &s, "  ");
+	}
+	cr_assert_eq(n, 4, "recv: %zd %s", n, strerror(errno));
+	cr_assert_arr_eq(buf, "spun", 4);
+	cr_assert_eq(xm_stack_stats(st, &s), 0);
+	cr_assert_geq(s.spin_hits, 1, "the datagram was not caught spinning");
+
+	xm_close(fd);
+	xm_stack_close(st);
 }

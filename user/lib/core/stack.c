@@ -255,6 +255,51 @@ int xm_stack_timeout_ms(const struct xm_stack *st)
 	return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Poll the link until it has frames (1) or the clock reaches end (0). */
+static int spin_until(struct xm_stack *st, uint64_t end)
+{
+	struct xm_link *l = st->link;
+	unsigned int i;
+
+	if (!l->ops->rx_ready)
+		return 0;
+	for (i = 0;; i++) {
+		if (l->ops->rx_ready(l)) {
+			st->stats.spin_hits++;
+			return 1;
+		}
+		/* A look at the ring is cheaper than a clock read. */
+		if ((i & 15) == 15 && xm_now(st) >= end) {
+			st->stats.spin_timeouts++;
+			return 0;
+		}
+		cpu_relax();
+	}
+}
+
+int xm_stack_spin(struct xm_stack *st, uint32_t usec)
+{
+	uint64_t end;
+
+	if (!st)
+		return -EINVAL;
+	if (!usec || !st->link->ops->rx_ready)
+		return 0;
+	end = xm_now(st) + (uint64_t)usec * 1000;
+	if (xm_timers_next(&st->timers) < end)
+		end = xm_timers_next(&st->timers);
+	return spin_until(st, end);
+}
+
 int xm_stack_wait(struct xm_stack *st, uint64_t deadline_ns)
 {
 	uint64_t until = xm_timers_next(&st->timers), now;
@@ -276,6 +321,15 @@ int xm_stack_wait(struct xm_stack *st, uint64_t deadline_ns)
 		return 0;
 	if (fd < 0 && until == UINT64_MAX)
 		return -EDEADLK;   /* nothing can ever wake us */
+	if (st->opts.spin_us) {
+		uint64_t end = now + (uint64_t)st->opts.spin_us * 1000;
+
+		if (spin_until(st, end < until ? end : until))
+			return 0;
+		now = xm_now(st);
+		if (until != UINT64_MAX && until <= now)
+			return 0;
+	}
 	ts.tv_sec = (time_t)((until - now) / 1000000000ULL);
 	ts.tv_nsec = (long)((until - now) % 1000000000ULL);
 	p.fd = fd;   /* -1: just sleep */

@@ -75,6 +75,8 @@ static const struct {
 	F(tcp_mem_bytes),
 	F(tcp_mem_peak),
 	F(tcp_mem_max),
+	F(spin_hits),
+	F(spin_timeouts),
 };
 #undef F
 

@@ -119,6 +119,17 @@ static int afxdp_rx(struct xm_link *l, struct xm_frame *f, int max)
 	return got;
 }
 
+static bool afxdp_rx_ready(struct xm_link *l)
+{
+	struct afxdp *a = to_afxdp(l);
+	uint32_t i;
+
+	for (i = 0; i < a->n_q; i++)
+		if (xm_umem_rx_ready(a->q[i]))
+			return true;
+	return false;
+}
+
 static struct xm_umem *frame_queue(struct afxdp *a, const struct xm_frame *f)
 {
 	uint32_t qi = (uint32_t)(f->id >> 32);
@@ -390,6 +401,7 @@ static void afxdp_close(struct xm_link *l)
 
 static const struct xm_link_ops afxdp_ops = {
 	.rx = afxdp_rx,
+	.rx_ready = afxdp_rx_ready,
 	.rx_release = afxdp_rx_release,
 	.tx_alloc = afxdp_tx_alloc,
 	.tx_submit = afxdp_tx_submit,

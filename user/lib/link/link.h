@@ -90,6 +90,9 @@ struct xm_link_ops {
 	 * Frames stay valid until rx_release. */
 	int (*rx)(struct xm_link *l, struct xm_frame *f, int max);
 	void (*rx_release)(struct xm_link *l, struct xm_frame *f, int n);
+	/* Optional (NULL): whether rx() would return frames now, without
+	 * taking any; cheap enough to call in a loop (a look at the rings). */
+	bool (*rx_ready)(struct xm_link *l);
 	/* Lend up to n empty buffers (data, cap set; len 0); returns how many
 	 * (0 when none are free right now) or -errno. */
 	int (*tx_alloc)(struct xm_link *l, struct xm_frame *f, int n);

@@ -347,6 +347,14 @@ int xm_umem_rx(struct xm_umem *u, struct xm_frame *f, int max, uint32_t tag)
 	return out;
 }
 
+bool xm_umem_rx_ready(struct xm_umem *u)
+{
+	/* Busy polling: the kernel fills the ring only when asked. */
+	if (u->cfg.busy_poll)
+		rx_wakeup(u);
+	return xsk_cons_nb_avail(&u->rx, 1) > 0;
+}
+
 void xm_umem_rx_release(struct xm_umem *u, const struct xm_frame *f)
 {
 	uint32_t fi = (uint32_t)f->id;

@@ -90,6 +90,8 @@ void xm_umem_comp_drain(struct xm_umem *u);
 /* Take up to max received frames; frame ids are tagged with `tag` in the
  * upper 32 bits. */
 int xm_umem_rx(struct xm_umem *u, struct xm_frame *f, int max, uint32_t tag);
+/* Whether the rx ring holds frames, without taking them. */
+bool xm_umem_rx_ready(struct xm_umem *u);
 void xm_umem_rx_release(struct xm_umem *u, const struct xm_frame *f);
 int xm_umem_tx_alloc(struct xm_umem *u, struct xm_frame *f, int n, uint32_t tag);
 void xm_umem_tx_abort(struct xm_umem *u, const struct xm_frame *f);
