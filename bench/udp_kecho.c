@@ -5,7 +5,11 @@
  * (no process per datagram, unlike socat's fork mode), so it is the fastest
  * one-request-at-a-time kernel server there is.
  *
- *   udp_kecho PORT
+ *   udp_kecho PORT [--spin]
+ *
+ * --spin never sleeps: recvfrom(MSG_DONTWAIT) in a loop, the kernel-socket
+ * counterpart of a kernel-bypass stack's busy polling (the kernel's own busy
+ * poll, SO_BUSY_POLL, needs a NAPI id that a veth device does not give).
  *
  * Runs until killed; prints "ready" once bound.
  */
@@ -21,11 +25,13 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
 	static uint8_t buf[65536];
-	int fd, zero = 0, port;
+	int fd, zero = 0, port, flags = 0;
 
-	port = argc == 2 ? atoi(argv[1]) : 0;
+	if (argc == 3 && !strcmp(argv[2], "--spin"))
+		flags = MSG_DONTWAIT;
+	port = argc == 2 || flags ? atoi(argv[1]) : 0;
 	if (port < 1 || port > 65535) {
-		fprintf(stderr, "usage: udp_kecho PORT\n");
+		fprintf(stderr, "usage: udp_kecho PORT [--spin]\n");
 		return 2;
 	}
 	sa.sin6_port = htons((uint16_t)port);
@@ -41,11 +47,11 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), flags,
 				     (struct sockaddr *)&from, &flen);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			fprintf(stderr, "udp_kecho: recvfrom: %s\n", strerror(errno));
 			return 1;
