@@ -56,14 +56,15 @@ struct {
 	__type(value, struct xm_binding_stats);
 } binding_stats SEC(".maps");
 
-/* One read of an array tells whether any binding exists for a port, so an
+/* One lookup in an array tells whether any binding exists for a port, so an
  * unbound packet costs no hash lookup, and steers a wildcard binding's
- * packets without one either (struct xm_port_entry). A global array, which
- * libbpf makes a one-element, mmap-able array map of, rather than an array
- * map of entries: the program reads an entry at its address, without a map
- * lookup's key on the stack, bounds check and NULL test, about a tenth of
- * the fast path's cost. The control library writes entries through mmap. */
-struct xm_port_entry port_index[XM_PORT_INDEX_ENTRIES] SEC(".data.port_index");
+ * packets without one either (struct xm_port_entry). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XM_PORT_INDEX_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct xm_port_entry);
+} port_index SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -359,10 +360,8 @@ lookup_binding(const struct pkt *p, struct xm_binding_key *key)
 	struct xm_port_entry *pe;
 	struct xm_binding_val *val;
 
-	if (idx >= XM_PORT_INDEX_ENTRIES)
-		return NULL;
-	pe = &port_index[idx];
-	if (!pe->kinds)
+	pe = bpf_map_lookup_elem(&port_index, &idx);
+	if (!pe || !pe->kinds)
 		return NULL;
 	key->proto = p->proto;
 	key->port = p->dport;
@@ -556,9 +555,9 @@ static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
 	}
 
 	/* The frame length counted is as datagram_fits() counts it. */
-	if (idx >= XM_PORT_INDEX_ENTRIES)
+	pe = bpf_map_lookup_elem(&port_index, &idx);
+	if (!pe)
 		return FAST_NO;
-	pe = &port_index[idx];
 	if (!pe->kinds) {
 		count(XM_STAT_PASS, len);
 		return XDP_PASS;
