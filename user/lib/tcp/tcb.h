@@ -254,8 +254,10 @@ void xm_tcp_output(struct xm_tcp_conn *c);
 void xm_tcp_send_ack(struct xm_tcp_conn *c);
 /* SYN or SYN-ACK (by state). */
 void xm_tcp_send_syn(struct xm_tcp_conn *c);
-/* Retransmit one segment starting at seq (RTO / fast retransmit). */
-void xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen);
+/* Retransmit one segment starting at seq, at most maxlen bytes (fast
+ * retransmit, recovery). Returns the payload bytes sent, which options may
+ * make fewer than maxlen (0: nothing to send), or -errno. */
+int xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen);
 /* A bare control segment not tied to a connection (RST replies). */
 void xm_tcp_send_reset(struct xm_stack *st, const struct xm_ipinfo *ip,
 		       uint16_t sport, uint16_t dport, uint32_t seq,

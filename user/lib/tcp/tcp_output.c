@@ -203,7 +203,7 @@ static bool fin_here(const struct xm_tcp_conn *c, uint32_t end)
 	return c->fin_queued && end == data_end(c);
 }
 
-void xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
+int xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
 {
 	struct xm_tcp_stack *ts = c->st->tcp;
 	uint32_t avail, len;
@@ -212,7 +212,7 @@ void xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
 
 	if (c->state == XM_TCP_SYN_SENT || c->state == XM_TCP_SYN_RECEIVED) {
 		xm_tcp_send_syn(c);
-		return;
+		return 0;
 	}
 	if (seq_lt(seq, c->snd_una))
 		seq = c->snd_una;
@@ -221,18 +221,19 @@ void xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
 	if (len > c->mss)
 		len = c->mss;
 	if (!len && !(c->fin_sent && seq == data_end(c)))
-		return;
+		return 0;
 	if (c->fin_sent && fin_here(c, seq + len))
 		flags |= XM_TCP_FIN;
 	if (len)
 		flags |= XM_TCP_PSH;
 	r = send_segment(c, seq, len, flags);
 	if (r < 0)
-		return;
+		return r;
 	ts->stats.retrans_segs++;
 	/* Karn: no RTT sample from a retransmitted range. */
 	if (c->rtt_timing && seq_le(seq, c->rtt_seq))
 		c->rtt_timing = false;
+	return r;
 }
 
 /* RFC 6675 5 (C): while pipe < cwnd, send by NextSeg(). */
@@ -247,8 +248,16 @@ static void sack_recovery_send(struct xm_tcp_conn *c)
 			return;
 		nx = xm_sack_next_seg(&c->sb, c->mss, unsent, true, &seq, &len);
 		if (nx == XM_SACK_NEXT_LOST || nx == XM_SACK_NEXT_RESCUE) {
-			xm_tcp_retransmit(c, seq, len);
-			xm_sack_mark_rxt(&c->sb, seq, len);
+			int r = xm_tcp_retransmit(c, seq, len);
+
+			/* RFC 6675 5 (C.3): HighRxt ends where the segment
+			 * sent ends. Options trim a segment to less than
+			 * the MSS NextSeg() offered: the rest of the hole
+			 * is still to send, not retransmitted. No frame to
+			 * send it in: the next ACK (or the RTO) tries again. */
+			if (r <= 0)
+				return;
+			xm_sack_mark_rxt(&c->sb, seq, (uint32_t)r);
 			continue;
 		}
 		return;   /* NEW data or nothing: the normal path below */
