@@ -482,3 +482,46 @@ Test(tcp_input, sack_recovery_resends_every_byte_of_a_hole_longer_than_a_segment
 	cr_assert_eq(p.b->tcp->stats.rto_fires, rto, "the RTO repaired what fast recovery left");
 	pair_finish(&p, c, s, l);
 }
+
+Test(tcp_input, loss_just_past_the_last_recovery_point_starts_fast_recovery)
+{
+	/* RFC 6582 3.2 (2): three duplicate ACKs start fast retransmit when
+	 * they cover more than recover, the highest sequence number sent
+	 * when the last recovery began. The full ACK that ends a recovery
+	 * acknowledges just that; when the next segment is lost, the
+	 * duplicate ACKs carry the same number, and the loss is new:
+	 * fast recovery, not the RTO, repairs it. */
+	static char out[4 * 1460];
+	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
+	struct xm_tcp_conn *sc;
+	struct pair p;
+	uint32_t una, end;
+	uint64_t fr;
+	int l, c, s;
+
+	sc = pair_nodelay(&p, 35, &l, &c, &s);
+	cr_assert(sc->sack_ok);
+	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
+	una = sc->snd_una;
+	end = sc->snd_max;
+	cr_assert_eq(end - una, sizeof(out), "the data is out");
+	fr = p.b->tcp->stats.fast_recoveries;
+	/* The first segment lost, the rest SACKed: recovery, recover = end. */
+	put_be32(o + 4, una + sc->mss);
+	put_be32(o + 8, end);
+	inject_opts(p.b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
+	cr_assert(sc->in_recovery);
+	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 1);
+	/* The retransmission arrives: the full ACK ends the recovery. */
+	inject(p.b, sc, sc->rcv_nxt, end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(!sc->in_recovery);
+	cr_assert_eq(sc->snd_una, end);
+	/* New data, its first segment lost: three duplicate ACKs of end. */
+	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
+	cr_assert_gt(sc->snd_max - end, sc->mss, "two segments or more are out");
+	for (int k = 0; k < 3; k++)
+		inject(p.b, sc, sc->rcv_nxt, end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(sc->in_recovery, "RFC 6582 3.2 (2): an ACK of recover covers more than it");
+	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 2);
+	pair_finish(&p, c, s, l);
+}

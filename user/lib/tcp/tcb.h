@@ -140,7 +140,7 @@ struct xm_tcp_conn {
 	struct xm_cc cc;
 	struct xm_sack_sb sb;
 	bool in_recovery;
-	uint32_t recover;                /* RFC 6582 recovery point */
+	uint32_t recover;                /* RFC 6582 recovery point, as snd_max */
 	uint32_t dupacks;
 	uint32_t rtx_count;              /* consecutive timeouts */
 	uint32_t rtx_next;               /* NewReno: next seq to retransmit */

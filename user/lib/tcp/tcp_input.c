@@ -337,9 +337,12 @@ static void enter_recovery(struct xm_tcp_conn *c)
 {
 	uint64_t now = xm_tcp_now_us(c);
 
-	/* RFC 6582 3.2 (2): only when the ACK covers more than recover
-	 * (no second reduction for losses of the same window). */
-	if (!seq_gt(c->snd_una, c->recover))
+	/* RFC 6582 3.2 (2): only when the ACK covers more than recover,
+	 * "the highest sequence number transmitted" when recovery (or the
+	 * RTO) began: no second reduction for losses of the same window.
+	 * recover holds snd_max, one past that number, so an ACK of
+	 * recover itself covers it: data sent since may be lost. */
+	if (seq_lt(c->snd_una, c->recover))
 		return;
 	c->recover = c->snd_max;
 	c->in_recovery = true;
