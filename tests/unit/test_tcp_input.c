@@ -525,3 +525,56 @@ Test(tcp_input, loss_just_past_the_last_recovery_point_starts_fast_recovery)
 	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 2);
 	pair_finish(&p, c, s, l);
 }
+
+Test(tcp_input, send_window_never_ends_past_the_edge_the_peer_offered)
+{
+	/* "SND.WND is an offset from SND.UNA" (RFC 9293 3.10.7.4), and an
+	 * ACK of new data whose SEG.SEQ is below SND.WL1 fails the test for
+	 * updating it: keeping the old SND.WND while SND.UNA moves slides
+	 * the right edge past what the peer offered, into a full buffer.
+	 * Such ACKs are common: B, going back after a timeout, numbers its
+	 * ACKs from its old snd_una while A holds B's data up to snd_max.
+	 * Here B's receive buffer fills while B goes back: A must not send
+	 * past the window B offers. */
+	static uint8_t out[2 * 1460], big[256 * 1024];
+	struct xm_sim_impair drop = { .loss_ppm = 1000000 }, none = { 0 };
+	struct xm_tcp_conn *sc, *cc;
+	struct pair p;
+	size_t sent = 0;
+	uint64_t rto, end;
+	int l, c, s;
+	ssize_t n;
+
+	sc = pair_nodelay(&p, 37, &l, &c, &s);
+	cc = conn_of_fd(c);
+	/* B's first MSS is lost, its second reaches A out of order. */
+	xm_link_sim_set_impair(p.lb, &drop);
+	cr_assert_eq(xm_send(s, out, sizeof(out) / 2, MSG_DONTWAIT), (ssize_t)sizeof(out) / 2);
+	xm_link_sim_set_impair(p.lb, &none);
+	cr_assert_eq(xm_send(s, out, sizeof(out) / 2, MSG_DONTWAIT), (ssize_t)sizeof(out) / 2);
+	pair_run(&p, 10 * MS);
+	cr_assert_eq(cc->nooo, 1);
+	/* B times out; its retransmission is lost too: B goes back. Step
+	 * up to the RTO, not past it into the next one. */
+	rto = p.b->tcp->stats.rto_fires;
+	xm_link_sim_set_impair(p.lb, &drop);
+	while (p.b->tcp->stats.rto_fires == rto) {
+		cr_assert(xm_timer_armed(&sc->t_rtx));
+		cr_assert(pair_step_until(&p, sc->t_rtx.deadline));
+	}
+	xm_link_sim_set_impair(p.lb, &none);
+	cr_assert(seq_lt(sc->snd_nxt, sc->snd_max));
+	/* A sends more than B's receive buffer holds; B does not read. */
+	end = xm_sim_now(p.sim) + 100 * MS;
+	while (xm_sim_now(p.sim) < end) {
+		while (sent < sizeof(big) &&
+		       (n = xm_send(c, big + sent, sizeof(big) - sent, MSG_DONTWAIT)) > 0)
+			sent += (size_t)n;
+		cr_assert(pair_step_until(&p, end));
+	}
+	cr_assert_gt(sent, sc->rcvbuf.cap, "A had more to send than B holds");
+	cr_assert(seq_le(cc->snd_max, sc->rcv_adv),
+		  "A sent %d bytes past the window B announced (A thinks it is %u)",
+		  (int)(cc->snd_max - sc->rcv_adv), cc->snd_wnd);
+	pair_finish(&p, c, s, l);
+}
