@@ -578,3 +578,35 @@ Test(tcp_input, send_window_never_ends_past_the_edge_the_peer_offered)
 		  (int)(cc->snd_max - sc->rcv_adv), cc->snd_wnd);
 	pair_finish(&p, c, s, l);
 }
+
+Test(tcp_input, limited_transmit_sends_new_data_on_the_first_duplicate_acks)
+{
+	/* RFC 5681 3.2 (1), RFC 3042, RFC 6675 5 (3): on the first and the
+	 * second duplicate ACK the sender sends a segment of new data, the
+	 * SACKed one having left the pipe, so that a loss in a window of a
+	 * few segments still brings DupThresh duplicate ACKs. B's window is
+	 * full (cwnd); each duplicate ACK lets one more segment out. */
+	static char out[20 * 1460];
+	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
+	struct xm_tcp_conn *sc;
+	struct pair p;
+	uint32_t una, max;
+	int l, c, s;
+
+	sc = pair_nodelay(&p, 39, &l, &c, &s);
+	cr_assert(sc->sack_ok);
+	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
+	una = sc->snd_una;
+	max = sc->snd_max;
+	cr_assert_lt(max - una, sizeof(out), "the congestion window holds data back");
+	for (uint32_t k = 2; k <= 3; k++) {
+		put_be32(o + 4, una + sc->mss);
+		put_be32(o + 8, una + k * sc->mss);
+		inject_opts(p.b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
+		cr_assert(!sc->in_recovery);
+		cr_assert_eq(sc->dupacks, k - 1);
+		cr_assert(seq_gt(sc->snd_max, max), "duplicate ACK %u sent no new data", k - 1);
+		max = sc->snd_max;
+	}
+	pair_finish(&p, c, s, l);
+}

@@ -292,9 +292,9 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		sack_recovery_send(c);
 	for (;;) {
 		uint32_t end = data_end(c), unsent, wnd_end, win, cwnd_room, len;
-		uint32_t inflight = xm_tcp_inflight(c), pipe;
+		uint32_t inflight = xm_tcp_inflight(c), pipe, dup;
 		uint8_t flags = XM_TCP_ACK;
-		bool rexmit = seq_lt(c->snd_nxt, c->snd_max);
+		bool rexmit = seq_lt(c->snd_nxt, c->snd_max), limited;
 		int r;
 
 		if (c->fin_sent && c->snd_nxt == c->snd_max)
@@ -302,10 +302,17 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		if (seq_gt(c->snd_nxt, end))
 			break;
 		unsent = end - c->snd_nxt;
-		if (c->in_recovery && c->sack_ok)
+		/* Limited Transmit (RFC 5681 3.2 (1), RFC 3042; with SACK
+		 * RFC 6675 5 (3)): the first duplicate ACKs let new data
+		 * out, what the peer SACKed (else one MSS per duplicate ACK,
+		 * two at most) leaving the pipe, so that a loss in a small
+		 * window still brings DupThresh duplicate ACKs, not the RTO. */
+		limited = !c->in_recovery && !c->rto_recovery && c->dupacks;
+		dup = c->in_recovery || c->dupacks < 2 ? c->dupacks : 2;
+		if ((c->in_recovery || limited) && c->sack_ok)
 			pipe = xm_sack_pipe(&c->sb, c->mss);
-		else if (c->in_recovery)
-			pipe = inflight > c->dupacks * c->mss ? inflight - c->dupacks * c->mss : 0;
+		else if (c->in_recovery || limited)
+			pipe = inflight > dup * c->mss ? inflight - dup * c->mss : 0;
 		else
 			pipe = inflight;
 		/* After an RTO (go-back-N): skip what the peer SACKed. */
