@@ -416,3 +416,197 @@ Test(tcp_input, cumulative_ack_with_sack_above_a_hole_starts_fast_recovery)
 	cr_assert(sc->in_recovery);
 	pair_finish(&p, c, s, l);
 }
+
+/* A connection A (*c) -> B (*s) on port 8080 whose B end sends without
+ * Nagle's wait, so that each send goes out at once; returns B's end. */
+static struct xm_tcp_conn *pair_nodelay(struct pair *p, uint64_t seed, int *l, int *c, int *s)
+{
+	int one = 1;
+
+	pair_open(p, seed, 1500, NULL, NULL);
+	*l = pair_connect(p, AF_INET, 8080, c, s);
+	cr_assert_eq(xm_setsockopt(*s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	return conn_of_fd(*s);
+}
+
+struct drain {
+	int fd;
+	size_t got, want;
+};
+
+static bool drained(void *ctx)
+{
+	struct drain *d = ctx;
+	static uint8_t buf[65536];
+	ssize_t n;
+
+	while ((n = xm_recv(d->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		d->got += (size_t)n;
+	return d->got == d->want;
+}
+
+Test(tcp_input, sack_recovery_resends_every_byte_of_a_hole_longer_than_a_segment)
+{
+	/* RFC 6675 5 (C.3): HighRxt is the end of the segment actually
+	 * retransmitted. A segment holds MSS less its options (timestamps,
+	 * SACK blocks), so a retransmission of a hole longer than a segment
+	 * is shorter than NextSeg()'s one MSS; counting the bytes the
+	 * options pushed out as retransmitted leaves a sliver of the hole
+	 * that only the RTO resends. Two segments lost back to back: fast
+	 * recovery repairs them all, well before the RTO could fire. */
+	static uint8_t out[12 * 1460];
+	struct xm_sim_impair drop = { .loss_ppm = 1000000 }, none = { 0 };
+	struct xm_tcp_conn *sc;
+	struct drain d;
+	struct pair p;
+	uint64_t rto, fr;
+	uint32_t first;
+	int l, c, s;
+
+	sc = pair_nodelay(&p, 33, &l, &c, &s);
+	cr_assert(sc->sack_ok && sc->ts_ok);
+	rto = p.b->tcp->stats.rto_fires;
+	fr = p.b->tcp->stats.fast_recoveries;
+	first = 2 * sc->mss;
+	xm_link_sim_set_impair(p.lb, &drop);
+	cr_assert_eq(xm_send(s, out, first, MSG_DONTWAIT), (ssize_t)first);
+	cr_assert_eq(sc->snd_max - sc->snd_una, first, "the first two MSS went out, and were lost");
+	xm_link_sim_set_impair(p.lb, &none);
+	cr_assert_eq(xm_send(s, out + first, sizeof(out) - first, MSG_DONTWAIT),
+		     (ssize_t)(sizeof(out) - first));
+	d = (struct drain){ .fd = c, .want = sizeof(out) };
+	cr_assert(pair_run_until(&p, XM_RTO_MIN_US * 1000ull / 2, drained, &d),
+		  "half the smallest RTO later the receiver has %zu of %zu bytes",
+		  d.got, d.want);
+	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 1);
+	cr_assert_eq(p.b->tcp->stats.rto_fires, rto, "the RTO repaired what fast recovery left");
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, loss_just_past_the_last_recovery_point_starts_fast_recovery)
+{
+	/* RFC 6582 3.2 (2): three duplicate ACKs start fast retransmit when
+	 * they cover more than recover, the highest sequence number sent
+	 * when the last recovery began. The full ACK that ends a recovery
+	 * acknowledges just that; when the next segment is lost, the
+	 * duplicate ACKs carry the same number, and the loss is new:
+	 * fast recovery, not the RTO, repairs it. */
+	static char out[4 * 1460];
+	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
+	struct xm_tcp_conn *sc;
+	struct pair p;
+	uint32_t una, end;
+	uint64_t fr;
+	int l, c, s;
+
+	sc = pair_nodelay(&p, 35, &l, &c, &s);
+	cr_assert(sc->sack_ok);
+	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
+	una = sc->snd_una;
+	end = sc->snd_max;
+	cr_assert_eq(end - una, sizeof(out), "the data is out");
+	fr = p.b->tcp->stats.fast_recoveries;
+	/* The first segment lost, the rest SACKed: recovery, recover = end. */
+	put_be32(o + 4, una + sc->mss);
+	put_be32(o + 8, end);
+	inject_opts(p.b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
+	cr_assert(sc->in_recovery);
+	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 1);
+	/* The retransmission arrives: the full ACK ends the recovery. */
+	inject(p.b, sc, sc->rcv_nxt, end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(!sc->in_recovery);
+	cr_assert_eq(sc->snd_una, end);
+	/* New data, its first segment lost: three duplicate ACKs of end. */
+	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
+	cr_assert_gt(sc->snd_max - end, sc->mss, "two segments or more are out");
+	for (int k = 0; k < 3; k++)
+		inject(p.b, sc, sc->rcv_nxt, end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(sc->in_recovery, "RFC 6582 3.2 (2): an ACK of recover covers more than it");
+	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 2);
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, send_window_never_ends_past_the_edge_the_peer_offered)
+{
+	/* "SND.WND is an offset from SND.UNA" (RFC 9293 3.10.7.4), and an
+	 * ACK of new data whose SEG.SEQ is below SND.WL1 fails the test for
+	 * updating it: keeping the old SND.WND while SND.UNA moves slides
+	 * the right edge past what the peer offered, into a full buffer.
+	 * Such ACKs are common: B, going back after a timeout, numbers its
+	 * ACKs from its old snd_una while A holds B's data up to snd_max.
+	 * Here B's receive buffer fills while B goes back: A must not send
+	 * past the window B offers. */
+	static uint8_t out[2 * 1460], big[256 * 1024];
+	struct xm_sim_impair drop = { .loss_ppm = 1000000 }, none = { 0 };
+	struct xm_tcp_conn *sc, *cc;
+	struct pair p;
+	size_t sent = 0;
+	uint64_t rto, end;
+	int l, c, s;
+	ssize_t n;
+
+	sc = pair_nodelay(&p, 37, &l, &c, &s);
+	cc = conn_of_fd(c);
+	/* B's first MSS is lost, its second reaches A out of order. */
+	xm_link_sim_set_impair(p.lb, &drop);
+	cr_assert_eq(xm_send(s, out, sizeof(out) / 2, MSG_DONTWAIT), (ssize_t)sizeof(out) / 2);
+	xm_link_sim_set_impair(p.lb, &none);
+	cr_assert_eq(xm_send(s, out, sizeof(out) / 2, MSG_DONTWAIT), (ssize_t)sizeof(out) / 2);
+	pair_run(&p, 10 * MS);
+	cr_assert_eq(cc->nooo, 1);
+	/* B times out; its retransmission is lost too: B goes back. Step
+	 * up to the RTO, not past it into the next one. */
+	rto = p.b->tcp->stats.rto_fires;
+	xm_link_sim_set_impair(p.lb, &drop);
+	while (p.b->tcp->stats.rto_fires == rto) {
+		cr_assert(xm_timer_armed(&sc->t_rtx));
+		cr_assert(pair_step_until(&p, sc->t_rtx.deadline));
+	}
+	xm_link_sim_set_impair(p.lb, &none);
+	cr_assert(seq_lt(sc->snd_nxt, sc->snd_max));
+	/* A sends more than B's receive buffer holds; B does not read. */
+	end = xm_sim_now(p.sim) + 100 * MS;
+	while (xm_sim_now(p.sim) < end) {
+		while (sent < sizeof(big) &&
+		       (n = xm_send(c, big + sent, sizeof(big) - sent, MSG_DONTWAIT)) > 0)
+			sent += (size_t)n;
+		cr_assert(pair_step_until(&p, end));
+	}
+	cr_assert_gt(sent, sc->rcvbuf.cap, "A had more to send than B holds");
+	cr_assert(seq_le(cc->snd_max, sc->rcv_adv),
+		  "A sent %d bytes past the window B announced (A thinks it is %u)",
+		  (int)(cc->snd_max - sc->rcv_adv), cc->snd_wnd);
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_input, limited_transmit_sends_new_data_on_the_first_duplicate_acks)
+{
+	/* RFC 5681 3.2 (1), RFC 3042, RFC 6675 5 (3): on the first and the
+	 * second duplicate ACK the sender sends a segment of new data, the
+	 * SACKed one having left the pipe, so that a loss in a window of a
+	 * few segments still brings DupThresh duplicate ACKs. B's window is
+	 * full (cwnd); each duplicate ACK lets one more segment out. */
+	static char out[20 * 1460];
+	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
+	struct xm_tcp_conn *sc;
+	struct pair p;
+	uint32_t una, max;
+	int l, c, s;
+
+	sc = pair_nodelay(&p, 39, &l, &c, &s);
+	cr_assert(sc->sack_ok);
+	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
+	una = sc->snd_una;
+	max = sc->snd_max;
+	cr_assert_lt(max - una, sizeof(out), "the congestion window holds data back");
+	for (uint32_t k = 2; k <= 3; k++) {
+		put_be32(o + 4, una + sc->mss);
+		put_be32(o + 8, una + k * sc->mss);
+		inject_opts(p.b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
+		cr_assert(!sc->in_recovery);
+		cr_assert_eq(sc->dupacks, k - 1);
+		cr_assert(seq_gt(sc->snd_max, max), "duplicate ACK %u sent no new data", k - 1);
+		max = sc->snd_max;
+	}
+	pair_finish(&p, c, s, l);
+}

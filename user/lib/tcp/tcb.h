@@ -140,7 +140,7 @@ struct xm_tcp_conn {
 	struct xm_cc cc;
 	struct xm_sack_sb sb;
 	bool in_recovery;
-	uint32_t recover;                /* RFC 6582 recovery point */
+	uint32_t recover;                /* RFC 6582 recovery point, as snd_max */
 	uint32_t dupacks;
 	uint32_t rtx_count;              /* consecutive timeouts */
 	uint32_t rtx_next;               /* NewReno: next seq to retransmit */
@@ -254,8 +254,10 @@ void xm_tcp_output(struct xm_tcp_conn *c);
 void xm_tcp_send_ack(struct xm_tcp_conn *c);
 /* SYN or SYN-ACK (by state). */
 void xm_tcp_send_syn(struct xm_tcp_conn *c);
-/* Retransmit one segment starting at seq (RTO / fast retransmit). */
-void xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen);
+/* Retransmit one segment starting at seq, at most maxlen bytes (fast
+ * retransmit, recovery). Returns the payload bytes sent, which options may
+ * make fewer than maxlen (0: nothing to send), or -errno. */
+int xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen);
 /* A bare control segment not tied to a connection (RST replies). */
 void xm_tcp_send_reset(struct xm_stack *st, const struct xm_ipinfo *ip,
 		       uint16_t sport, uint16_t dport, uint32_t seq,

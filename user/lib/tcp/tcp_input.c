@@ -230,11 +230,19 @@ static bool our_fin_acked(const struct xm_tcp_conn *c)
 	return c->fin_sent && c->snd_una == c->snd_max;
 }
 
-static void window_update(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+/* acked_new: the segment moved SND.UNA. */
+static void window_update(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
+			  bool acked_new)
 {
 	/* RFC 9293 3.10.7.4: SND.WL1/WL2 keep old segments from moving
-	 * the window. */
-	if (seq_lt(c->snd_wl1, seg->seq) ||
+	 * the window. But "SND.WND is an offset from SND.UNA": a segment
+	 * that moved SND.UNA and kept its window out would move the right
+	 * edge by what it acknowledged, past what the peer offered. It is
+	 * newer than any segment before (the peer's ACKs only grow), even
+	 * when its SEG.SEQ is older than SND.WL1 (a retransmission, an ACK
+	 * from a peer going back after a timeout): take its window, as
+	 * Linux does (tcp_may_update_window). */
+	if (acked_new || seq_lt(c->snd_wl1, seg->seq) ||
 	    (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, seg->ack))) {
 		uint32_t w = seg->wnd << c->snd_wscale;
 
@@ -337,9 +345,12 @@ static void enter_recovery(struct xm_tcp_conn *c)
 {
 	uint64_t now = xm_tcp_now_us(c);
 
-	/* RFC 6582 3.2 (2): only when the ACK covers more than recover
-	 * (no second reduction for losses of the same window). */
-	if (!seq_gt(c->snd_una, c->recover))
+	/* RFC 6582 3.2 (2): only when the ACK covers more than recover,
+	 * "the highest sequence number transmitted" when recovery (or the
+	 * RTO) began: no second reduction for losses of the same window.
+	 * recover holds snd_max, one past that number, so an ACK of
+	 * recover itself covers it: data sent since may be lost. */
+	if (seq_lt(c->snd_una, c->recover))
 		return;
 	c->recover = c->snd_max;
 	c->in_recovery = true;
@@ -386,6 +397,7 @@ static bool ack_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 {
 	/* RFC 5961 5.2: ACKs outside [SND.UNA - MAX.SND.WND, SND.NXT]. */
 	uint32_t lo = c->snd_una - (c->max_snd_wnd ? c->max_snd_wnd : 1);
+	bool acked_new;
 
 	if (c->state == XM_TCP_SYN_RECEIVED) {
 		if (seq_gt(seg->ack, c->snd_una) && seq_le(seg->ack, c->snd_max)) {
@@ -418,13 +430,14 @@ static bool ack_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 		challenge_ack(c);
 		return false;
 	}
-	if (seq_gt(seg->ack, c->snd_una))
+	acked_new = seq_gt(seg->ack, c->snd_una);
+	if (acked_new)
 		new_ack(c, seg);
 	else if (seg->ack == c->snd_una)
 		dup_ack(c, seg);
 	/* RFC 9293 3.10.7.4: only if SND.UNA =< SEG.ACK =< SND.NXT. */
 	if (seq_ge(seg->ack, c->snd_una))
-		window_update(c, seg);
+		window_update(c, seg, acked_new);
 
 	switch (c->state) {
 	case XM_TCP_FIN_WAIT_1:

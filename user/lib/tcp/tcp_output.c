@@ -203,7 +203,7 @@ static bool fin_here(const struct xm_tcp_conn *c, uint32_t end)
 	return c->fin_queued && end == data_end(c);
 }
 
-void xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
+int xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
 {
 	struct xm_tcp_stack *ts = c->st->tcp;
 	uint32_t avail, len;
@@ -212,7 +212,7 @@ void xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
 
 	if (c->state == XM_TCP_SYN_SENT || c->state == XM_TCP_SYN_RECEIVED) {
 		xm_tcp_send_syn(c);
-		return;
+		return 0;
 	}
 	if (seq_lt(seq, c->snd_una))
 		seq = c->snd_una;
@@ -221,18 +221,19 @@ void xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
 	if (len > c->mss)
 		len = c->mss;
 	if (!len && !(c->fin_sent && seq == data_end(c)))
-		return;
+		return 0;
 	if (c->fin_sent && fin_here(c, seq + len))
 		flags |= XM_TCP_FIN;
 	if (len)
 		flags |= XM_TCP_PSH;
 	r = send_segment(c, seq, len, flags);
 	if (r < 0)
-		return;
+		return r;
 	ts->stats.retrans_segs++;
 	/* Karn: no RTT sample from a retransmitted range. */
 	if (c->rtt_timing && seq_le(seq, c->rtt_seq))
 		c->rtt_timing = false;
+	return r;
 }
 
 /* RFC 6675 5 (C): while pipe < cwnd, send by NextSeg(). */
@@ -247,8 +248,16 @@ static void sack_recovery_send(struct xm_tcp_conn *c)
 			return;
 		nx = xm_sack_next_seg(&c->sb, c->mss, unsent, true, &seq, &len);
 		if (nx == XM_SACK_NEXT_LOST || nx == XM_SACK_NEXT_RESCUE) {
-			xm_tcp_retransmit(c, seq, len);
-			xm_sack_mark_rxt(&c->sb, seq, len);
+			int r = xm_tcp_retransmit(c, seq, len);
+
+			/* RFC 6675 5 (C.3): HighRxt ends where the segment
+			 * sent ends. Options trim a segment to less than
+			 * the MSS NextSeg() offered: the rest of the hole
+			 * is still to send, not retransmitted. No frame to
+			 * send it in: the next ACK (or the RTO) tries again. */
+			if (r <= 0)
+				return;
+			xm_sack_mark_rxt(&c->sb, seq, (uint32_t)r);
 			continue;
 		}
 		return;   /* NEW data or nothing: the normal path below */
@@ -283,9 +292,9 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		sack_recovery_send(c);
 	for (;;) {
 		uint32_t end = data_end(c), unsent, wnd_end, win, cwnd_room, len;
-		uint32_t inflight = xm_tcp_inflight(c), pipe;
+		uint32_t inflight = xm_tcp_inflight(c), pipe, dup;
 		uint8_t flags = XM_TCP_ACK;
-		bool rexmit = seq_lt(c->snd_nxt, c->snd_max);
+		bool rexmit = seq_lt(c->snd_nxt, c->snd_max), limited;
 		int r;
 
 		if (c->fin_sent && c->snd_nxt == c->snd_max)
@@ -293,10 +302,17 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		if (seq_gt(c->snd_nxt, end))
 			break;
 		unsent = end - c->snd_nxt;
-		if (c->in_recovery && c->sack_ok)
+		/* Limited Transmit (RFC 5681 3.2 (1), RFC 3042; with SACK
+		 * RFC 6675 5 (3)): the first duplicate ACKs let new data
+		 * out, what the peer SACKed (else one MSS per duplicate ACK,
+		 * two at most) leaving the pipe, so that a loss in a small
+		 * window still brings DupThresh duplicate ACKs, not the RTO. */
+		limited = !c->in_recovery && !c->rto_recovery && c->dupacks;
+		dup = c->in_recovery || c->dupacks < 2 ? c->dupacks : 2;
+		if ((c->in_recovery || limited) && c->sack_ok)
 			pipe = xm_sack_pipe(&c->sb, c->mss);
-		else if (c->in_recovery)
-			pipe = inflight > c->dupacks * c->mss ? inflight - c->dupacks * c->mss : 0;
+		else if (c->in_recovery || limited)
+			pipe = inflight > dup * c->mss ? inflight - dup * c->mss : 0;
 		else
 			pipe = inflight;
 		/* After an RTO (go-back-N): skip what the peer SACKed. */
