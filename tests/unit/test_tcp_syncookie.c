@@ -629,3 +629,28 @@ Test(tcp_syncookie, the_window_offered_after_the_cookie_is_taken_whole)
 	cr_assert_eq(xm_close(a.s), 0);
 	client_close(&c);
 }
+
+Test(tcp_syncookie, a_late_last_ack_after_the_close_opens_nothing)
+{
+	struct client c;
+	struct app a = { .s = -1 };
+	struct rseg r[8];
+	int s;
+
+	client_open(&c, 11, &linux_client);
+	client_next(&c, ACK | PSH | FIN, msg, MSG_LEN);
+	expect_echo(&c, &a, msg);
+	/* The client's last ACK once more, late (a duplicate, or one held
+	 * up behind the one that closed the connection): both its sequence
+	 * numbers are past the handshake's by the same 10 octets (9 of data
+	 * and a FIN each way), which must not pass for a cookie. */
+	client_next(&c, ACK, NULL, 0);
+	client_recv(&c, r, 8);
+	s = xm_accept(c.l, NULL, NULL);
+	cr_assert_lt(s, 0, "a connection opened by the last ACK of a closed one");
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_eq(stats(&c).tcp_syncookies_ok, 1);
+	cr_assert_eq(stats(&c).tcp_syncookies_bad, 1);
+	cr_assert(c.rst_rcvd, "the listener resets it (RFC 9293 3.10.7.2)");
+	client_close(&c);
+}
