@@ -149,11 +149,19 @@ Test(tcp_isn, cookie_rejects_forgery_and_wrong_context)
 	uint64_t now = 77 * XM_SYNCOOKIE_PERIOD_US;
 	uint32_t c = xm_syncookie_make(&k, &t, 1000, 1460, now, NULL);
 	cr_assert_eq(xm_syncookie_check(&k, &u, 1000, c, now), 0, "other tuple");
-	/* As in Linux, the peer ISN offsets the MSS index: a different ISN
-	 * lands outside the 4 valid indices (only +-3 would not; a blind
-	 * attacker does not know the cookie to exploit that). */
+	/* The peer ISN is keyed into the offset: any other ISN fails. */
+	for (uint32_t d = 1; d <= 3; d++) {
+		cr_assert_eq(xm_syncookie_check(&k, &t, 1000 + d, c, now), 0, "peer ISN +%u", d);
+		cr_assert_eq(xm_syncookie_check(&k, &t, 1000 - d, c, now), 0, "peer ISN -%u", d);
+	}
 	cr_assert_eq(xm_syncookie_check(&k, &t, 1000 + 0x10000, c, now), 0, "other peer ISN");
 	cr_assert_eq(xm_syncookie_check(&k, &t, 1000 - 0x10000, c, now), 0, "other peer ISN");
+	/* An ACK with SEG.SEQ and SEG.ACK both n past the handshake's (the
+	 * last ACK of an echo: n octets each way) is no handshake (in Linux's
+	 * additive encoding it would check). */
+	for (uint32_t shift = 1; shift <= 64; shift++)
+		cr_assert_eq(xm_syncookie_check(&k, &t, 1000 + shift, c + shift, now), 0,
+			     "both shifted by %u", shift);
 	cr_assert_eq(xm_syncookie_check(&other, &t, 1000, c, now), 0, "other key");
 	/* blind guesses: a 24-bit check with 4 valid indices per tick and 2
 	 * ticks lets ~2^-21 through; 100000 tries should find none */

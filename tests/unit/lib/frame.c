@@ -239,7 +239,10 @@ static ssize_t build_transport(const struct fb_spec *s, struct writer *w,
 		h[12] = (uint8_t)(pick(s->bad.tcp_doff, (TCP_HDR + s->tcp.opt_len) / 4) << 4);
 		h[13] = s->tcp.flags;
 		be16_put(h + 14, s->tcp.window);
-		memset(h + TCP_HDR, 1, s->tcp.opt_len);  /* NOP (RFC 9293 3.2) */
+		if (s->tcp.opts)
+			memcpy(h + TCP_HDR, s->tcp.opts, s->tcp.opt_len);
+		else
+			memset(h + TCP_HDR, 1, s->tcp.opt_len);  /* NOP (RFC 9293 3.2) */
 		sum = fb_csum_add(pseudo_sum(s, IPPROTO_TCP, (uint32_t)len), h, len);
 		be16_put(h + 16, fb_csum_fold(sum));
 		break;

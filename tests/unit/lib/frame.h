@@ -113,7 +113,8 @@ struct fb_spec {
 		uint8_t flags;           /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08
 		                          * ACK 0x10 */
 		uint16_t window;
-		uint8_t opt_len;         /* multiple of 4, at most 40 (NOPs) */
+		uint8_t opt_len;         /* multiple of 4, at most 40 */
+		const uint8_t *opts;     /* opt_len bytes; NULL: NOPs */
 	} tcp;
 	const uint8_t *payload;          /* NULL: a counting pattern */
 	size_t payload_len;

@@ -6,6 +6,13 @@
  * keyed hash of (tuple, counter) plus the MSS table index; the whole is
  * offset by a hash of the tuple and the peer's ISN so nothing is guessable
  * without the key.
+ *
+ * One departure: Linux's offset is H1(tuple) + ISN, so an ACK whose SEG.SEQ
+ * and SEG.ACK are both k past the handshake's checks as well as the
+ * handshake's own. The last ACK of a connection that sent as many octets as
+ * it received (an echo) is such an ACK: arriving late, after it (or a
+ * duplicate) closed the connection from LAST-ACK, it opened a connection
+ * no peer was behind. Here H1 keys the ISN too: H1(tuple, ISN) + ISN.
  */
 #include <string.h>
 
@@ -38,9 +45,10 @@ static uint32_t counter(uint64_t now_us)
 	return (uint32_t)(now_us / XM_SYNCOOKIE_PERIOD_US);
 }
 
-static uint32_t h1(const struct xm_syncookie_key *key, const struct xm_tcp_tuple *t)
+static uint32_t h1(const struct xm_syncookie_key *key, const struct xm_tcp_tuple *t,
+		   uint32_t peer_isn)
 {
-	return (uint32_t)xm_tcp_tuple_hash(key->k[0], t, 0);
+	return (uint32_t)xm_tcp_tuple_hash(key->k[0], t, peer_isn);
 }
 
 static uint32_t h2(const struct xm_syncookie_key *key,
@@ -63,7 +71,7 @@ uint32_t xm_syncookie_make(const struct xm_syncookie_key *key,
 		*mss_used = tab[idx];
 
 	uint32_t count = counter(now_us);
-	return h1(key, t) + peer_isn + (count << COOKIEBITS) +
+	return h1(key, t, peer_isn) + peer_isn + (count << COOKIEBITS) +
 	       ((h2(key, t, count) + idx) & COOKIEMASK);
 }
 
@@ -72,7 +80,7 @@ uint16_t xm_syncookie_check(const struct xm_syncookie_key *key,
 			    uint32_t cookie, uint64_t now_us)
 {
 	uint32_t count = counter(now_us);
-	cookie -= h1(key, t) + peer_isn;
+	cookie -= h1(key, t, peer_isn) + peer_isn;
 	/* age in counter ticks, modulo the 8 bits the cookie carries */
 	uint32_t diff = (count - (cookie >> COOKIEBITS)) & (0xffffffffu >> COOKIEBITS);
 	if (diff >= XM_SYNCOOKIE_MAX_AGE)

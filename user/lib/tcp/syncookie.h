@@ -2,8 +2,9 @@
 /*
  * SYN cookies (used when the listen backlog is full), as Linux encodes them
  * (net/ipv4/syncookies.c, RFC 4987 3.6):
- *   cookie = H1(tuple) + peer_isn + (count << 24)
+ *   cookie = H1(tuple, peer_isn) + peer_isn + (count << 24)
  *          + ((H2(tuple, count) + mss_index) & 0xffffff)
+ * (Linux's H1 leaves out peer_isn: see syncookie.c.)
  * count = now / 64 s; a cookie is valid for XM_SYNCOOKIE_MAX_AGE counter
  * ticks after it was made. When the peer sent timestamps, window scale and
  * SACK-permitted are carried in the low 6 bits of our TSval.
