@@ -72,7 +72,10 @@ fl_counter() {
 fl_dump() {
 	local n
 	n=$(grep -c "^  stack\.rx_frames " "$1")
-	kill -USR1 $FL_ECHO_PID || xm_fail "xdpmux-echo is gone"
+	if ! kill -USR1 $FL_ECHO_PID 2>/dev/null; then
+		wait $FL_ECHO_PID
+		xm_fail "xdpmux-echo is gone (exit status $?): $(tail -n 20 "$1")"
+	fi
 	for _ in $(seq 100); do
 		[ "$(grep -c "^  stack\.tcp_mem_max " "$1")" -gt "$n" ] && return 0
 		sleep 0.1

@@ -53,6 +53,35 @@ Test(tcp_state, three_way_handshake_then_both_established)
 	pair_close(&p);
 }
 
+Test(tcp_state, handshake_waits_in_the_neighbour_queue_until_resolution)
+{
+	/* Neither host knows the other's MAC at first (a kernel neighbour
+	 * entry still INCOMPLETE): A's SYN and B's SYN-ACK, segments without
+	 * payload, wait in each stack's neighbour queue instead of being
+	 * lost, and leave once the neighbour resolves. */
+	struct pair p;
+	int l, c, s;
+
+	pair_open(&p, 41, 1500, NULL, NULL);
+	xm_link_sim_set_neigh_ready(p.la, xm_sim_now(p.sim) + 3 * MS);
+	xm_link_sim_set_neigh_ready(p.lb, xm_sim_now(p.sim) + 6 * MS);
+	l = pair_connect(&p, AF_INET, 8081, &c, &s);
+	cr_assert_geq(xm_sim_now(p.sim), 6 * MS, "established before B could answer");
+	cr_assert_geq(p.a->stats.tx_neigh_wait, 1, "A's SYN waited");
+	cr_assert_geq(p.b->stats.tx_neigh_wait, 1, "B's SYN-ACK waited");
+	cr_assert_eq(p.a->stats.tx_neigh_drops + p.b->stats.tx_neigh_drops, 0);
+	cr_assert_eq(p.b->tcp->stats.syncookies_sent, 0);
+	cr_assert_eq(xm_send(c, "ping", 4, MSG_DONTWAIT), 4);
+	pair_run(&p, 10 * MS);
+	{
+		char buf[8];
+
+		cr_assert_eq(xm_recv(s, buf, sizeof(buf), MSG_DONTWAIT), 4);
+		cr_assert_eq(memcmp(buf, "ping", 4), 0);
+	}
+	pair_finish(&p, c, s, l);
+}
+
 Test(tcp_state, active_close_fin_wait_time_wait_passive_close_wait_last_ack)
 {
 	struct pair p;

@@ -207,6 +207,9 @@ struct xm_sim_opts {
 	struct xm_link_addr4 ipv4[XM_LINK_MAX_ADDRS];
 	struct xm_link_addr6 ipv6[XM_LINK_MAX_ADDRS];
 	struct xm_sim_impair tx; /* applied to frames this link sends */
+	/* Until this virtual time the neighbours this link is asked for are
+	 * unresolved (-EAGAIN, a kernel entry still INCOMPLETE); 0: never. */
+	uint64_t neigh_ready_ns;
 };
 
 int xm_sim_new(uint64_t seed, struct xm_sim **out);
@@ -226,5 +229,7 @@ int xm_link_sim_open(const struct xm_sim_opts *o, struct xm_link **out);
 uint64_t xm_link_sim_next_delivery(struct xm_link *l);
 /* Change a sim link's impairments mid-test. */
 void xm_link_sim_set_impair(struct xm_link *l, const struct xm_sim_impair *im);
+/* Change when a sim link's neighbours resolve (xm_sim_opts.neigh_ready_ns). */
+void xm_link_sim_set_neigh_ready(struct xm_link *l, uint64_t ns);
 
 #endif /* XM_LINK_H */

@@ -397,6 +397,8 @@ static int sim_neigh(struct xm_link *l, int family, const void *nexthop,
 {
 	struct sim_link *sl = to_sim(l);
 
+	if (sl->sim->now < sl->o.neigh_ready_ns)
+		return -EAGAIN;
 	for (int k = 0; k < SIM_MAX_LINKS; k++) {
 		struct sim_link *o = sl->sim->links[k];
 
@@ -531,4 +533,9 @@ uint64_t xm_link_sim_next_delivery(struct xm_link *l)
 void xm_link_sim_set_impair(struct xm_link *l, const struct xm_sim_impair *im)
 {
 	to_sim(l)->o.tx = *im;
+}
+
+void xm_link_sim_set_neigh_ready(struct xm_link *l, uint64_t ns)
+{
+	to_sim(l)->o.neigh_ready_ns = ns;
 }

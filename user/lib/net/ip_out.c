@@ -278,7 +278,8 @@ static int neigh_enqueue(struct xm_stack *st, const struct xm_ipinfo *ip,
 	q->expires = xm_now(st) + NEIGH_WAIT_NS;
 	q->len = hlen + plen;
 	memcpy(q->data, hdr, hlen);
-	memcpy(q->data + hlen, payload, plen);
+	if (plen)   /* a bare segment (SYN-ACK, ACK) has no payload pointer */
+		memcpy(q->data + hlen, payload, plen);
 	for (pp = &st->neigh_q; *pp; pp = &(*pp)->next)
 		;
 	*pp = q;
