@@ -399,7 +399,7 @@ static void bind_udp_port(struct bpf_object *obj, uint16_t port)
 	struct xm_ctl_maps maps = {
 		.bindings = map_fd(obj, XM_MAP_BINDINGS, true),
 		.binding_stats = map_fd(obj, XM_MAP_BINDING_STATS, true),
-		.port_index = map_fd(obj, XM_MAP_PORT_INDEX, true),
+		.port_index = map_fd(obj, XM_SEC_PORT_INDEX, true),
 		.xsks = map_fd(obj, XM_MAP_XSKS, true),
 		.stats = map_fd(obj, XM_MAP_STATS, true),
 	};

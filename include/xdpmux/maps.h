@@ -22,7 +22,9 @@
 #define XM_VLAN_MAX       2       /* 802.1ad outer + 802.1Q inner */
 #define XM_IPV6_EXT_MAX   6       /* extension headers walked before giving up */
 
-/* port_index is indexed by (proto slot << 16) | host-order port. */
+/* port_index is indexed by (proto slot << 16) | host-order port. It is the
+ * program's global array (section .data.port_index): one map element that
+ * holds all entries, read and written through mmap. */
 #define XM_PROTO_SLOT_UDP 0
 #define XM_PROTO_SLOT_TCP 1
 #define XM_PORT_INDEX_ENTRIES (2 * 65536)
@@ -142,7 +144,8 @@ struct xm_syn_bucket {     /* per CPU, the program's own state */
 /* Map names: the pinned file names under XM_PIN_ROOT/<dev>/. */
 #define XM_MAP_BINDINGS      "bindings"
 #define XM_MAP_BINDING_STATS "binding_stats"
-#define XM_MAP_PORT_INDEX    "port_index"
+#define XM_MAP_PORT_INDEX    "port_index"        /* pinned as; in the object the */
+#define XM_SEC_PORT_INDEX    ".data.port_index"  /* map is named after its section */
 #define XM_MAP_XSKS          "xsks"
 #define XM_MAP_STATS         "stats"
 #define XM_MAP_FRAGS         "frags"

@@ -23,13 +23,19 @@ le() {
 	echo "$out"
 }
 
-# The port_index bits of (proto, port): proto udp|tcp.
-port_bits() {
-	local slot=0
+# port_index is the program's global array, one map element holding every
+# 4-byte entry (include/xdpmux/maps.h). port_entry proto PORT FROM TO: bytes
+# FROM..TO-1 of the entry of (proto, PORT), little-endian; proto udp|tcp.
+port_entry() {
+	local slot=0 at
 	[ "$1" = tcp ] && slot=1
-	bpftool -j map lookup pinned "$pins/port_index" key hex $(le 4 $((slot << 16 | $2))) |
-		jq -r '.value[0]' | xargs printf '%d\n'
+	at=$((4 * (slot << 16 | $2)))
+	bpftool -j map lookup pinned "$pins/port_index" key hex 00 00 00 00 |
+		value_le $((at + $3)) $((at + $4))
 }
+
+# The port_index bits of (proto, port).
+port_bits() { port_entry "$1" "$2" 0 1; }
 
 # A wildcard key for bpftool: wkey udp|tcp PORT
 wkey() {
@@ -49,12 +55,7 @@ value_le() {
 binding_slot() {
 	bpftool -j map lookup pinned "$pins/bindings" key hex $(wkey "$1" "$2") | value_le 24 28
 }
-port_slot() {
-	local slot=0
-	[ "$1" = tcp ] && slot=1
-	bpftool -j map lookup pinned "$pins/port_index" key hex $(le 4 $((slot << 16 | $2))) |
-		value_le 2 4
-}
+port_slot() { port_entry "$1" "$2" 2 4; }
 
 # Counter field of stats -j: counter NAME
 counter() { cli stats xmc2a -j | jq -r ".devices[0].counters.$1.packets"; }
@@ -177,17 +178,21 @@ start=$(awk '{print $22}' /proc/$live/stat)
 bash -c 'exit 0' &
 dead=$!
 wait $dead
-# put_binding PORT PID START SLOT: a wildcard udp binding owned by PID.
+# put_binding PORT PID START: a wildcard udp binding owned by PID. The CLI
+# binds it (slot and port_index as the library keeps them), then its owner
+# is rewritten, as if PID had bound it.
 put_binding() {
+	local slot
+
+	cli bind xmc2a udp "$1" --fallback pass || xm_fail "bind udp $1"
+	slot=$(binding_slot udp "$1")
 	bpftool map update pinned "$pins/bindings" key hex $(wkey udp "$1") \
 		value hex $(le 4 "$2") $(le 4 0) $(le 8 "$3") $(le 8 0) \
-		$(le 4 "$4") $(le 4 0) || xm_fail "bpftool: write binding udp/$1"
-	bpftool map update pinned "$pins/port_index" key hex $(le 4 "$1") \
-		value hex $(le 4 $((1 | $4 << 16))) || xm_fail "bpftool: port_index udp/$1"
+		$(le 4 "$slot") $(le 4 0) || xm_fail "bpftool: write binding udp/$1"
 }
-put_binding 7300 $dead 1 4000     # owner exited
-put_binding 7301 $live "$start" 4001 # owner alive
-put_binding 7302 $live $((start + 1)) 4002 # pid alive but reused: not the owner
+put_binding 7300 $dead 1          # owner exited
+put_binding 7301 $live "$start"   # owner alive
+put_binding 7302 $live $((start + 1)) # pid alive but reused: not the owner
 cli bind xmc2a udp 7303 || xm_fail "bind udp 7303"
 xm_expect_eq "$(bstate udp 7300)" stale "state of a dead owner's binding"
 xm_expect_eq "$(bstate udp 7301)" live "state of a live owner's binding"

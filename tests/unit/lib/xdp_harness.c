@@ -50,7 +50,7 @@ int xh_open(struct xh **out)
 	err = xm_ctl_open_maps(&(struct xm_ctl_maps){
 			.bindings = bpf_map__fd(h->skel->maps.bindings),
 			.binding_stats = bpf_map__fd(h->skel->maps.binding_stats),
-			.port_index = bpf_map__fd(h->skel->maps.port_index),
+			.port_index = bpf_map__fd(h->skel->maps.data_port_index),
 			.xsks = bpf_map__fd(h->skel->maps.xsks),
 			.stats = bpf_map__fd(h->skel->maps.stats),
 		}, &h->ctl);

@@ -162,20 +162,27 @@ int xm_find_prog(int ifindex, uint32_t *prog_id, enum xm_attach_mode *mode)
 
 static int pin_maps(struct xdpmux *skel, const char *dev)
 {
-	struct bpf_map *maps[] = {
-		skel->maps.bindings, skel->maps.binding_stats, skel->maps.port_index,
-		skel->maps.xsks, skel->maps.stats, skel->maps.frags,
-		skel->maps.syn_budget,
+	const struct {
+		struct bpf_map *map;
+		const char *name;
+	} maps[] = {
+		{ skel->maps.bindings, XM_MAP_BINDINGS },
+		{ skel->maps.binding_stats, XM_MAP_BINDING_STATS },
+		{ skel->maps.data_port_index, XM_MAP_PORT_INDEX },
+		{ skel->maps.xsks, XM_MAP_XSKS },
+		{ skel->maps.stats, XM_MAP_STATS },
+		{ skel->maps.frags, XM_MAP_FRAGS },
+		{ skel->maps.syn_budget, XM_MAP_SYN_BUDGET },
 	};
 	char path[128];
 	size_t i;
 	int err;
 
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		err = xm_pins_map_path(dev, bpf_map__name(maps[i]), path, sizeof(path));
+		err = xm_pins_map_path(dev, maps[i].name, path, sizeof(path));
 		if (err)
 			return err;
-		err = bpf_map__pin(maps[i], path);
+		err = bpf_map__pin(maps[i].map, path);
 		if (err)
 			return err;
 		if (chmod(path, 0600))

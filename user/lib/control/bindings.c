@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <bpf/bpf.h>
 
@@ -84,6 +85,27 @@ static int keys_all(struct xm_ctl *ctl, struct xm_binding_key **keys, size_t *n)
 	return 0;
 }
 
+_Static_assert(sizeof(struct xm_port_entry) == sizeof(uint32_t),
+	       "a port_index entry is written with one store");
+
+/* Entry idx of port_index (the program's global array, one map element
+ * mapped whole) set to e, in one store: the program never sees half an
+ * entry. */
+static int port_index_store(int fd, uint32_t idx, const struct xm_port_entry *e)
+{
+	size_t len = (size_t)XM_PORT_INDEX_ENTRIES * sizeof(*e);
+	struct xm_port_entry *tab;
+	uint32_t v;
+
+	tab = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (tab == MAP_FAILED)
+		return -errno;
+	memcpy(&v, e, sizeof(v));
+	__atomic_store_n((uint32_t *)&tab[idx], v, __ATOMIC_RELEASE);
+	munmap(tab, len);
+	return 0;
+}
+
 /* port_index[(proto, port)] from the bindings that exist now. */
 static int port_index_recompute(struct xm_ctl *ctl, uint8_t proto, __be16 port)
 {
@@ -113,9 +135,7 @@ static int port_index_recompute(struct xm_ctl *ctl, uint8_t proto, __be16 port)
 		e.slot = (uint16_t)val.slot;
 	}
 	free(keys);
-	if (bpf_map_update_elem(ctl->port_index_fd, &idx, &e, BPF_ANY))
-		return -errno;
-	return 0;
+	return port_index_store(ctl->port_index_fd, idx, &e);
 }
 
 /* The lowest binding_stats slot no binding holds; -ENOSPC when none. */
