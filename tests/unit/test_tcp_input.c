@@ -8,16 +8,10 @@
  */
 #include "tcp_pair.h"
 #include "../../user/lib/net/net.h"
+#include "lib/frame.h"
 
 #define MS 1000000ull
 #define S  1000000000ull
-
-/* put_be32: the 4 bytes of v in network order at p. */
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
 
 /* Inject one segment into stack st as if c's peer sent it to c, with TCP
  * options opts (olen bytes, a multiple of 4). */
@@ -38,8 +32,8 @@ static void inject_opts(struct xm_stack *st, const struct xm_tcp_conn *c, uint32
 	seg[1] = (uint8_t)c->rport;
 	seg[2] = (uint8_t)(c->lport >> 8);
 	seg[3] = (uint8_t)c->lport;
-	put_be32(seg + 4, seq);
-	put_be32(seg + 8, ack);
+	fb_be32_put(seg + 4, seq);
+	fb_be32_put(seg + 8, ack);
 	if (olen)
 		memcpy(seg + XM_TCP_HLEN, opts, olen);
 	seg[12] = (uint8_t)((hlen / 4) << 4);
@@ -62,7 +56,7 @@ static void inject(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t se
 	uint8_t o[12] = { 1, 1, 8, 10 };
 
 	if (tsval)
-		put_be32(o + 4, *tsval);
+		fb_be32_put(o + 4, *tsval);
 	inject_opts(st, c, seq, ack, flags, data, len, o, tsval ? 12 : 0);
 }
 
@@ -376,8 +370,8 @@ Test(tcp_input, sack_on_data_segments_starts_fast_recovery)
 	fr = p.b->tcp->stats.fast_recoveries;
 	seq = sc->rcv_nxt;
 	for (uint32_t k = 2; k <= 4; k++, seq += 4) {
-		put_be32(o + 4, una + sc->mss);
-		put_be32(o + 8, una + k * sc->mss);
+		fb_be32_put(o + 4, una + sc->mss);
+		fb_be32_put(o + 8, una + k * sc->mss);
 		inject_opts(p.b, sc, seq, una, XM_TCP_ACK, "echo", 4, o, sizeof(o));
 	}
 	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 1, "RFC 6675 5 (2): IsLost(HighACK + 1)");
@@ -408,8 +402,8 @@ Test(tcp_input, cumulative_ack_with_sack_above_a_hole_starts_fast_recovery)
 	una = sc->snd_una;
 	cr_assert_geq(sc->snd_max - una, 5 * sc->mss, "the data is out");
 	fr = p.b->tcp->stats.fast_recoveries;
-	put_be32(o + 4, una + 2 * sc->mss);
-	put_be32(o + 8, una + 5 * sc->mss);
+	fb_be32_put(o + 4, una + 2 * sc->mss);
+	fb_be32_put(o + 8, una + 5 * sc->mss);
 	inject_opts(p.b, sc, sc->rcv_nxt, una + sc->mss, XM_TCP_ACK, NULL, 0, o, sizeof(o));
 	cr_assert_eq(sc->snd_una, una + sc->mss);
 	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 1, "RFC 6675 5 (2): IsLost(HighACK + 1)");
@@ -507,8 +501,8 @@ Test(tcp_input, loss_just_past_the_last_recovery_point_starts_fast_recovery)
 	cr_assert_eq(end - una, sizeof(out), "the data is out");
 	fr = p.b->tcp->stats.fast_recoveries;
 	/* The first segment lost, the rest SACKed: recovery, recover = end. */
-	put_be32(o + 4, una + sc->mss);
-	put_be32(o + 8, end);
+	fb_be32_put(o + 4, una + sc->mss);
+	fb_be32_put(o + 8, end);
 	inject_opts(p.b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
 	cr_assert(sc->in_recovery);
 	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 1);
@@ -600,8 +594,8 @@ Test(tcp_input, limited_transmit_sends_new_data_on_the_first_duplicate_acks)
 	max = sc->snd_max;
 	cr_assert_lt(max - una, sizeof(out), "the congestion window holds data back");
 	for (uint32_t k = 2; k <= 3; k++) {
-		put_be32(o + 4, una + sc->mss);
-		put_be32(o + 8, una + k * sc->mss);
+		fb_be32_put(o + 4, una + sc->mss);
+		fb_be32_put(o + 8, una + k * sc->mss);
 		inject_opts(p.b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
 		cr_assert(!sc->in_recovery);
 		cr_assert_eq(sc->dupacks, k - 1);

@@ -21,6 +21,7 @@
 
 #include "lib/frame.h"
 #include "lib/sim_env.h"
+#include "../../user/lib/tcp/seq.h"
 
 #define MS 1000000ull
 #define PORT 7000            /* the listener's, on host a */
@@ -73,22 +74,6 @@ struct client {
 	uint32_t rst_seq;
 };
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static bool seq_lt(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
-
 static uint32_t client_tsval(const struct client *c)
 {
 	return c->ts_base + (uint32_t)(xm_sim_now(c->e.sim) / MS);
@@ -119,8 +104,8 @@ static void send_from(struct client *c, uint16_t sport, uint8_t flags, uint32_t 
 			o[n++] = 1, o[n++] = 1;
 		if (c->cfg.ts) {
 			o[n++] = 8, o[n++] = 10;
-			put32(o + n, client_tsval(c));
-			put32(o + n + 4, 0);
+			fb_be32_put(o + n, client_tsval(c));
+			fb_be32_put(o + n + 4, 0);
 			n += 8;
 		} else if (c->cfg.sack) {
 			o[n++] = 1, o[n++] = 1;
@@ -129,8 +114,8 @@ static void send_from(struct client *c, uint16_t sport, uint8_t flags, uint32_t 
 			o[n++] = 1, o[n++] = 3, o[n++] = 3, o[n++] = c->cfg.wscale;
 	} else if (c->cfg.ts) {
 		o[n++] = 1, o[n++] = 1, o[n++] = 8, o[n++] = 10;
-		put32(o + n, client_tsval(c));
-		put32(o + n + 4, c->ts_recent);
+		fb_be32_put(o + n, client_tsval(c));
+		fb_be32_put(o + n + 4, c->ts_recent);
 		n += 8;
 	}
 	cr_assert_eq(n % 4, 0);
@@ -180,8 +165,8 @@ static void parse_opts(const uint8_t *p, uint32_t n, struct rseg *r)
 			r->sack_ok = true;
 		} else if (kind == 8 && olen == 10) {
 			r->ts_ok = true;
-			r->tsval = be32(p + i + 2);
-			r->tsecr = be32(p + i + 6);
+			r->tsval = fb_be32_get(p + i + 2);
+			r->tsecr = fb_be32_get(p + i + 6);
 		}
 		i += olen;
 	}
@@ -209,8 +194,8 @@ static int client_recv(struct client *c, struct rseg *out, int max)
 		if ((uint32_t)(th[2] << 8 | th[3]) != PEER_PORT)
 			continue;
 		doff = (uint32_t)(th[12] >> 4) * 4;
-		r.seq = be32(th + 4);
-		r.ack = be32(th + 8);
+		r.seq = fb_be32_get(th + 4);
+		r.ack = fb_be32_get(th + 8);
 		r.flags = th[13] & 0x3f;
 		r.wnd = (uint16_t)(th[14] << 8 | th[15]);
 		parse_opts(th + 20, doff - 20, &r);

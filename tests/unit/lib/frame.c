@@ -63,10 +63,15 @@ static void be16_put(uint8_t *p, uint16_t v)
 	p[1] = v & 0xff;
 }
 
-static void be32_put(uint8_t *p, uint32_t v)
+void fb_be32_put(uint8_t *p, uint32_t v)
 {
 	be16_put(p, v >> 16);
 	be16_put(p + 2, v & 0xffff);
+}
+
+uint32_t fb_be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void w_be16(struct writer *w, uint16_t v)
@@ -173,7 +178,7 @@ static uint32_t pseudo_sum(const struct fb_spec *s, uint8_t proto, uint32_t len)
 	 * destination the checksum must use. */
 	sum = fb_csum_add(0, s->ip6.src, 16);
 	sum = fb_csum_add(sum, s->ip6.dst, 16);
-	be32_put(tail, len);
+	fb_be32_put(tail, len);
 	tail[7] = proto;
 	return fb_csum_add(sum, tail, 8);
 }
@@ -234,8 +239,8 @@ static ssize_t build_transport(const struct fb_spec *s, struct writer *w,
 	case IPPROTO_TCP:
 		be16_put(h, s->sport);
 		be16_put(h + 2, s->dport);
-		be32_put(h + 4, s->tcp.seq);
-		be32_put(h + 8, s->tcp.ack);
+		fb_be32_put(h + 4, s->tcp.seq);
+		fb_be32_put(h + 8, s->tcp.ack);
 		h[12] = (uint8_t)(pick(s->bad.tcp_doff, (TCP_HDR + s->tcp.opt_len) / 4) << 4);
 		h[13] = s->tcp.flags;
 		be16_put(h + 14, s->tcp.window);
@@ -513,7 +518,7 @@ static int build_ipv6(const struct fb_spec *s, struct writer *w, struct fb_layou
 	h = w_reserve(w, IP6_HDR);
 	if (!h)
 		return -ENOSPC;
-	be32_put(h, pick(s->bad.ip6_version, 6) << 28 | (s->ip6.flow_label & 0xfffff));
+	fb_be32_put(h, pick(s->bad.ip6_version, 6) << 28 | (s->ip6.flow_label & 0xfffff));
 	be16_put(h + 4, (uint16_t)pick(s->bad.ip6_payload_len, (uint32_t)pay));
 	h[6] = pl.n ? pl.chain[0].type : s->l4;
 	h[7] = s->ip6.hop_limit;
@@ -533,7 +538,7 @@ static int build_ipv6(const struct fb_spec *s, struct writer *w, struct fb_layou
 			/* RFC 8200 4.5: offset in 8-byte units, then M. */
 			fh[0] = next;
 			be16_put(fh + 2, (uint16_t)((off / 8) << 3 | (more ? 1 : 0)));
-			be32_put(fh + 4, s->frag.id);
+			fb_be32_put(fh + 4, s->frag.id);
 		} else {
 			err = ext_write(w, &pl.chain[i], next);
 			if (err)

@@ -170,4 +170,8 @@ void fb_ext_push(struct fb_spec *s, uint8_t type, uint16_t len);
 uint32_t fb_csum_add(uint32_t sum, const void *buf, size_t len);
 uint16_t fb_csum_fold(uint32_t sum);
 
+/* v as 4 bytes in network order at p, and such 4 bytes read back. */
+void fb_be32_put(uint8_t *p, uint32_t v);
+uint32_t fb_be32_get(const uint8_t *p);
+
 #endif /* XM_TEST_FRAME_H */
