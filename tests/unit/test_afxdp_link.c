@@ -23,6 +23,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <signal.h>
 #include <criterion/criterion.h>
 #include <linux/if_ether.h>
 
@@ -69,6 +71,35 @@ static void teardown(void)
 		fprintf(stderr, "cleanup of %s incomplete\n", peer_ns);
 }
 
+/* Removes what a run killed before its teardown (SIGKILL, a timeout around
+ * the suite) left: the peer namespace, pins and output file named after a
+ * pid that no longer lives. Its own device went with its own namespace. */
+static void sweep_dead_runs(void)
+{
+	DIR *d = opendir("/run/netns");
+	struct dirent *de;
+	int pid;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char ns[32], cmd[320];
+
+		if (sscanf(de->d_name, "xm-u-lk%d", &pid) != 1 || pid <= 0)
+			continue;
+		snprintf(ns, sizeof(ns), "xm-u-lk%d", pid);
+		if (strcmp(ns, de->d_name) || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(cmd, sizeof(cmd),
+			 "ip netns pids %s | xargs -r kill; ip netns del %s; "
+			 "rm -rf %s/xmuL%d /tmp/%s.out",
+			 ns, ns, XM_PIN_ROOT, pid % 10000000, ns);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup of %s incomplete\n", ns);
+	}
+	closedir(d);
+}
+
 /* dev (198.18.6.1, 2001:db8:6::1) here with xdpmux attached in `mode`;
  * peer_dev (198.18.6.2, 2001:db8:6::2) in peer_ns. Both ends have `queues`
  * rx and tx queues. */
@@ -79,6 +110,7 @@ static void setup_queues(int queues, enum xm_attach_mode mode)
 
 	if (geteuid() != 0)
 		cr_skip_test("needs root (network namespace, BPF)");
+	sweep_dead_runs();
 	snprintf(peer_ns, sizeof(peer_ns), "xm-u-lk%d", (int)getpid());
 	snprintf(dev, sizeof(dev), "xmuL%d", (int)getpid() % 10000000);
 	snprintf(peer_dev, sizeof(peer_dev), "xmuP%d", (int)getpid() % 10000000);
