@@ -6,8 +6,8 @@
  * we were not here.
  *
  * Fragments: the first fragment of a bound datagram carries the ports and is
- * steered by them; it records its binding in the `frags` LRU map under
- * (family, proto, saddr, daddr, id) so the later fragments, which carry no
+ * steered by them; it records its binding in the `frags4` or `frags6` LRU
+ * map under (proto, saddr, daddr, id) so the later fragments, which carry no
  * ports, follow it. A later fragment that arrives before its first one finds
  * no entry and is passed to the kernel (counted as XM_STAT_FRAG_ORPHAN); the
  * kernel then never sees the first fragment, so it discards the incomplete
@@ -96,9 +96,16 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XM_FRAG_ENTRIES);
-	__type(key, struct xm_frag_key);
+	__type(key, struct xm_frag4_key);
 	__type(value, struct xm_binding_key);
-} frags SEC(".maps");
+} frags4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XM_FRAG_ENTRIES);
+	__type(key, struct xm_frag6_key);
+	__type(value, struct xm_binding_key);
+} frags6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -348,7 +355,7 @@ static __always_inline int parse(struct xdp_md *ctx, struct pkt *p)
 
 /* The destination (dst) or source address of the frame's IP header into
  * out[16]: an IPv4 address in the first four bytes, the rest zero, as
- * struct xm_binding_key and struct xm_frag_key keep them. */
+ * struct xm_binding_key keeps them. */
 static __always_inline void addr_copy(const struct pkt *p, bool dst, __u8 *out)
 {
 	if (p->family == XM_FAMILY_INET) {
@@ -363,17 +370,21 @@ static __always_inline void addr_copy(const struct pkt *p, bool dst, __u8 *out)
 	}
 }
 
+/* The port_index entry of (proto, port), proto UDP or TCP. */
+static __always_inline struct xm_port_entry *port_entry_of(__u8 proto, __be16 port)
+{
+	return port_entry((proto == IPPROTO_TCP ? XM_PROTO_SLOT_TCP << 16 : 0) |
+			  bpf_ntohs(port));
+}
+
 /* Address-specific binding first, then the wildcard; key ends as the match.
  * The key is filled only once port_index says a binding exists. */
 static __always_inline struct xm_binding_val *
 lookup_binding(const struct pkt *p, struct xm_binding_key *key)
 {
-	__u32 idx = (p->proto == IPPROTO_TCP ? XM_PROTO_SLOT_TCP << 16 : 0) |
-		    bpf_ntohs(p->dport);
-	struct xm_port_entry *pe;
+	struct xm_port_entry *pe = port_entry_of(p->proto, p->dport);
 	struct xm_binding_val *val;
 
-	pe = port_entry(idx);
 	if (!pe->kinds)
 		return NULL;
 	key->proto = p->proto;
@@ -392,14 +403,55 @@ lookup_binding(const struct pkt *p, struct xm_binding_key *key)
 	return bpf_map_lookup_elem(&bindings, key);
 }
 
-static __always_inline void frag_key_fill(const struct pkt *p, struct xm_frag_key *fk)
+static __always_inline void frag4_key_fill(struct iphdr *ip, struct xm_frag4_key *k)
 {
-	fk->family = p->family;
-	fk->proto = p->frag_proto;
-	fk->pad = 0;
-	fk->id = p->frag_id;
-	addr_copy(p, false, fk->saddr);
-	addr_copy(p, true, fk->daddr);
+	k->id = ip->id;
+	k->proto = ip->protocol;
+	k->pad = 0;
+	k->saddr = ip->saddr;
+	k->daddr = ip->daddr;
+}
+
+static __always_inline void frag6_key_fill(const struct pkt *p, struct xm_frag6_key *k)
+{
+	struct ipv6hdr *ip6 = p->l3;
+
+	k->proto = p->frag_proto;
+	__builtin_memset(k->pad, 0, sizeof(k->pad));
+	k->id = p->frag_id;
+	__builtin_memcpy(k->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(k->daddr, &ip6->daddr, 16);
+}
+
+/* What the first fragment of the frame's datagram recorded, or NULL. */
+static __always_inline struct xm_binding_key *frag_lookup(const struct pkt *p)
+{
+	if (p->family == XM_FAMILY_INET) {
+		struct xm_frag4_key k;
+
+		frag4_key_fill(p->l3, &k);
+		return bpf_map_lookup_elem(&frags4, &k);
+	} else {
+		struct xm_frag6_key k;
+
+		frag6_key_fill(p, &k);
+		return bpf_map_lookup_elem(&frags6, &k);
+	}
+}
+
+static __always_inline void frag_record(const struct pkt *p, const struct xm_binding_key *bk)
+{
+	if (p->family == XM_FAMILY_INET) {
+		struct xm_frag4_key k;
+
+		frag4_key_fill(p->l3, &k);
+		bpf_map_update_elem(&frags4, &k, bk, BPF_ANY);
+	} else {
+		struct xm_frag6_key k;
+
+		frag6_key_fill(p, &k);
+		bpf_map_update_elem(&frags6, &k, bk, BPF_ANY);
+	}
 }
 
 /* Whether a SYN to a bound port is past the SYN budget (struct
@@ -452,6 +504,45 @@ static __always_inline int steer(struct xdp_md *ctx, __u32 slot, __u32 fallback_
 	return act == XDP_DROP ? XDP_DROP : XDP_PASS;
 }
 
+/*
+ * A later fragment, bk what its datagram's first fragment recorded (NULL:
+ * nothing, an orphan). It follows that binding while the binding exists. A
+ * wildcard binding is found as the fast path finds it, in port_index, which
+ * holds its slot and fallback; only a binding with an address costs a
+ * lookup in the bindings map. The zero key (the first fragment matched no
+ * binding) has protocol 0 and passes.
+ */
+static __always_inline int frag_later(struct xdp_md *ctx, const struct xm_binding_key *bk,
+				      __u64 len)
+{
+	struct xm_binding_key key;
+	struct xm_binding_val *val;
+	struct xm_port_entry *pe;
+
+	if (!bk) {
+		count(XM_STAT_FRAG_ORPHAN, len);
+		goto pass;
+	}
+	if (bk->family == XM_FAMILY_ANY) {
+		if (!bk->proto)
+			goto pass;
+		pe = port_entry_of(bk->proto, bk->port);
+		if (!(pe->kinds & XM_PORT_WILDCARD))
+			goto pass;
+		count(XM_STAT_FRAG_FOLLOW, len);
+		return steer(ctx, pe->slot, pe->fallback, len);
+	}
+	__builtin_memcpy(&key, bk, sizeof(key));
+	val = bpf_map_lookup_elem(&bindings, &key);
+	if (!val)
+		goto pass;
+	count(XM_STAT_FRAG_FOLLOW, len);
+	return steer(ctx, val->slot, val->fallback, len);
+pass:
+	count(XM_STAT_PASS, len);
+	return XDP_PASS;
+}
+
 /* Every frame the fast path does not finish: parse it in full, look its
  * binding up, and count it. Not inlined, so that the fast path's few
  * registers are not spilled to make room for this path's state. */
@@ -474,10 +565,8 @@ static __noinline int demux_slow(struct xdp_md *ctx)
 			 * binding has: its later fragments then pass as seen,
 			 * not as orphans. */
 			struct xm_binding_key none = {};
-			struct xm_frag_key fk;
 
-			frag_key_fill(&p, &fk);
-			bpf_map_update_elem(&frags, &fk, val ? &key : &none, BPF_ANY);
+			frag_record(&p, val ? &key : &none);
 		}
 		if (!val)
 			goto pass;
@@ -488,23 +577,8 @@ static __noinline int demux_slow(struct xdp_md *ctx)
 		}
 		return steer(ctx, val->slot, val->fallback, len);
 	}
-	if (r == PARSE_LATER_FRAG) {
-		struct xm_frag_key fk;
-		struct xm_binding_key *bk;
-
-		frag_key_fill(&p, &fk);
-		bk = bpf_map_lookup_elem(&frags, &fk);
-		if (!bk) {
-			count(XM_STAT_FRAG_ORPHAN, len);
-			goto pass;
-		}
-		__builtin_memcpy(&key, bk, sizeof(key));
-		val = bpf_map_lookup_elem(&bindings, &key);
-		if (!val)
-			goto pass;
-		count(XM_STAT_FRAG_FOLLOW, len);
-		return steer(ctx, val->slot, val->fallback, len);
-	}
+	if (r == PARSE_LATER_FRAG)
+		return frag_later(ctx, frag_lookup(&p), len);
 	if (r == PARSE_MALFORMED) {
 		count(XM_STAT_MALFORMED, len);
 		return XDP_PASS;
@@ -593,16 +667,26 @@ static __always_inline int fast_ipv4(struct xdp_md *ctx, void *data, void *data_
 {
 	struct iphdr *ip = data + off;
 	__u64 len = data_end - data;
+	struct xm_frag4_key k;
 	__u32 tot;
 
 	if ((void *)(ip + 1) + sizeof(struct udphdr) > data_end)
 		return FAST_NO;
 	/* Version 4 and a 20-byte header in one byte (RFC 791 3.1). */
-	if (*(__u8 *)ip != 0x45 || (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+	if (*(__u8 *)ip != 0x45)
 		return FAST_NO;
 	tot = bpf_ntohs(ip->tot_len);
 	if (tot < sizeof(*ip) || off + tot > len)
 		return FAST_NO;
+	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
+		/* A later fragment needs nothing past the IP header; a first
+		 * one records its datagram, on the slow path. */
+		if (!(ip->frag_off & bpf_htons(IP_OFFSET)) ||
+		    (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_TCP))
+			return FAST_NO;
+		frag4_key_fill(ip, &k);
+		return frag_later(ctx, bpf_map_lookup_elem(&frags4, &k), len);
+	}
 	return fast_l4(ctx, ip + 1, data_end, ip->protocol, tot - sizeof(*ip), len);
 }
 

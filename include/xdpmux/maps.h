@@ -18,7 +18,8 @@
 
 #define XM_MAX_BINDINGS   4096
 #define XM_MAX_QUEUES     64      /* rx queues per device with an XSK slot */
-#define XM_FRAG_ENTRIES   8192    /* in-flight fragmented datagrams tracked */
+#define XM_FRAG_ENTRIES   8192    /* in-flight fragmented datagrams tracked,
+                                   * per family */
 #define XM_VLAN_MAX       2       /* 802.1ad outer + 802.1Q inner */
 #define XM_IPV6_EXT_MAX   6       /* extension headers walked before giving up */
 
@@ -108,14 +109,25 @@ struct xm_stat_val {
 };
 
 /*
- * Fragment tracking: the first fragment of a bound datagram records which
- * binding it matched, so later fragments (which carry no ports) follow it.
+ * Fragment tracking: the first fragment of a datagram records which binding
+ * it matched (the zero key when none), so the later fragments, which carry
+ * no ports, follow it. An LRU map per family, keyed by what identifies a
+ * datagram's fragments (RFC 791 3.2, RFC 8200 4.5): the map hashes its whole
+ * key on each lookup, and with one map for both families an IPv4 fragment
+ * paid for hashing 40 bytes where 12 identify it.
  */
-struct xm_frag_key {
-	__u8 family;       /* XM_FAMILY_INET or XM_FAMILY_INET6 */
+struct xm_frag4_key {
+	__be16 id;
 	__u8 proto;
-	__u16 pad;
-	__u32 id;          /* IPv4 id (16 bits) or IPv6 fragment id */
+	__u8 pad;
+	__be32 saddr;
+	__be32 daddr;
+};
+
+struct xm_frag6_key {
+	__u8 proto;        /* the Fragment header's Next Header */
+	__u8 pad[3];
+	__be32 id;
 	__u8 saddr[16];
 	__u8 daddr[16];
 };
@@ -148,7 +160,8 @@ struct xm_syn_bucket {     /* per CPU, the program's own state */
 #define XM_SEC_PORT_INDEX    ".data.port_index"  /* map is named after its section */
 #define XM_MAP_XSKS          "xsks"
 #define XM_MAP_STATS         "stats"
-#define XM_MAP_FRAGS         "frags"
+#define XM_MAP_FRAGS4        "frags4"
+#define XM_MAP_FRAGS6        "frags6"
 #define XM_MAP_SYN_BUDGET    "syn_budget"
 
 #endif /* XDPMUX_MAPS_H */

@@ -2,7 +2,7 @@
 /*
  * The XDP demultiplexer on fragmented datagrams (RFC 791 3.2, RFC 8200 4.5).
  * Only the first fragment carries the ports: it is steered by them and
- * records its binding in `frags`; later fragments follow it (counted
+ * records its binding in `frags4`/`frags6`; later fragments follow it (counted
  * frag_follow, and in the binding's packets and bytes). A later fragment
  * with no first fragment seen goes to the kernel, counted frag_orphan.
  */

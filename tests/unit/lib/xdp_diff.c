@@ -13,7 +13,7 @@
 
 /* The view the classifier reads: the harness's maps. */
 struct view_ctx {
-	int bindings_fd, frags_fd;
+	int bindings_fd, frags4_fd, frags6_fd;
 	struct xm_binding_val val;
 	struct xm_binding_key frag_val;
 	bool recorded;
@@ -34,11 +34,30 @@ static bool v_has_socket(void *ctx)
 	return false;   /* a test run has no AF_XDP socket */
 }
 
+/* The model's key in the program's map of its family: 0, or -errno. */
+static int frag_map_lookup(const struct view_ctx *c, const struct xm_frag_key *key,
+			   struct xm_binding_key *val)
+{
+	if (key->family == XM_FAMILY_INET) {
+		struct xm_frag4_key k = { .id = (__be16)key->id, .proto = key->proto };
+
+		memcpy(&k.saddr, key->saddr, 4);
+		memcpy(&k.daddr, key->daddr, 4);
+		return bpf_map_lookup_elem(c->frags4_fd, &k, val);
+	} else {
+		struct xm_frag6_key k = { .proto = key->proto, .id = key->id };
+
+		memcpy(k.saddr, key->saddr, 16);
+		memcpy(k.daddr, key->daddr, 16);
+		return bpf_map_lookup_elem(c->frags6_fd, &k, val);
+	}
+}
+
 static const struct xm_binding_key *v_frag_lookup(void *ctx, const struct xm_frag_key *key)
 {
 	struct view_ctx *c = ctx;
 
-	return bpf_map_lookup_elem(c->frags_fd, key, &c->frag_val) ? NULL : &c->frag_val;
+	return frag_map_lookup(c, key, &c->frag_val) ? NULL : &c->frag_val;
 }
 
 /* Not written: the program writes the map; xd_check compares after. */
@@ -110,7 +129,8 @@ int xd_check(struct xh *h, const uint8_t *frame, size_t len, char *why, size_t c
 {
 	struct view_ctx c = {
 		.bindings_fd = xh_map_fd(h, XM_MAP_BINDINGS),
-		.frags_fd = xh_map_fd(h, XM_MAP_FRAGS),
+		.frags4_fd = xh_map_fd(h, XM_MAP_FRAGS4),
+		.frags6_fd = xh_map_fd(h, XM_MAP_FRAGS6),
 	};
 	struct xm_cls_view v = {
 		.lookup = v_lookup, .has_socket = v_has_socket,
@@ -126,7 +146,7 @@ int xd_check(struct xh *h, const uint8_t *frame, size_t len, char *why, size_t c
 	size_t n;
 	int r;
 
-	if (c.bindings_fd < 0 || c.frags_fd < 0)
+	if (c.bindings_fd < 0 || c.frags4_fd < 0 || c.frags6_fd < 0)
 		return -EBADF;
 	xm_classify(frame, (uint32_t)len, &v, &res);
 	if (len < 14)
@@ -139,7 +159,7 @@ int xd_check(struct xh *h, const uint8_t *frame, size_t len, char *why, size_t c
 		return r;
 	compare(h, &d, &e, diff, sizeof(diff));
 	if (!diff[0] && c.recorded &&
-	    (bpf_map_lookup_elem(c.frags_fd, &c.rec_key, &got) ||
+	    (frag_map_lookup(&c, &c.rec_key, &got) ||
 	     memcmp(&got, &c.rec_val, sizeof(got))))
 		snprintf(diff, sizeof(diff), "first fragment: the frags map does not hold the "
 			 "binding the runtime recorded (proto %u port %u)",

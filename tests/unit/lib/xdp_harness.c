@@ -176,18 +176,28 @@ int xh_binding_counters(struct xh *h, int idx, struct xm_binding_stats *out)
 	return xm_ctl_binding_stats(h->ctl, &h->bind[idx].key, out);
 }
 
-int xh_frags_count(struct xh *h)
+static int map_count(int fd, size_t key_size)
 {
-	int fd = bpf_map__fd(h->skel->maps.frags), n = 0;
-	struct xm_frag_key cur, next;
+	uint8_t cur[64], next[64];
 	void *prev = NULL;
+	int n = 0;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	if (key_size > sizeof(cur))
+		return -EINVAL;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
 		n++;
-		cur = next;
-		prev = &cur;
+		memcpy(cur, next, key_size);
+		prev = cur;
 	}
 	return errno == ENOENT ? n : -errno;
+}
+
+int xh_frags_count(struct xh *h)
+{
+	int n4 = map_count(bpf_map__fd(h->skel->maps.frags4), sizeof(struct xm_frag4_key));
+	int n6 = map_count(bpf_map__fd(h->skel->maps.frags6), sizeof(struct xm_frag6_key));
+
+	return n4 < 0 ? n4 : n6 < 0 ? n6 : n4 + n6;
 }
 
 const char *xh_verdict_name(uint32_t verdict)

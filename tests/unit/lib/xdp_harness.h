@@ -56,7 +56,7 @@ int xh_run(struct xh *h, const void *frame, size_t len, uint32_t *verdict);
 /* Counters summed over CPUs. */
 int xh_stats(struct xh *h, struct xm_stat_val out[XM_STAT_MAX]);
 int xh_binding_counters(struct xh *h, int idx, struct xm_binding_stats *out);
-/* Entries in the frags map. */
+/* Entries in the frags4 and frags6 maps together. */
 int xh_frags_count(struct xh *h);
 
 /* What one frame did: its verdict and how much each counter moved (bind[]

@@ -171,7 +171,8 @@ static int pin_maps(struct xdpmux *skel, const char *dev)
 		{ skel->maps.data_port_index, XM_MAP_PORT_INDEX },
 		{ skel->maps.xsks, XM_MAP_XSKS },
 		{ skel->maps.stats, XM_MAP_STATS },
-		{ skel->maps.frags, XM_MAP_FRAGS },
+		{ skel->maps.frags4, XM_MAP_FRAGS4 },
+		{ skel->maps.frags6, XM_MAP_FRAGS6 },
 		{ skel->maps.syn_budget, XM_MAP_SYN_BUDGET },
 	};
 	char path[128];

@@ -25,7 +25,8 @@
 
 const char *const xm_pinned_maps[] = {
 	XM_MAP_BINDINGS, XM_MAP_BINDING_STATS, XM_MAP_PORT_INDEX,
-	XM_MAP_XSKS, XM_MAP_STATS, XM_MAP_FRAGS, XM_MAP_SYN_BUDGET,
+	XM_MAP_XSKS, XM_MAP_STATS, XM_MAP_FRAGS4, XM_MAP_FRAGS6,
+	XM_MAP_SYN_BUDGET,
 };
 const size_t xm_pinned_maps_n = sizeof(xm_pinned_maps) / sizeof(xm_pinned_maps[0]);
 

@@ -21,13 +21,26 @@
  * offset into the frame; such a frame is passed, counted EXT_LIMIT. */
 #define XM_CLS_HDR_MAX 512
 
+/* A fragmented datagram, as the model identifies it in either family; the
+ * program keeps the two families in two maps (struct xm_frag4_key, struct
+ * xm_frag6_key), which hold the same fields. An IPv4 address sits in the
+ * first four bytes, the rest zero; id is the IPv4 (16-bit) or IPv6 (32-bit)
+ * identification as it sits in the packet. */
+struct xm_frag_key {
+	uint8_t family;    /* XM_FAMILY_INET or XM_FAMILY_INET6 */
+	uint8_t proto;
+	uint32_t id;
+	uint8_t saddr[16];
+	uint8_t daddr[16];
+};
+
 struct xm_cls_view {
 	/* The binding under key, or NULL (the `bindings` map). */
 	const struct xm_binding_val *(*lookup)(void *ctx, const struct xm_binding_key *key);
 	/* Whether the frame's rx queue has an AF_XDP socket (`xsks`). */
 	bool (*has_socket)(void *ctx);
 	/* The binding a first fragment recorded for key, NULL when none was
-	 * seen (the `frags` map); and record one (all-zero key: seen, not
+	 * seen (the `frags4` and `frags6` maps); and record one (all-zero key: seen, not
 	 * bound). */
 	const struct xm_binding_key *(*frag_lookup)(void *ctx, const struct xm_frag_key *key);
 	void (*frag_record)(void *ctx, const struct xm_frag_key *key,
