@@ -32,7 +32,7 @@
 #   - Namespaces xm-b-NAME-{a,b}, veth devices xmbX0{a,b} (<= 15 chars, unique
 #     to the script), and a subnet of your own (198.18.SUBNET.0/24,
 #     2001:db8:SUBNET::/64). Taken: 201 kernel_tcp. Suggested: 202 udp,
-#     203 http, 204 tcp_bulk. Cleanup is automatic (xm_netns_pair's trap).
+#     203 http, 204 tcp_bulk, 205 xdp_cost. Cleanup is automatic (xm_netns_pair's trap).
 #
 # Environment set by run.sh (defaults apply when a bench script is run on
 # its own, e.g. `bash bench/bench_xdp_cost.sh`):

@@ -5,6 +5,7 @@
  * BPF_PROG_TEST_RUN on the same crafted frames.
  *
  *   xdp_cost [--repeat N] [--rounds R] [--case NAME]... [--object FILE]...
+ *            [--xsk-dev DEV]
  *
  * Prints one tab-separated line per frame kind:
  *   CASE  XDPMUX_NS  PASS_ONLY_NS  XDPMUX_MIN  PASS_ONLY_MIN  XDPMUX_KNS  PASS_ONLY_KNS
@@ -18,6 +19,15 @@
  * counters are checked, so a case measures the path it is named after (an
  * unbound udp4 frame really ends in XM_STAT_PASS, the bound one in
  * XM_STAT_FALLBACK, ...). A mismatch is an error, not a number.
+ *
+ * A bound packet normally meets an AF_XDP socket on its rx queue and is
+ * redirected; a test run has none unless one is made. With --xsk-dev DEV,
+ * an XSK is bound to queue 0 of DEV (a veth of the bench's own namespace)
+ * and put in the program's xsks map for the udp4_redirect case only, so
+ * that case takes the redirect path: bpf_redirect_map finds the socket and
+ * the program returns XDP_REDIRECT. Outside live-frames mode the test run
+ * does not carry the redirect out, so the figure is the program's own cost
+ * of deciding it, as for every other case.
  *
  * ns/packet: the kernel times the N runs itself and reports opts.duration,
  * the time per run truncated to whole ns, leaving out the moments it yields
@@ -57,6 +67,7 @@
 
 #include <xdpmux/control.h>
 #include <xdpmux/maps.h>
+#include "../user/lib/link/umem.h"
 #include "pass_only.skel.h"
 #include "xdpmux.skel.h"
 
@@ -187,22 +198,26 @@ struct bench_case {
 	uint16_t dport;
 	enum xm_stat expect;   /* counter the xdpmux run must bump */
 	const char *prime;     /* case run once before, to set up state */
+	bool xsk;              /* an XSK on the queue: XDP_REDIRECT, not XDP_PASS */
 };
 
 static const struct bench_case cases[] = {
-	{ "udp4",        UDP4,        PORT_UNBOUND, XM_STAT_PASS, NULL },
-	{ "tcp4",        TCP4,        PORT_UNBOUND, XM_STAT_PASS, NULL },
-	{ "udp6",        UDP6,        PORT_UNBOUND, XM_STAT_PASS, NULL },
-	{ "tcp6",        TCP6,        PORT_UNBOUND, XM_STAT_PASS, NULL },
+	{ "udp4",        UDP4,        PORT_UNBOUND, XM_STAT_PASS, NULL, false },
+	{ "tcp4",        TCP4,        PORT_UNBOUND, XM_STAT_PASS, NULL, false },
+	{ "udp6",        UDP6,        PORT_UNBOUND, XM_STAT_PASS, NULL, false },
+	{ "tcp6",        TCP6,        PORT_UNBOUND, XM_STAT_PASS, NULL, false },
 	/* Binding present, no AF_XDP socket on the queue: the fallback path. */
-	{ "udp4_bound",  UDP4,        PORT_BOUND,   XM_STAT_FALLBACK, NULL },
-	{ "vlan_udp4",   VLAN_UDP4,   PORT_UNBOUND, XM_STAT_PASS, NULL },
+	{ "udp4_bound",  UDP4,        PORT_BOUND,   XM_STAT_FALLBACK, NULL, false },
+	/* Binding present and its socket on the queue (needs --xsk-dev). */
+	{ "udp4_redirect", UDP4,      PORT_BOUND,   XM_STAT_REDIRECT, NULL, true },
+	{ "vlan_udp4",   VLAN_UDP4,   PORT_UNBOUND, XM_STAT_PASS, NULL, false },
 	/* A later fragment with no first fragment seen: frags lookup misses. */
-	{ "frag4",       FRAG4_LATER, PORT_UNBOUND, XM_STAT_FRAG_ORPHAN, NULL },
-	/* A later fragment of a bound datagram: frags hit, binding, fallback. */
-	{ "frag4_bound", FRAG4_LATER, PORT_BOUND,   XM_STAT_FRAG_FOLLOW, "frag4_first_bound" },
+	{ "frag4",       FRAG4_LATER, PORT_UNBOUND, XM_STAT_FRAG_ORPHAN, NULL, false },
+	/* A later fragment of a bound datagram: frags4 hit, its wildcard
+	 * binding in port_index, fallback. */
+	{ "frag4_bound", FRAG4_LATER, PORT_BOUND,   XM_STAT_FRAG_FOLLOW, "frag4_first_bound", false },
 	/* Only used to prime frag4_bound; never timed. */
-	{ "frag4_first_bound", FRAG4_FIRST, PORT_BOUND, XM_STAT_FALLBACK, NULL },
+	{ "frag4_first_bound", FRAG4_FIRST, PORT_BOUND, XM_STAT_FALLBACK, NULL, false },
 };
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -367,21 +382,22 @@ static uint64_t stat_packets(int stats_fd, enum xm_stat which)
 }
 
 /* Run the case once on the demultiplexer and check that it took the path it
- * is named after: XDP_PASS (every case's binding, if any, falls back to
- * pass) with `expect` counted. An --object variant (stats_fd < 0) may have
- * dropped counters, so there only the verdict is checked. */
+ * is named after: XDP_REDIRECT for a case with an XSK, else XDP_PASS (every
+ * case's binding falls back to pass), with `expect` counted. An --object
+ * variant (stats_fd < 0) may have dropped counters, so there only the
+ * verdict is checked. */
 static void check_path(int prog_fd, int stats_fd, const struct bench_case *c)
 {
-	struct frame f;
+	uint32_t ret, want = c->xsk ? XDP_REDIRECT : XDP_PASS;
 	uint64_t before, after;
-	uint32_t ret;
+	struct frame f;
 
 	build_frame(c, &f);
 	before = stats_fd < 0 ? 0 : stat_packets(stats_fd, c->expect);
 	test_run(prog_fd, &f, 1, &ret);
 	after = stats_fd < 0 ? 1 : stat_packets(stats_fd, c->expect);
-	if (ret != XDP_PASS)
-		die("case %s: verdict %u, expected XDP_PASS (%u)", c->name, ret, XDP_PASS);
+	if (ret != want)
+		die("case %s: verdict %u, expected %u", c->name, ret, want);
 	if (after != before + 1)
 		die("case %s: the program did not count %s (counter %llu -> %llu): it "
 		    "took another path than the one this case measures", c->name,
@@ -451,6 +467,8 @@ static void usage(FILE *to, int rc)
 		"               built demultiplexer (to compare variants of it; up to\n"
 		"               8, timed in turns, rows named CASE@FILE; their\n"
 		"               counters are not checked, only verdicts)\n"
+		"  --xsk-dev D  bind an AF_XDP socket to queue 0 of device D, for the\n"
+		"               udp4_redirect case (skipped without it)\n"
 		"  --case NAME  only this case (repeatable); cases:");
 	for (i = 0; i < N_CASES; i++)
 		if (strcmp(cases[i].name, "frag4_first_bound"))
@@ -466,6 +484,7 @@ struct subject {
 	struct bpf_object *obj;
 	int prog_fd;
 	int stats_fd;              /* -1: check verdicts only */
+	int xsks_fd;
 	double *cpu, *kern;        /* per round */
 };
 
@@ -484,6 +503,7 @@ static void subject_open_object(struct subject *s, const char *path)
 		die("%s holds no program", path);
 	s->prog_fd = bpf_program__fd(prog);
 	s->stats_fd = -1;
+	s->xsks_fd = map_fd(s->obj, XM_MAP_XSKS, true);
 	s->label = base ? base + 1 : path;
 }
 
@@ -516,6 +536,20 @@ static double *rounds_alloc(unsigned long rounds)
 
 #define MAX_OBJECTS 8
 
+/* Put the socket (fd >= 0) in queue 0's slot of every subject's xsks map,
+ * or empty the slot (fd < 0). */
+static void xsk_slot(const struct subject *subj, size_t n, int fd)
+{
+	uint32_t zero = 0;
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		if (fd >= 0 ? bpf_map_update_elem(subj[j].xsks_fd, &zero, &fd, BPF_ANY) :
+			      bpf_map_delete_elem(subj[j].xsks_fd, &zero))
+			die("%s the AF_XDP socket in the xsks map: %s",
+			    fd >= 0 ? "putting" : "removing", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -523,6 +557,7 @@ int main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "case",   required_argument, NULL, 'c' },
 		{ "object", required_argument, NULL, 'o' },
+		{ "xsk-dev", required_argument, NULL, 'x' },
 		{ "help",   no_argument,       NULL, 'h' },
 		{ 0 },
 	};
@@ -533,9 +568,11 @@ int main(int argc, char **argv)
 	unsigned long repeat = 1000000, rounds = 5;
 	struct pass_only *pass;
 	struct xdpmux *mux = NULL;
-	int opt, pass_fd;
+	const char *xsk_dev = NULL;
+	struct xm_umem *xsk = NULL;
+	int opt, pass_fd, err;
 
-	while ((opt = getopt_long(argc, argv, "n:r:c:o:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:r:c:o:x:h", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (opt) {
@@ -566,6 +603,9 @@ int main(int argc, char **argv)
 			}
 			objects[n_obj++] = optarg;
 			break;
+		case 'x':
+			xsk_dev = optarg;
+			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
@@ -589,7 +629,19 @@ int main(int argc, char **argv)
 		subj[0].obj = mux->obj;
 		subj[0].prog_fd = bpf_program__fd(mux->progs.xdpmux_demux);
 		subj[0].stats_fd = map_fd(mux->obj, XM_MAP_STATS, true);
+		subj[0].xsks_fd = map_fd(mux->obj, XM_MAP_XSKS, true);
 		n_subj = 1;
+	}
+	if (xsk_dev) {
+		/* Only queue 0 is used: a test run's rx_queue_index is 0. The
+		 * socket never receives (the test run does not redirect), so
+		 * the smallest UMEM does. */
+		struct xm_umem_cfg cfg = { .dev = xsk_dev, .queue_id = 0, .frames = 64,
+					   .frame_size = 2048 };
+
+		err = xm_umem_open(&cfg, &xsk);
+		if (err)
+			die("AF_XDP socket on %s queue 0: %s", xsk_dev, strerror(-err));
 	}
 	pass = pass_only__open_and_load();
 	if (!pass)
@@ -617,6 +669,12 @@ int main(int argc, char **argv)
 			if (j == n_only)
 				goto next;
 		}
+		if (c->xsk && !xsk) {
+			fprintf(stderr, "xdp_cost: %s skipped: it needs --xsk-dev\n", c->name);
+			goto next;
+		}
+		if (c->xsk)
+			xsk_slot(subj, n_subj, xm_umem_fd(xsk));
 		build_frame(c, &f);
 		/* Check each path, and a short warm-up run of each program so
 		 * caches and branch predictors start equal; then the programs
@@ -648,6 +706,8 @@ int main(int argc, char **argv)
 				  pc, pk, rounds);
 		}
 		fflush(stdout);
+		if (c->xsk)
+			xsk_slot(subj, n_subj, -1);
 next:
 		free(pcpu);
 		free(pkern);
@@ -661,5 +721,6 @@ next:
 	}
 	if (mux)
 		xdpmux__destroy(mux);
+	xm_umem_close(xsk);
 	return 0;
 }
