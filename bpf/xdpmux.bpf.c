@@ -147,10 +147,11 @@ struct pkt {
 	__be16 dport;
 	__u8 first_frag;   /* offset 0 with more fragments to come */
 	__u8 syn;          /* TCP with SYN set and ACK clear */
-	__u8 frag_proto;   /* what every fragment names as its next header: the
-	                    * IPv4 protocol, or the IPv6 Fragment header's Next
-	                    * Header (RFC 8200 4.5: the first header of the
-	                    * fragmentable part, maybe an extension header) */
+	/* IPv6 only (an IPv4 fragment's key comes straight from its header):
+	 * the Fragment header's Next Header, which every fragment names (RFC
+	 * 8200 4.5: the first header of the fragmentable part, maybe an
+	 * extension header), and its identification. */
+	__u8 frag_proto;
 	__u32 frag_id;
 };
 
@@ -240,8 +241,6 @@ static __always_inline int parse_ipv4(struct xdp_md *ctx, void *data, void *data
 	frag = bpf_ntohs(ip->frag_off);
 	p->first_frag = 0;
 	if (frag & (IP_MF | IP_OFFSET)) {
-		p->frag_proto = ip->protocol;
-		p->frag_id = ip->id;
 		if (frag & IP_OFFSET)
 			return PARSE_LATER_FRAG;
 		p->first_frag = 1;
@@ -598,12 +597,14 @@ pass:
  * loop, variable offsets and extension-header walk costs more than the whole
  * budget. Here the offsets are constants.
  *
- * It takes an IPv4 header without options that is not a fragment, or an
- * IPv6 header followed directly by UDP or TCP, at `off` (after no VLAN tag
- * or one), with the whole datagram in the linear part, and the same checks
- * parse_ports() makes of the transport header. An unbound port passes; a
- * port with only a wildcard binding is steered by the slot and fallback
- * port_index holds for it. Anything else (any check failed, a binding with
+ * It takes an IPv4 header without options, or an IPv6 header followed
+ * directly by UDP or TCP, at `off` (after no VLAN tag or one), with the
+ * whole datagram in the linear part, and the same checks parse_ports()
+ * makes of the transport header. An unbound port passes; a port with only
+ * a wildcard binding is steered by the slot and fallback port_index holds
+ * for it. A later IPv4 fragment of UDP or TCP is looked up in frags4 and
+ * handled as demux_slow() would (frag_later()); a first fragment, which
+ * must record its datagram, is not. Anything else (any check failed, a binding with
  * an address) returns FAST_NO and goes to demux_slow(), which parses the
  * frame again and does all the accounting (malformed, fragments, address
  * bindings). So the fast path never decides anything the slow path would
