@@ -18,7 +18,7 @@ expect_attached() {
 	xm_expect_eq "$(jq -r '.devices[0].dev' <<<"$st")" xmc1a "status dev"
 	xm_in xm-c1 ip -d link show xmc1a | grep -Eq 'name (xdpmux_demux|xdp_dispatcher)' ||
 		xm_fail "kernel shows no xdpmux_demux on xmc1a"
-	for m in bindings binding_stats port_index xsks stats frags; do
+	for m in bindings binding_stats port_index xsks stats frags4 frags6 syn_budget; do
 		[ -e "$pins/$m" ] || xm_fail "map $m not pinned"
 		xm_expect_eq "$(stat -c %a "$pins/$m")" 600 "mode of pinned $m"
 	done
