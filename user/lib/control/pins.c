@@ -30,6 +30,13 @@ const char *const xm_pinned_maps[] = {
 };
 const size_t xm_pinned_maps_n = sizeof(xm_pinned_maps) / sizeof(xm_pinned_maps[0]);
 
+/* Maps earlier builds pinned and this one does not: removed with the rest,
+ * so that a device attached before an upgrade detaches cleanly instead of
+ * keeping a directory rmdir cannot remove. */
+static const char *const retired_maps[] = {
+	"frags",   /* fragments of both families, before frags4 and frags6 */
+};
+
 /* A device name becomes a path component: refuse anything that could walk. */
 int xm_pins_dev_valid(const char *dev)
 {
@@ -91,6 +98,18 @@ int xm_pins_ensure_root(void)
 	return mkdir_private(XM_PIN_ROOT);
 }
 
+static int unpin(const char *dev, const char *map)
+{
+	char path[128];
+	int err = xm_pins_map_path(dev, map, path, sizeof(path));
+
+	if (err)
+		return err;
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int xm_pins_remove(const char *dev)
 {
 	char path[128];
@@ -98,11 +117,14 @@ int xm_pins_remove(const char *dev)
 	int err;
 
 	for (i = 0; i < xm_pinned_maps_n; i++) {
-		err = xm_pins_map_path(dev, xm_pinned_maps[i], path, sizeof(path));
+		err = unpin(dev, xm_pinned_maps[i]);
 		if (err)
 			return err;
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
+	}
+	for (i = 0; i < sizeof(retired_maps) / sizeof(retired_maps[0]); i++) {
+		err = unpin(dev, retired_maps[i]);
+		if (err)
+			return err;
 	}
 	err = xm_pins_dir(dev, path, sizeof(path));
 	if (err)
