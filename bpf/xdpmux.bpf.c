@@ -422,20 +422,24 @@ static __always_inline void frag6_key_fill(const struct pkt *p, struct xm_frag6_
 	__builtin_memcpy(k->daddr, &ip6->daddr, 16);
 }
 
-/* What the first fragment of the frame's datagram recorded, or NULL. */
+/* What the first fragment of an IPv4 fragment's datagram recorded, or NULL. */
+static __always_inline struct xm_binding_key *frag4_lookup(struct iphdr *ip)
+{
+	struct xm_frag4_key k;
+
+	frag4_key_fill(ip, &k);
+	return bpf_map_lookup_elem(&frags4, &k);
+}
+
+/* The same for the frame parse() took apart, of either family. */
 static __always_inline struct xm_binding_key *frag_lookup(const struct pkt *p)
 {
-	if (p->family == XM_FAMILY_INET) {
-		struct xm_frag4_key k;
+	struct xm_frag6_key k;
 
-		frag4_key_fill(p->l3, &k);
-		return bpf_map_lookup_elem(&frags4, &k);
-	} else {
-		struct xm_frag6_key k;
-
-		frag6_key_fill(p, &k);
-		return bpf_map_lookup_elem(&frags6, &k);
-	}
+	if (p->family == XM_FAMILY_INET)
+		return frag4_lookup(p->l3);
+	frag6_key_fill(p, &k);
+	return bpf_map_lookup_elem(&frags6, &k);
 }
 
 static __always_inline void frag_record(const struct pkt *p, const struct xm_binding_key *bk)
@@ -604,10 +608,10 @@ pass:
  * a wildcard binding is steered by the slot and fallback port_index holds
  * for it. A later IPv4 fragment of UDP or TCP is looked up in frags4 and
  * handled as demux_slow() would (frag_later()); a first fragment, which
- * must record its datagram, is not. Anything else (any check failed, a binding with
- * an address) returns FAST_NO and goes to demux_slow(), which parses the
- * frame again and does all the accounting (malformed, fragments, address
- * bindings). So the fast path never decides anything the slow path would
+ * must record its datagram, is not. Anything else (any check failed, a
+ * binding with an address) returns FAST_NO and goes to demux_slow(), which
+ * parses the frame again and does all the accounting (malformed,
+ * fragments, address bindings). So the fast path never decides anything the slow path would
  * decide differently, and counts what the slow path would count.
  */
 #define FAST_NO (-1)
@@ -668,7 +672,6 @@ static __always_inline int fast_ipv4(struct xdp_md *ctx, void *data, void *data_
 {
 	struct iphdr *ip = data + off;
 	__u64 len = data_end - data;
-	struct xm_frag4_key k;
 	__u32 tot;
 
 	if ((void *)(ip + 1) + sizeof(struct udphdr) > data_end)
@@ -685,8 +688,7 @@ static __always_inline int fast_ipv4(struct xdp_md *ctx, void *data, void *data_
 		if (!(ip->frag_off & bpf_htons(IP_OFFSET)) ||
 		    (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_TCP))
 			return FAST_NO;
-		frag4_key_fill(ip, &k);
-		return frag_later(ctx, bpf_map_lookup_elem(&frags4, &k), len);
+		return frag_later(ctx, frag4_lookup(ip), len);
 	}
 	return fast_l4(ctx, ip + 1, data_end, ip->protocol, tot - sizeof(*ip), len);
 }
