@@ -80,7 +80,7 @@ PUBLIC_HEADERS := $(wildcard include/xdpmux/*.h)
 .PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz check demo
 all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
 	@mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

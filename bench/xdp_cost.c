@@ -7,7 +7,7 @@
  *   xdp_cost [--repeat N] [--rounds R] [--case NAME]... [--object FILE]...
  *            [--xsk-dev DEV]
  *
- * Prints one tab-separated line per frame kind:
+ * Prints one tab-separated line per frame kind (and redirect_only, below):
  *   CASE  XDPMUX_NS  PASS_ONLY_NS  XDPMUX_MIN  PASS_ONLY_MIN  XDPMUX_KNS  PASS_ONLY_KNS
  * where each figure is ns per packet, the median (and minimum) over R rounds
  * of N runs each; rounds of the two programs alternate so that noise from
@@ -27,7 +27,11 @@
  * that case takes the redirect path: bpf_redirect_map finds the socket and
  * the program returns XDP_REDIRECT. Outside live-frames mode the test run
  * does not carry the redirect out, so the figure is the program's own cost
- * of deciding it, as for every other case.
+ * of deciding it, as for every other case. In that case a third program is
+ * timed in the same rounds, bpf/redirect_only.bpf.c, which calls
+ * bpf_redirect_map and does nothing else, and printed as the row
+ * `redirect_only`: the least any program that steers into AF_XDP costs,
+ * since the helper is a real call that no such program avoids.
  *
  * ns/packet: the kernel times the N runs itself and reports opts.duration,
  * the time per run truncated to whole ns, leaving out the moments it yields
@@ -76,6 +80,7 @@
 #include <xdpmux/maps.h>
 #include "../user/lib/link/umem.h"
 #include "pass_only.skel.h"
+#include "redirect_only.skel.h"
 #include "xdpmux.skel.h"
 
 #define PORT_UNBOUND 9000
@@ -509,7 +514,8 @@ static void usage(FILE *to, int rc)
 		"               8, timed in turns, rows named CASE@FILE; their\n"
 		"               counters are not checked, only verdicts)\n"
 		"  --xsk-dev D  bind an AF_XDP socket to queue 0 of device D, for the\n"
-		"               udp4_redirect case (skipped without it)\n"
+		"               udp4_redirect case (skipped without it), which also\n"
+		"               times bpf_redirect_map alone (row redirect_only)\n"
 		"  --case NAME  only this case (repeatable); cases:");
 	for (i = 0; i < N_CASES; i++)
 		if (strcmp(cases[i].name, "frag4_first_bound"))
@@ -522,6 +528,8 @@ static void usage(FILE *to, int rc)
  * the first program of an --object file. */
 struct subject {
 	const char *label;         /* NULL for the built demultiplexer */
+	const char *row;           /* non-NULL: times only cases with an XSK,
+	                            * printed as this row (the redirect floor) */
 	struct bpf_object *obj;
 	int prog_fd;
 	int stats_fd;              /* -1: check verdicts only */
@@ -605,10 +613,11 @@ int main(int argc, char **argv)
 	};
 	const struct bench_case *only[N_CASES];
 	const char *objects[MAX_OBJECTS];
-	struct subject subj[MAX_OBJECTS];
+	struct subject subj[MAX_OBJECTS + 1];
 	size_t n_only = 0, n_obj = 0, n_subj, i, j;
 	unsigned long repeat = 1000000, rounds = 5;
 	struct pass_only *pass;
+	struct redirect_only *floor = NULL;
 	struct xdpmux *mux = NULL;
 	const char *xsk_dev = NULL;
 	struct xm_umem *xsk = NULL;
@@ -685,13 +694,23 @@ int main(int argc, char **argv)
 		err = xm_umem_open(&cfg, &xsk);
 		if (err)
 			die("AF_XDP socket on %s queue 0: %s", xsk_dev, strerror(-err));
+		floor = redirect_only__open_and_load();
+		if (!floor)
+			die("loading the redirect_only program: %s", strerror(errno));
+		subj[n_subj] = (struct subject){
+			.label = "redirect_only", .row = "redirect_only", .obj = floor->obj,
+			.prog_fd = bpf_program__fd(floor->progs.xdpmux_redirect_only),
+			.stats_fd = -1, .xsks_fd = map_fd(floor->obj, XM_MAP_XSKS, true),
+		};
+		n_subj++;
 	}
 	pass = pass_only__open_and_load();
 	if (!pass)
 		die("loading the pass_only program: %s", strerror(errno));
 	pass_fd = bpf_program__fd(pass->progs.xdpmux_pass_only);
 	for (j = 0; j < n_subj; j++) {
-		bind_udp_port(subj[j].obj, PORT_BOUND);
+		if (!subj[j].row)
+			bind_udp_port(subj[j].obj, PORT_BOUND);
 		subj[j].cpu = rounds_alloc(rounds);
 		subj[j].kern = rounds_alloc(rounds);
 	}
@@ -731,6 +750,8 @@ int main(int argc, char **argv)
 		 * caches and branch predictors start equal; then the programs
 		 * take turns round by round. */
 		for (j = 0; j < n_subj; j++) {
+			if (subj[j].row && !c->xsk)
+				continue;
 			if (c->prime)
 				check_path(subj[j].prog_fd, subj[j].stats_fd, case_find(c->prime));
 			check_path(subj[j].prog_fd, subj[j].stats_fd, c);
@@ -739,6 +760,8 @@ int main(int argc, char **argv)
 		test_run(pass_fd, &f, repeat / 10 + 1, NULL);
 		for (r = 0; r < rounds; r++) {
 			for (j = 0; j < n_subj; j++) {
+				if (subj[j].row && !c->xsk)
+					continue;
 				test_run_timed(subj[j].prog_fd, &f, (uint32_t)repeat,
 					       subj[j].fixed_ns, NULL, &t);
 				subj[j].cpu[r] = t.ns;
@@ -752,10 +775,16 @@ int main(int argc, char **argv)
 		for (j = 0; j < n_subj; j++) {
 			double pc[rounds], pk[rounds];
 
+			if (subj[j].row && !c->xsk)
+				continue;
 			memcpy(pc, pcpu, sizeof(pc));
 			memcpy(pk, pkern, sizeof(pk));
-			print_row(c->name, subj[j].label, subj[j].cpu, subj[j].kern,
-				  pc, pk, rounds);
+			if (subj[j].row)
+				print_row(subj[j].row, NULL, subj[j].cpu, subj[j].kern,
+					  pc, pk, rounds);
+			else
+				print_row(c->name, subj[j].label, subj[j].cpu,
+					  subj[j].kern, pc, pk, rounds);
 		}
 		fflush(stdout);
 		if (c->xsk)
@@ -768,9 +797,10 @@ next:
 	for (j = 0; j < n_subj; j++) {
 		free(subj[j].cpu);
 		free(subj[j].kern);
-		if (subj[j].label)
+		if (subj[j].label && !subj[j].row)
 			bpf_object__close(subj[j].obj);
 	}
+	redirect_only__destroy(floor);
 	if (mux)
 		xdpmux__destroy(mux);
 	xm_umem_close(xsk);

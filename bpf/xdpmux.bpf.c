@@ -79,12 +79,7 @@ static __always_inline struct xm_port_entry *port_entry(__u32 idx)
 	return &port_index[idx & (XM_PORT_INDEX_ENTRIES - 1)];
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, XM_MAX_QUEUES);
-	__type(key, __u32);
-	__type(value, __u32);
-} xsks SEC(".maps");
+#include "xsks_map.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
