@@ -48,7 +48,9 @@ int xm_ctl_devices(char (**devs)[32], size_t *n);
 
 /* An open handle on one attached device's pinned maps. */
 struct xm_ctl;
-/* -ENODEV: no such device; -ENOENT: device not attached. */
+/* -ENODEV: no such device; -ENOENT: device not attached; -EPROTO: its
+ * pinned maps have another layout than this library's (another version of
+ * xdpmux attached them: detach and attach again). */
 int xm_ctl_open(const char *dev, struct xm_ctl **ctl);
 /* The same control on the maps of a program loaded but not attached or
  * pinned (unit tests, benchmarks through BPF_PROG_TEST_RUN): the fds are

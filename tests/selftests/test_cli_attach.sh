@@ -66,6 +66,17 @@ xm_step "status without DEV lists every attached device"
 xm_cli xm-c1 status -j | jq -e '.devices | map(.dev) | index("xmc1a") != null' \
 	>/dev/null || xm_fail "status without DEV misses xmc1a"
 
+xm_step "maps pinned with another layout are refused, not misread"
+# As a build whose counters had another value size would have left them.
+rm "$pins/stats" && bpftool map create "$pins/stats" type percpu_array key 4 value 8 \
+	entries 9 name stats || xm_fail "pinning a stats map of another layout"
+for cmd in "stats xmc1a" "list xmc1a" "bind xmc1a udp 7300"; do
+	err=$(xm_cli xm-c1 $cmd 2>&1 >/dev/null); rc=$?
+	xm_expect_eq $rc 1 "exit code of $cmd on maps of another layout"
+	xm_expect_eq "$err" "xdpmux: ${cmd%% *} xmc1a: the pinned maps under $XM_PINS/xmc1a were made by another version of xdpmux; run 'xdpmux detach xmc1a' and attach again" \
+		"error of $cmd on maps of another layout"
+done
+
 xm_step "detach from another process, also removing a pin an older build made"
 # Before frags4 and frags6, both families' fragments had one map, "frags".
 bpftool map create "$pins/frags" type lru_hash key 40 value 20 entries 8 name frags ||

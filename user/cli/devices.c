@@ -18,6 +18,10 @@ void cli_report_open(const char *what, const char *dev, int err)
 	else if (err == -ENOENT)
 		cli_err("%s: xdpmux is not attached to %s; run 'xdpmux attach %s' first",
 			what, dev, dev);
+	else if (err == -EPROTO)
+		cli_err("%s: the pinned maps under %s/%s were made by another version of "
+			"xdpmux; run 'xdpmux detach %s' and attach again",
+			what, XM_PIN_ROOT, dev, dev);
 	else if (err == -EACCES || err == -EPERM)
 		cli_err("%s: cannot open the pinned maps under %s/%s: %s; run as root",
 			what, XM_PIN_ROOT, dev, strerror(-err));

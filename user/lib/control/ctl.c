@@ -11,15 +11,31 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "ctl_internal.h"
+
+/* Whether a pinned map has the key and value sizes this library reads and
+ * writes it with: maps pinned by another version of xdpmux may not, and
+ * using them would read counters or write bindings in the wrong places. */
+static int check_layout(int fd, __u32 key_size, __u32 value_size)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return info.key_size == key_size && info.value_size == value_size ? 0 : -EPROTO;
+}
 
 int xm_ctl_open(const char *dev, struct xm_ctl **out)
 {
 	struct {
 		const char *name;
 		int *fd;
+		__u32 key_size, value_size;
 	} maps[5];
 	struct xm_ctl *ctl;
 	char dir[128];
@@ -46,16 +62,25 @@ int xm_ctl_open(const char *dev, struct xm_ctl **out)
 		goto fail;
 	}
 	maps[0].name = XM_MAP_BINDINGS;      maps[0].fd = &ctl->bindings_fd;
+	maps[0].key_size = sizeof(struct xm_binding_key);
+	maps[0].value_size = sizeof(struct xm_binding_val);
 	maps[1].name = XM_MAP_BINDING_STATS; maps[1].fd = &ctl->binding_stats_fd;
+	maps[1].key_size = sizeof(__u32);
+	maps[1].value_size = sizeof(struct xm_binding_stats);
 	maps[2].name = XM_MAP_PORT_INDEX;    maps[2].fd = &ctl->port_index_fd;
+	maps[2].key_size = sizeof(__u32);
+	maps[2].value_size = XM_PORT_INDEX_ENTRIES * sizeof(struct xm_port_entry);
 	maps[3].name = XM_MAP_XSKS;          maps[3].fd = &ctl->xsks_fd;
+	maps[3].key_size = maps[3].value_size = sizeof(__u32);
 	maps[4].name = XM_MAP_STATS;         maps[4].fd = &ctl->stats_fd;
+	maps[4].key_size = sizeof(__u32);
+	maps[4].value_size = sizeof(struct xm_stat_val);
 	for (i = 0; i < 5; i++) {
 		*maps[i].fd = xm_pins_open_map(dev, maps[i].name);
-		if (*maps[i].fd < 0) {
-			err = *maps[i].fd;
+		err = *maps[i].fd < 0 ? *maps[i].fd :
+		      check_layout(*maps[i].fd, maps[i].key_size, maps[i].value_size);
+		if (err)
 			goto fail;
-		}
 	}
 	*out = ctl;
 	return 0;
