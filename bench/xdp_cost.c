@@ -387,42 +387,31 @@ static void test_run(int prog_fd, const struct frame *f, uint32_t repeat,
 	test_run_timed(prog_fd, f, repeat, 0, retval, NULL);
 }
 
-static uint64_t stat_packets(int stats_fd, enum xm_stat which)
+static uint64_t stat_packets(struct xm_ctl *ctl, enum xm_stat which)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xm_stat_val *v;
-	uint32_t key = which;
-	uint64_t sum = 0;
-	int i;
+	struct xm_stat_val v[XM_STAT_MAX];
+	int err = xm_ctl_stats(ctl, v);
 
-	if (ncpu <= 0)
-		die("cannot count possible CPUs: %s", strerror(-ncpu));
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		die("out of memory");
-	if (bpf_map_lookup_elem(stats_fd, &key, v))
-		die("reading the stats map: %s", strerror(errno));
-	for (i = 0; i < ncpu; i++)
-		sum += v[i].packets;
-	free(v);
-	return sum;
+	if (err)
+		die("reading the stats map: %s", strerror(-err));
+	return v[which].packets;
 }
 
 /* Run the case once on the demultiplexer and check that it took the path it
  * is named after: XDP_REDIRECT for a case with an XSK, else XDP_PASS (every
- * case's binding falls back to pass), with `expect` counted. An --object
- * variant (stats_fd < 0) may have dropped counters, so there only the
- * verdict is checked. */
-static void check_path(int prog_fd, int stats_fd, const struct bench_case *c)
+ * case's binding falls back to pass), with `expect` counted in the counters
+ * ctl reads. An --object variant may have dropped counters, so there (ctl
+ * NULL) only the verdict is checked. */
+static void check_path(int prog_fd, struct xm_ctl *ctl, const struct bench_case *c)
 {
 	uint32_t ret, want = c->xsk ? XDP_REDIRECT : XDP_PASS;
 	uint64_t before, after;
 	struct frame f;
 
 	build_frame(c, &f);
-	before = stats_fd < 0 ? 0 : stat_packets(stats_fd, c->expect);
+	before = ctl ? stat_packets(ctl, c->expect) : 0;
 	test_run(prog_fd, &f, 1, &ret);
-	after = stats_fd < 0 ? 1 : stat_packets(stats_fd, c->expect);
+	after = ctl ? stat_packets(ctl, c->expect) : 1;
 	if (ret != want)
 		die("case %s: verdict %u, expected %u", c->name, ret, want);
 	if (after != before + 1)
@@ -432,13 +421,9 @@ static void check_path(int prog_fd, int stats_fd, const struct bench_case *c)
 		    (unsigned long long)before, (unsigned long long)after);
 }
 
-/* The binding a CLI `bind ... udp PORT_BOUND --fallback pass` makes,
- * written by the control library itself on the program's maps. */
-static void bind_udp_port(struct bpf_object *obj, uint16_t port)
+/* The control library on the maps of a demultiplexer object. */
+static struct xm_ctl *ctl_of(struct bpf_object *obj)
 {
-	struct xm_binding_key key = { .proto = IPPROTO_UDP, .family = XM_FAMILY_ANY,
-				      .port = htons(port) };
-	struct xm_binding_val val = { .fallback = XM_FALLBACK_PASS };
 	struct xm_ctl_maps maps = {
 		.bindings = map_fd(obj, XM_MAP_BINDINGS, true),
 		.binding_stats = map_fd(obj, XM_MAP_BINDING_STATS, true),
@@ -447,14 +432,24 @@ static void bind_udp_port(struct bpf_object *obj, uint16_t port)
 		.stats = map_fd(obj, XM_MAP_STATS, true),
 	};
 	struct xm_ctl *ctl;
-	int err;
+	int err = xm_ctl_open_maps(&maps, &ctl);
 
-	err = xm_ctl_open_maps(&maps, &ctl);
-	if (!err)
-		err = xm_ctl_bind_value(ctl, &key, &val);
+	if (err)
+		die("opening the program's maps: %s", strerror(-err));
+	return ctl;
+}
+
+/* The binding a CLI `bind ... udp PORT_BOUND --fallback pass` makes,
+ * written by the control library itself. */
+static void bind_udp_port(struct xm_ctl *ctl, uint16_t port)
+{
+	struct xm_binding_key key = { .proto = IPPROTO_UDP, .family = XM_FAMILY_ANY,
+				      .port = htons(port) };
+	struct xm_binding_val val = { .fallback = XM_FALLBACK_PASS };
+	int err = xm_ctl_bind_value(ctl, &key, &val);
+
 	if (err)
 		die("writing the binding for udp/%u: %s", port, strerror(-err));
-	xm_ctl_close(ctl);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -532,7 +527,8 @@ struct subject {
 	                            * printed as this row (the redirect floor) */
 	struct bpf_object *obj;
 	int prog_fd;
-	int stats_fd;              /* -1: check verdicts only */
+	struct xm_ctl *ctl;        /* on its maps; NULL for the floor */
+	bool counted;              /* check its counters, not only verdicts */
 	int xsks_fd;
 	double fixed_ns;           /* fixed_cost() */
 	double *cpu, *kern;        /* per round */
@@ -552,7 +548,6 @@ static void subject_open_object(struct subject *s, const char *path)
 	if (!prog)
 		die("%s holds no program", path);
 	s->prog_fd = bpf_program__fd(prog);
-	s->stats_fd = -1;
 	s->xsks_fd = map_fd(s->obj, XM_MAP_XSKS, true);
 	s->label = base ? base + 1 : path;
 }
@@ -680,7 +675,7 @@ int main(int argc, char **argv)
 			    "with BTF)", strerror(errno));
 		subj[0].obj = mux->obj;
 		subj[0].prog_fd = bpf_program__fd(mux->progs.xdpmux_demux);
-		subj[0].stats_fd = map_fd(mux->obj, XM_MAP_STATS, true);
+		subj[0].counted = true;
 		subj[0].xsks_fd = map_fd(mux->obj, XM_MAP_XSKS, true);
 		n_subj = 1;
 	}
@@ -700,7 +695,7 @@ int main(int argc, char **argv)
 		subj[n_subj] = (struct subject){
 			.label = "redirect_only", .row = "redirect_only", .obj = floor->obj,
 			.prog_fd = bpf_program__fd(floor->progs.xdpmux_redirect_only),
-			.stats_fd = -1, .xsks_fd = map_fd(floor->obj, XM_MAP_XSKS, true),
+			.xsks_fd = map_fd(floor->obj, XM_MAP_XSKS, true),
 		};
 		n_subj++;
 	}
@@ -709,8 +704,10 @@ int main(int argc, char **argv)
 		die("loading the pass_only program: %s", strerror(errno));
 	pass_fd = bpf_program__fd(pass->progs.xdpmux_pass_only);
 	for (j = 0; j < n_subj; j++) {
-		if (!subj[j].row)
-			bind_udp_port(subj[j].obj, PORT_BOUND);
+		if (!subj[j].row) {
+			subj[j].ctl = ctl_of(subj[j].obj);
+			bind_udp_port(subj[j].ctl, PORT_BOUND);
+		}
 		subj[j].cpu = rounds_alloc(rounds);
 		subj[j].kern = rounds_alloc(rounds);
 	}
@@ -753,8 +750,9 @@ int main(int argc, char **argv)
 			if (subj[j].row && !c->xsk)
 				continue;
 			if (c->prime)
-				check_path(subj[j].prog_fd, subj[j].stats_fd, case_find(c->prime));
-			check_path(subj[j].prog_fd, subj[j].stats_fd, c);
+				check_path(subj[j].prog_fd, subj[j].counted ? subj[j].ctl : NULL,
+					   case_find(c->prime));
+			check_path(subj[j].prog_fd, subj[j].counted ? subj[j].ctl : NULL, c);
 			test_run(subj[j].prog_fd, &f, repeat / 10 + 1, NULL);
 		}
 		test_run(pass_fd, &f, repeat / 10 + 1, NULL);
@@ -797,6 +795,7 @@ next:
 	for (j = 0; j < n_subj; j++) {
 		free(subj[j].cpu);
 		free(subj[j].kern);
+		xm_ctl_close(subj[j].ctl);
 		if (subj[j].label && !subj[j].row)
 			bpf_object__close(subj[j].obj);
 	}

@@ -21,7 +21,6 @@ struct xh {
 	struct xdpmux *skel;
 	struct xm_ctl *ctl;        /* the control library on the skeleton's maps */
 	int prog_fd;
-	int ncpus;
 	unsigned nbind;
 	struct {
 		bool used;
@@ -36,11 +35,6 @@ int xh_open(struct xh **out)
 
 	if (!h)
 		return -ENOMEM;
-	h->ncpus = libbpf_num_possible_cpus();
-	if (h->ncpus <= 0) {
-		err = h->ncpus ? h->ncpus : -EINVAL;
-		goto fail;
-	}
 	h->skel = xdpmux__open_and_load();
 	if (!h->skel) {
 		err = -errno ? -errno : -EINVAL;
@@ -148,25 +142,7 @@ int xh_run(struct xh *h, const void *frame, size_t len, uint32_t *verdict)
 
 int xh_stats(struct xh *h, struct xm_stat_val out[XM_STAT_MAX])
 {
-	struct xm_stat_val *per = calloc((size_t)h->ncpus, sizeof(*per));
-	int fd = bpf_map__fd(h->skel->maps.stats), c, err = 0;
-	uint32_t i;
-
-	if (!per)
-		return -ENOMEM;
-	for (i = 0; i < XM_STAT_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, per)) {
-			err = -errno;
-			break;
-		}
-		out[i] = (struct xm_stat_val){ 0 };
-		for (c = 0; c < h->ncpus; c++) {
-			out[i].packets += per[c].packets;
-			out[i].bytes += per[c].bytes;
-		}
-	}
-	free(per);
-	return err;
+	return xm_ctl_stats(h->ctl, out);
 }
 
 int xh_binding_counters(struct xh *h, int idx, struct xm_binding_stats *out)
@@ -210,14 +186,7 @@ const char *xh_verdict_name(uint32_t verdict)
 
 const char *xh_stat_name(unsigned stat)
 {
-	static const char *const names[XM_STAT_MAX] = {
-		[XM_STAT_PASS] = "pass",           [XM_STAT_REDIRECT] = "redirect",
-		[XM_STAT_DROP] = "drop",           [XM_STAT_MALFORMED] = "malformed",
-		[XM_STAT_FALLBACK] = "fallback",   [XM_STAT_FRAG_FOLLOW] = "frag_follow",
-		[XM_STAT_FRAG_ORPHAN] = "frag_orphan", [XM_STAT_EXT_LIMIT] = "ext_limit",
-	};
-
-	return stat < XM_STAT_MAX ? names[stat] : "?";
+	return xm_stat_name(stat);
 }
 
 struct why {
