@@ -37,16 +37,6 @@
 
 #define CHUNK 65536
 
-static void fill(uint8_t *buf, uint64_t off, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		uint64_t x = perf_stream_word((off + i) >> 3);
-
-		for (unsigned int b = (off + i) & 7; b < 8 && i < len; b++)
-			buf[i++] = (uint8_t)(x >> (b * 8));
-	}
-}
-
 static int write_stream(uint64_t n)
 {
 	static uint8_t buf[CHUNK];
@@ -55,7 +45,7 @@ static int write_stream(uint64_t n)
 		size_t len = n - off < CHUNK ? (size_t)(n - off) : CHUNK;
 		ssize_t w;
 
-		fill(buf, off, len);
+		perf_stream_fill(buf, off, len);
 		for (size_t done = 0; done < len; done += (size_t)w) {
 			w = write(1, buf + done, len - done);
 			if (w < 0) {
@@ -79,7 +69,7 @@ static int check_chunk(const uint8_t *got, uint64_t off, size_t len, uint64_t n)
 		fprintf(stderr, "tcp_stream: more than the %" PRIu64 " bytes sent\n", n);
 		return 1;
 	}
-	fill(want, off, len);
+	perf_stream_fill(want, off, len);
 	if (!memcmp(got, want, len))
 		return 0;
 	while (got[i] == want[i])
@@ -173,7 +163,7 @@ static int echo_client(const char *addr, const char *port, uint64_t n)
 		if (out_off == out_len) {
 			out_len = n - tx < CHUNK ? (size_t)(n - tx) : CHUNK;
 			out_off = 0;
-			fill(out, tx, out_len);
+			perf_stream_fill(out, tx, out_len);
 		}
 		k = send(fd, out + out_off, out_len - out_off, MSG_NOSIGNAL);
 		if (k < 0) {

@@ -164,9 +164,11 @@ int tcp_server(const struct opts *o)
 
 int tcp_client(const struct opts *o)
 {
-	static uint8_t buf[BUF], out[BUF];
+	static uint8_t buf[BUF], want[BUF], out[BUF];
 	struct sockaddr_storage ss;
 	uint64_t tx = 0, rx = 0, bad = UINT64_MAX;
+	uint64_t out_off = 0;   /* out holds the stream's [out_off, out_end) */
+	uint64_t out_end = 0;
 	bool wr_done = false;
 	socklen_t sl;
 	double t0;
@@ -214,11 +216,15 @@ int tcp_client(const struct opts *o)
 			break;
 		}
 		while (!wr_done) {
-			uint32_t len = o->bytes - tx < BUF ? (uint32_t)(o->bytes - tx) : BUF;
-
-			for (uint32_t i = 0; i < len; i++)
-				out[i] = perf_stream_byte(tx + i);
-			n = len ? xm_send(fd, out, len, MSG_DONTWAIT) : 0;
+			/* Each byte is made once: a send that takes part of
+			 * out leaves the rest for the next one. */
+			if (tx == out_end) {
+				out_off = tx;
+				out_end = tx + (o->bytes - tx < BUF ? o->bytes - tx : BUF);
+				perf_stream_fill(out, out_off, (size_t)(out_end - out_off));
+			}
+			n = out_end > tx ? xm_send(fd, out + (tx - out_off),
+						   (size_t)(out_end - tx), MSG_DONTWAIT) : 0;
 			if (n < 0) {
 				if (errno == EAGAIN)
 					break;
@@ -247,10 +253,12 @@ int tcp_client(const struct opts *o)
 			}
 			if (n == 0)
 				goto done;
-			if (o->echo)
+			if (o->echo && bad == UINT64_MAX) {
+				perf_stream_fill(want, rx, (size_t)n);
 				for (ssize_t i = 0; i < n && bad == UINT64_MAX; i++)
-					if (buf[i] != perf_stream_byte(rx + (uint64_t)i))
+					if (buf[i] != want[i])
 						bad = rx + (uint64_t)i;
+			}
 			rx += (uint64_t)n;
 		}
 	}
