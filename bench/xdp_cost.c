@@ -36,8 +36,8 @@
  * ns/packet: the kernel times the N runs itself and reports opts.duration,
  * the time per run truncated to whole ns, leaving out the moments it yields
  * the CPU (cond_resched). That figure is robust to other work on the machine
- * but too coarse for a ratio: the pass-only program runs in 5-7 ns, so the
- * truncation alone moves a ratio by up to 20%. The CPU time this thread
+ * but too coarse for a ratio: the pass-only program runs in 5-7 ns on some
+ * hosts (21 on others), so the truncation alone moves a ratio by up to 20%. The CPU time this thread
  * spent in the syscall (CLOCK_THREAD_CPUTIME_ID) over N is exact to
  * fractions of a ns once the syscall's fixed cost is taken out: for N > 1
  * the kernel swaps the program into the XDP dispatcher before the runs and
