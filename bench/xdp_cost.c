@@ -37,12 +37,12 @@
  * the time per run truncated to whole ns, leaving out the moments it yields
  * the CPU (cond_resched). That figure is robust to other work on the machine
  * but too coarse for a ratio: the pass-only program runs in 5-7 ns on some
- * hosts (21 on others), so the truncation alone moves a ratio by up to 20%. The CPU time this thread
- * spent in the syscall (CLOCK_THREAD_CPUTIME_ID) over N is exact to
- * fractions of a ns once the syscall's fixed cost is taken out: for N > 1
- * the kernel swaps the program into the XDP dispatcher before the runs and
- * out after them, which costs 0.3-0.6 ms of CPU a call here: 0.3-0.6 ns a
- * packet at N = 1,000,000, 3-6 ns at 100,000. That cost is measured per
+ * hosts (21 on others), so the truncation alone moves a ratio by up to 20%.
+ * The CPU time this thread spent in the syscall (CLOCK_THREAD_CPUTIME_ID)
+ * over N is exact to fractions of a ns once the syscall's fixed cost is
+ * taken out: for N > 1 the kernel swaps the program into the XDP
+ * dispatcher before the runs and out after them, which costs 0.3-0.6 ms of
+ * CPU a call here: 0.3-0.6 ns a packet at N = 1,000,000, 3-6 ns at 100,000. That cost is measured per
  * program as the median CPU time of calls with N = 2 and subtracted. Left
  * in, it added the same amount to both programs and pulled every ratio
  * towards 1 (in one comparison udp4 read 1.43 at N = 1,000,000, where the
@@ -528,11 +528,23 @@ struct subject {
 	struct bpf_object *obj;
 	int prog_fd;
 	struct xm_ctl *ctl;        /* on its maps; NULL for the floor */
-	bool counted;              /* check its counters, not only verdicts */
 	int xsks_fd;
 	double fixed_ns;           /* fixed_cost() */
 	double *cpu, *kern;        /* per round */
 };
+
+/* Whether s takes part in case c: the floor only where there is an XSK. */
+static bool subject_times(const struct subject *s, const struct bench_case *c)
+{
+	return !s->row || c->xsk;
+}
+
+/* The counters to check s's paths with: only the built demultiplexer's, as
+ * an --object variant may have dropped some (and the floor has none). */
+static struct xm_ctl *subject_counters(const struct subject *s)
+{
+	return s->label ? NULL : s->ctl;
+}
 
 static void subject_open_object(struct subject *s, const char *path)
 {
@@ -675,7 +687,6 @@ int main(int argc, char **argv)
 			    "with BTF)", strerror(errno));
 		subj[0].obj = mux->obj;
 		subj[0].prog_fd = bpf_program__fd(mux->progs.xdpmux_demux);
-		subj[0].counted = true;
 		subj[0].xsks_fd = map_fd(mux->obj, XM_MAP_XSKS, true);
 		n_subj = 1;
 	}
@@ -747,18 +758,18 @@ int main(int argc, char **argv)
 		 * caches and branch predictors start equal; then the programs
 		 * take turns round by round. */
 		for (j = 0; j < n_subj; j++) {
-			if (subj[j].row && !c->xsk)
+			if (!subject_times(&subj[j], c))
 				continue;
 			if (c->prime)
-				check_path(subj[j].prog_fd, subj[j].counted ? subj[j].ctl : NULL,
+				check_path(subj[j].prog_fd, subject_counters(&subj[j]),
 					   case_find(c->prime));
-			check_path(subj[j].prog_fd, subj[j].counted ? subj[j].ctl : NULL, c);
+			check_path(subj[j].prog_fd, subject_counters(&subj[j]), c);
 			test_run(subj[j].prog_fd, &f, repeat / 10 + 1, NULL);
 		}
 		test_run(pass_fd, &f, repeat / 10 + 1, NULL);
 		for (r = 0; r < rounds; r++) {
 			for (j = 0; j < n_subj; j++) {
-				if (subj[j].row && !c->xsk)
+				if (!subject_times(&subj[j], c))
 					continue;
 				test_run_timed(subj[j].prog_fd, &f, (uint32_t)repeat,
 					       subj[j].fixed_ns, NULL, &t);
@@ -773,16 +784,13 @@ int main(int argc, char **argv)
 		for (j = 0; j < n_subj; j++) {
 			double pc[rounds], pk[rounds];
 
-			if (subj[j].row && !c->xsk)
+			if (!subject_times(&subj[j], c))
 				continue;
 			memcpy(pc, pcpu, sizeof(pc));
 			memcpy(pk, pkern, sizeof(pk));
-			if (subj[j].row)
-				print_row(subj[j].row, NULL, subj[j].cpu, subj[j].kern,
-					  pc, pk, rounds);
-			else
-				print_row(c->name, subj[j].label, subj[j].cpu,
-					  subj[j].kern, pc, pk, rounds);
+			print_row(subj[j].row ? subj[j].row : c->name,
+				  subj[j].row ? NULL : subj[j].label, subj[j].cpu,
+				  subj[j].kern, pc, pk, rounds);
 		}
 		fflush(stdout);
 		if (c->xsk)
@@ -796,9 +804,9 @@ next:
 		free(subj[j].cpu);
 		free(subj[j].kern);
 		xm_ctl_close(subj[j].ctl);
-		if (subj[j].label && !subj[j].row)
-			bpf_object__close(subj[j].obj);
 	}
+	for (j = 0; j < n_obj; j++)   /* the --object files; skeletons below */
+		bpf_object__close(subj[j].obj);
 	redirect_only__destroy(floor);
 	if (mux)
 		xdpmux__destroy(mux);

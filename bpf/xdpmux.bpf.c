@@ -619,8 +619,9 @@ pass:
  * must record its datagram, is not. Anything else (any check failed, a
  * binding with an address) returns FAST_NO and goes to demux_slow(), which
  * parses the frame again and does all the accounting (malformed,
- * fragments, address bindings). So the fast path never decides anything the slow path would
- * decide differently, and counts what the slow path would count.
+ * fragments, address bindings). So the fast path never decides anything
+ * the slow path would decide differently, and counts what the slow path
+ * would count.
  */
 #define FAST_NO (-1)
 
