@@ -11,6 +11,7 @@
  * XM_RAND_FRAMES=<n> sets how many frames each random test sends.
  */
 #include <stdlib.h>
+#include <xdpmux/control.h>
 
 #include "lib/xdp_test.h"
 #include "lib/frame_rand.h"
@@ -249,7 +250,7 @@ static void check_invariants(const struct xh_delta *d, size_t len, const char *c
 		cr_expect((v->packets == 0 && v->bytes == 0) ||
 			  (v->packets == 1 && (v->bytes == len ||
 			   (len > XH_LINEAR_MAX && v->bytes == XH_LINEAR_MAX))),
-			  "%s: %s moved +%llu +%llu", ctx, xh_stat_name(i),
+			  "%s: %s moved +%llu +%llu", ctx, xm_stat_name(i),
 			  (unsigned long long)v->packets, (unsigned long long)v->bytes);
 	}
 #define MOVED(s) (d->stats[XM_STAT_##s].packets != 0)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <xdpmux/control.h>
 
 #include "../../../user/lib/net/classify.h"
 #include "xdp_diff.h"
@@ -117,7 +118,7 @@ static void compare(struct xh *h, const struct xh_delta *d, const struct xh_expe
 		n += (size_t)snprintf(diff + n, cap - n, "verdict %s; ", xh_verdict_name(d->verdict));
 	for (i = 0; i < XM_STAT_MAX && n < cap; i++)
 		if (d->stats[i].packets != ((e->stats >> i) & 1u))
-			n += (size_t)snprintf(diff + n, cap - n, "%s +%llu; ", xh_stat_name(i),
+			n += (size_t)snprintf(diff + n, cap - n, "%s +%llu; ", xm_stat_name(i),
 					      (unsigned long long)d->stats[i].packets);
 	for (i = 0; i < xh_nbindings(h) && n < cap; i++)
 		if (d->bind[i].packets != ((int)i == e->binding ? 1u : 0u))
@@ -169,7 +170,7 @@ int xd_check(struct xh *h, const uint8_t *frame, size_t len, char *why, size_t c
 	n = (size_t)snprintf(why, cap, "runtime says %s, stats", xm_cls_verdict_name(res.verdict));
 	for (i = 0; i < XM_STAT_MAX && n < cap; i++)
 		if (res.stats & (1u << i))
-			n += (size_t)snprintf(why + n, cap - n, " %s", xh_stat_name(i));
+			n += (size_t)snprintf(why + n, cap - n, " %s", xm_stat_name(i));
 	if (n < cap)
 		snprintf(why + n, cap - n, ", binding %d; XDP differs: %s\nframe (%zu bytes):\n%s",
 			 e.binding, diff, len, xd_hex(frame, len, hex, sizeof(hex)));

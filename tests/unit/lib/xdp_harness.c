@@ -184,11 +184,6 @@ const char *xh_verdict_name(uint32_t verdict)
 	return verdict < 5 ? names[verdict] : "XDP_?";
 }
 
-const char *xh_stat_name(unsigned stat)
-{
-	return xm_stat_name(stat);
-}
-
 struct why {
 	char *p;
 	size_t cap, n;
@@ -273,7 +268,7 @@ int xh_check(struct xh *h, const void *frame, size_t len,
 
 		if (d.stats[i].packets != (want ? 1 : 0) || d.stats[i].bytes != (want ? len : 0))
 			why_add(&w, "%s +%llu pkt +%llu B, expected +%u +%zu; ",
-				xh_stat_name(i), (unsigned long long)d.stats[i].packets,
+				xm_stat_name(i), (unsigned long long)d.stats[i].packets,
 				(unsigned long long)d.stats[i].bytes, want ? 1 : 0, want ? len : 0);
 	}
 	for (i = 0; i < h->nbind; i++) {

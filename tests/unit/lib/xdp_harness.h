@@ -97,6 +97,5 @@ int xh_check(struct xh *h, const void *frame, size_t len,
 	     const struct xh_expect *e, char *why, size_t why_len);
 
 const char *xh_verdict_name(uint32_t verdict);
-const char *xh_stat_name(unsigned stat);
 
 #endif /* XM_TEST_XDP_HARNESS_H */
