@@ -480,8 +480,9 @@ static __always_inline bool syn_over_budget(void)
 }
 
 /*
- * A bound packet: the binding's counters (by its slot), then its socket on
- * this rx queue, or its fallback when the queue has none.
+ * A bound packet: the binding's counters (by its slot), then its owner's
+ * socket on this rx queue (key XM_XSK_KEY(owner, queue)), or the binding's
+ * fallback when that owner has none there, whoever else has one.
  *
  * bpf_redirect_map is a real call into the kernel, the costliest step of
  * this path: about 6 ns of a bound packet's 37 on a host whose returns go
@@ -492,20 +493,26 @@ static __always_inline bool syn_over_budget(void)
  * socket go in between, bpf_redirect_map finds nothing and returns the
  * fallback all the same.
  */
-static __always_inline int steer(struct xdp_md *ctx, __u32 slot, __u32 fallback_kind,
+static __always_inline int steer(struct xdp_md *ctx, __u32 slot, __u32 owner, __u32 drop,
 				 __u64 len)
 {
 	struct xm_binding_stats *bs = bpf_map_lookup_elem(&binding_stats, &slot);
-	__u64 fallback = fallback_kind == XM_FALLBACK_DROP ? XDP_DROP : XDP_PASS;
+	__u64 fallback = drop ? XDP_DROP : XDP_PASS;
 	__u32 queue = ctx->rx_queue_index;
 	long act = fallback;
+	__u32 key;
 
 	if (bs) {
 		bs->packets++;
 		bs->bytes += len;
 	}
-	if (bpf_map_lookup_elem(&xsks, &queue))
-		act = bpf_redirect_map(&xsks, queue, fallback);
+	/* Past the map's rows the key would name another owner's socket (or
+	 * another queue's): such a packet has no socket of its owner. */
+	if (queue < XM_MAX_QUEUES && owner < XM_MAX_OWNERS) {
+		key = XM_XSK_KEY(owner, queue);
+		if (bpf_map_lookup_elem(&xsks, &key))
+			act = bpf_redirect_map(&xsks, key, fallback);
+	}
 	if (act == XDP_REDIRECT) {
 		count(XM_STAT_REDIRECT, len);
 		return XDP_REDIRECT;
@@ -515,11 +522,25 @@ static __always_inline int steer(struct xdp_md *ctx, __u32 slot, __u32 fallback_
 	return act == XDP_DROP ? XDP_DROP : XDP_PASS;
 }
 
+/* steer() by the wildcard binding whose port_index entry is pe, or by a
+ * binding's value (an address binding, a fragment's). */
+static __always_inline int steer_wildcard(struct xdp_md *ctx, const struct xm_port_entry *pe,
+					  __u64 len)
+{
+	return steer(ctx, pe->slot, pe->owner, pe->kinds & XM_PORT_DROP, len);
+}
+
+static __always_inline int steer_binding(struct xdp_md *ctx, const struct xm_binding_val *val,
+					 __u64 len)
+{
+	return steer(ctx, val->slot, val->owner_slot, val->fallback == XM_FALLBACK_DROP, len);
+}
+
 /*
  * A later fragment, bk what its datagram's first fragment recorded (NULL:
  * nothing, an orphan). It follows that binding while the binding exists. A
  * wildcard binding is found as the fast path finds it, in port_index, which
- * holds its slot and fallback; only a binding with an address costs a
+ * holds its slot, owner and fallback; only a binding with an address costs a
  * lookup in the bindings map. The zero key (the first fragment matched no
  * binding) has protocol 0 and passes.
  */
@@ -541,14 +562,14 @@ static __always_inline int frag_later(struct xdp_md *ctx, const struct xm_bindin
 		if (!(pe->kinds & XM_PORT_WILDCARD))
 			goto pass;
 		count(XM_STAT_FRAG_FOLLOW, len);
-		return steer(ctx, pe->slot, pe->fallback, len);
+		return steer_wildcard(ctx, pe, len);
 	}
 	__builtin_memcpy(&key, bk, sizeof(key));
 	val = bpf_map_lookup_elem(&bindings, &key);
 	if (!val)
 		goto pass;
 	count(XM_STAT_FRAG_FOLLOW, len);
-	return steer(ctx, val->slot, val->fallback, len);
+	return steer_binding(ctx, val, len);
 pass:
 	count(XM_STAT_PASS, len);
 	return XDP_PASS;
@@ -586,7 +607,7 @@ static __noinline int demux_slow(struct xdp_md *ctx)
 			count(XM_STAT_DROP, len);
 			return XDP_DROP;
 		}
-		return steer(ctx, val->slot, val->fallback, len);
+		return steer_binding(ctx, val, len);
 	}
 	if (r == PARSE_LATER_FRAG)
 		return frag_later(ctx, frag_lookup(&p), len);
@@ -613,7 +634,7 @@ pass:
  * directly by UDP or TCP, at `off` (after no VLAN tag or one), with the
  * whole datagram in the linear part, and the same checks parse_ports()
  * makes of the transport header. An unbound port passes; a port with only
- * a wildcard binding is steered by the slot and fallback port_index holds
+ * a wildcard binding is steered by the slot, owner and fallback port_index holds
  * for it. A later IPv4 fragment of UDP or TCP is looked up in frags4 and
  * handled as demux_slow() would (frag_later()); a first fragment, which
  * must record its datagram, is not. Anything else (any check failed, a
@@ -661,15 +682,16 @@ static __always_inline int fast_l4(struct xdp_md *ctx, void *l4, void *data_end,
 		count(XM_STAT_PASS, len);
 		return XDP_PASS;
 	}
-	/* Only a wildcard binding: port_index has its slot and fallback.
-	 * With an address binding too, the slow path looks the address up. */
-	if (pe->kinds != XM_PORT_WILDCARD)
+	/* Only a wildcard binding (kinds is never XM_PORT_DROP alone):
+	 * port_index has its slot, owner and fallback. With an address
+	 * binding too, the slow path looks the address up. */
+	if (pe->kinds & XM_PORT_ADDRESSED)
 		return FAST_NO;
 	/* A SYN to a bound port is weighed against the SYN budget on the
 	 * slow path. */
 	if (th && th->syn && !th->ack)
 		return FAST_NO;
-	return steer(ctx, pe->slot, pe->fallback, len);
+	return steer_wildcard(ctx, pe, len);
 }
 
 /* The IP headers at the constant offset off. The bounds checks cover the

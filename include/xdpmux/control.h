@@ -68,12 +68,18 @@ const char *xm_ctl_dev(const struct xm_ctl *ctl);
 int xm_ctl_lock(struct xm_ctl *ctl);
 void xm_ctl_unlock(struct xm_ctl *ctl);
 
-/* Add one binding, owned by `owner` (0: nobody, made by an operator).
- * -EEXIST: already bound; -ENOSPC: map full. Keeps port_index in step. */
+/* Add one binding, owned by `owner` (0: nobody, made by an operator), for
+ * owner slot 0 (the device's standalone owner). -EEXIST: already bound;
+ * -ENOSPC: map full. Keeps port_index in step. */
 int xm_ctl_bind(struct xm_ctl *ctl, const struct xm_binding_key *key,
 		enum xm_fallback fallback, pid_t owner);
+/* The same for owner slot `owner_slot`: the binding's packets go to that
+ * slot's socket on their rx queue (XM_XSK_KEY). -EINVAL: owner_slot >=
+ * XM_MAX_OWNERS; other errors as xm_ctl_bind. */
+int xm_ctl_bind_as(struct xm_ctl *ctl, const struct xm_binding_key *key,
+		   enum xm_fallback fallback, pid_t owner, uint32_t owner_slot);
 /* Add one binding with a complete value, e.g. to restore one that unbind
- * removed (its counters start again from zero). Errors as xm_ctl_bind. */
+ * removed (its counters start again from zero). Errors as xm_ctl_bind_as. */
 int xm_ctl_bind_value(struct xm_ctl *ctl, const struct xm_binding_key *key,
 		      const struct xm_binding_val *val);
 /* The value of one binding. -ENOENT: not bound. */
@@ -95,6 +101,10 @@ struct xm_binding {
 int xm_ctl_list(struct xm_ctl *ctl, struct xm_binding **out, size_t *n);
 /* Remove bindings whose owner died; *removed counts them. */
 int xm_ctl_gc(struct xm_ctl *ctl, size_t *removed);
+/* Remove every binding of owner slot owner_slot, under the writer lock
+ * (the daemon, when a client goes, and for bindings a previous daemon
+ * left); *removed counts them. -EINVAL: owner_slot >= XM_MAX_OWNERS. */
+int xm_ctl_unbind_owner_slot(struct xm_ctl *ctl, uint32_t owner_slot, size_t *removed);
 /* The SYN budget of the attached program (struct xm_syn_budget): at most
  * syns_per_s SYNs a second to bound TCP ports, per CPU, in bursts of up to
  * burst; 0 syns_per_s: no budget. Device-wide: the last call wins. */

@@ -18,6 +18,11 @@
 
 #define XM_MAX_BINDINGS   4096
 #define XM_MAX_QUEUES     64      /* rx queues per device with an XSK slot */
+/* Owner slots per device: each program sharing a device (through the
+ * device daemon) has one, and its bindings name it. Slot 0 is the device's
+ * standalone owner: a program that opened the device alone, and every
+ * binding made by the CLI. */
+#define XM_MAX_OWNERS     64
 #define XM_FRAG_ENTRIES   8192    /* in-flight fragmented datagrams tracked,
                                    * per family */
 #define XM_VLAN_MAX       2       /* 802.1ad outer + 802.1Q inner */
@@ -30,20 +35,32 @@
 #define XM_PROTO_SLOT_TCP 1
 #define XM_PORT_INDEX_ENTRIES (2 * 65536)
 
-/* xm_port_entry.kinds bits: which kinds of binding exist for the port. */
+/* The `xsks` XSKMAP key of owner slot `owner`'s AF_XDP socket on rx queue
+ * `queue`: one row of XM_MAX_QUEUES keys per owner, so slot 0's key is the
+ * queue id, as it was when a device had one owner. */
+#define XM_XSK_KEY(owner, queue) ((owner) * XM_MAX_QUEUES + (queue))
+#define XM_XSK_ENTRIES (XM_MAX_OWNERS * XM_MAX_QUEUES)
+
+/* xm_port_entry.kinds bits: which kinds of binding exist for the port, and
+ * the wildcard binding's fallback. */
 #define XM_PORT_WILDCARD  0x1
 #define XM_PORT_ADDRESSED 0x2
+#define XM_PORT_KIND_MASK (XM_PORT_WILDCARD | XM_PORT_ADDRESSED)
+#define XM_PORT_DROP      0x4     /* the wildcard binding falls back to drop
+                                   * (XM_FALLBACK_DROP); clear: pass */
 
 /*
  * port_index value. Besides telling whether a port has bindings at all, it
- * carries the wildcard binding's fallback and counter slot, so a packet to
- * a wildcard binding is steered without a hash lookup: the bindings map
- * stays the control plane's record and is looked up only for bindings with
- * an address and for fragments. The control library keeps both in step.
+ * carries the wildcard binding's fallback, owner slot and counter slot, so
+ * a packet to a wildcard binding is steered without a hash lookup: the
+ * bindings map stays the control plane's record and is looked up only for
+ * bindings with an address and for fragments. The control library keeps
+ * both in step. Four bytes, written with one store: the fallback shares
+ * the kinds byte so the owner fits beside it.
  */
 struct xm_port_entry {
 	__u8 kinds;        /* XM_PORT_* bits */
-	__u8 fallback;     /* the wildcard binding's enum xm_fallback */
+	__u8 owner;        /* the wildcard binding's owner slot */
 	__u16 slot;        /* the wildcard binding's binding_stats slot */
 };
 
@@ -77,7 +94,8 @@ struct xm_binding_val {
 	__u32 slot;           /* index in binding_stats, < XM_MAX_BINDINGS,
 	                       * chosen by the control library (unique among
 	                       * the device's bindings) */
-	__u32 pad;
+	__u32 owner_slot;     /* < XM_MAX_OWNERS: whose socket (XM_XSK_KEY)
+	                       * the binding's packets go to; 0 standalone */
 };
 
 /* Per-binding counters: binding_stats is a per-CPU array indexed by the

@@ -14,6 +14,7 @@
 
 /* The view the classifier reads: the harness's maps. */
 struct view_ctx {
+	const struct xh *h;
 	int bindings_fd, frags4_fd, frags6_fd;
 	struct xm_binding_val val;
 	struct xm_binding_key frag_val;
@@ -29,10 +30,11 @@ static const struct xm_binding_val *v_lookup(void *ctx, const struct xm_binding_
 	return bpf_map_lookup_elem(c->bindings_fd, key, &c->val) ? NULL : &c->val;
 }
 
-static bool v_has_socket(void *ctx)
+static bool v_has_socket(void *ctx, uint32_t owner_slot)
 {
-	(void)ctx;
-	return false;   /* a test run has no AF_XDP socket */
+	const struct view_ctx *c = ctx;
+
+	return xh_has_xsk(c->h, owner_slot);   /* a test run is on queue 0 */
 }
 
 /* The model's key in the program's map of its family: 0, or -errno. */
@@ -129,6 +131,7 @@ static void compare(struct xh *h, const struct xh_delta *d, const struct xh_expe
 int xd_check(struct xh *h, const uint8_t *frame, size_t len, char *why, size_t cap)
 {
 	struct view_ctx c = {
+		.h = h,
 		.bindings_fd = xh_map_fd(h, XM_MAP_BINDINGS),
 		.frags4_fd = xh_map_fd(h, XM_MAP_FRAGS4),
 		.frags6_fd = xh_map_fd(h, XM_MAP_FRAGS6),

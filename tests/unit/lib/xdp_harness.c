@@ -22,6 +22,7 @@ struct xh {
 	struct xm_ctl *ctl;        /* the control library on the skeleton's maps */
 	int prog_fd;
 	unsigned nbind;
+	bool xsk_q0[XM_MAX_OWNERS];  /* owners with a socket on queue 0 */
 	struct {
 		bool used;
 		struct xm_binding_key key;
@@ -83,7 +84,13 @@ int xh_map_fd(const struct xh *h, const char *name)
 int xh_bind(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
 	    uint16_t port, enum xm_fallback fallback)
 {
-	struct xm_binding_val val = { .fallback = fallback };
+	return xh_bind_as(h, proto, family, addr, port, fallback, 0);
+}
+
+int xh_bind_as(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
+	       uint16_t port, enum xm_fallback fallback, uint32_t owner_slot)
+{
+	struct xm_binding_val val = { .fallback = fallback, .owner_slot = owner_slot };
 	struct xm_binding_key key = { .proto = proto, .family = family,
 				      .port = htons(port) };
 	int idx, err;
@@ -118,6 +125,26 @@ int xh_unbind(struct xh *h, int idx)
 	return 0;
 }
 
+int xh_set_xsk(struct xh *h, uint32_t owner_slot, uint32_t queue, int fd)
+{
+	uint32_t key = XM_XSK_KEY(owner_slot, queue);
+	int map = bpf_map__fd(h->skel->maps.xsks);
+
+	if (owner_slot >= XM_MAX_OWNERS || queue >= XM_MAX_QUEUES)
+		return -EINVAL;
+	if (fd >= 0 ? bpf_map_update_elem(map, &key, &fd, BPF_ANY) :
+		      bpf_map_delete_elem(map, &key))
+		return -errno;
+	if (queue == 0)
+		h->xsk_q0[owner_slot] = fd >= 0;
+	return 0;
+}
+
+bool xh_has_xsk(const struct xh *h, uint32_t owner_slot)
+{
+	return owner_slot < XM_MAX_OWNERS && h->xsk_q0[owner_slot];
+}
+
 const struct xm_binding_key *xh_binding_key(const struct xh *h, int idx)
 {
 	if (idx < 0 || (unsigned)idx >= h->nbind)
@@ -132,8 +159,7 @@ int xh_run(struct xh *h, const void *frame, size_t len, uint32_t *verdict)
 		    .data_size_in = (uint32_t)len,
 		    .repeat = 1);
 
-	/* No context: the frame arrives on queue 0 of the loopback device,
-	 * where xsks (empty) has no socket. */
+	/* No context: the frame arrives on queue 0 of the loopback device. */
 	if (bpf_prog_test_run_opts(h->prog_fd, &opts))
 		return -errno;
 	*verdict = opts.retval;

@@ -16,14 +16,18 @@
  *   char why[256];
  *   if (xh_check(h, frame, len, &e, why, sizeof(why)))  ... why says what differed
  *
- * There is no AF_XDP socket in a test run, so a bound packet always takes its
- * binding's fallback (XDP_PASS or XDP_DROP, counted XM_STAT_FALLBACK).
+ * A test run's frame arrives on rx queue 0. Unless a test puts an AF_XDP
+ * socket in the xsks map (xh_set_xsk), there is none, so a bound packet
+ * takes its binding's fallback (XDP_PASS or XDP_DROP, counted
+ * XM_STAT_FALLBACK). With one at its owner's key the program returns
+ * XDP_REDIRECT: a test run does not carry the redirect out.
  *
  * Functions return 0 (or an index) or a negative errno and never print.
  */
 #ifndef XM_TEST_XDP_HARNESS_H
 #define XM_TEST_XDP_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <xdpmux/maps.h>
@@ -45,6 +49,15 @@ int xh_map_fd(const struct xh *h, const char *name);  /* XM_MAP_* */
  * xh_expect.binding and xh_binding_counters). */
 int xh_bind(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
 	    uint16_t port, enum xm_fallback fallback);
+/* The same, owned by owner slot owner_slot (xh_bind: slot 0). */
+int xh_bind_as(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
+	       uint16_t port, enum xm_fallback fallback, uint32_t owner_slot);
+/* Put AF_XDP socket fd at key XM_XSK_KEY(owner_slot, queue) of the xsks
+ * map (fd < 0: remove it). The harness remembers which owners have one on
+ * queue 0, the queue a test run's frame arrives on (xh_has_xsk), because
+ * an XSKMAP cannot be read from userspace. */
+int xh_set_xsk(struct xh *h, uint32_t owner_slot, uint32_t queue, int fd);
+bool xh_has_xsk(const struct xh *h, uint32_t owner_slot);
 /* Remove binding idx; port_index is recomputed. */
 int xh_unbind(struct xh *h, int idx);
 const struct xm_binding_key *xh_binding_key(const struct xh *h, int idx);

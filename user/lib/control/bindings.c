@@ -6,7 +6,7 @@
  * counters in an array indexed by the slot, so the XDP program reaches them
  * without hashing; a slot's counters are zeroed when a binding takes it) and
  * `port_index` (which kinds of binding exist for a (proto, port), and the
- * wildcard binding's slot and fallback, so that neither an unbound packet
+ * wildcard binding's slot, owner slot and fallback, so that neither an unbound packet
  * nor one to a wildcard binding costs a hash lookup). A binding is written
  * before port_index points at it and port_index is recomputed only after it
  * is gone, so the program never follows port_index to a missing binding for
@@ -131,7 +131,9 @@ static int port_index_recompute(struct xm_ctl *ctl, uint8_t proto, __be16 port)
 		if (bpf_map_lookup_elem(ctl->bindings_fd, &keys[i], &val))
 			continue;
 		e.kinds |= XM_PORT_WILDCARD;
-		e.fallback = (uint8_t)val.fallback;
+		if (val.fallback == XM_FALLBACK_DROP)
+			e.kinds |= XM_PORT_DROP;
+		e.owner = (uint8_t)val.owner_slot;
 		e.slot = (uint16_t)val.slot;
 	}
 	free(keys);
@@ -192,7 +194,6 @@ static int bind_locked(struct xm_ctl *ctl, const struct xm_binding_key *key,
 	struct xm_binding_val v = *val;
 	int err;
 
-	v.pad = 0;
 	err = slot_pick(ctl, &v.slot);
 	if (err)
 		return err;
@@ -216,6 +217,8 @@ int xm_ctl_bind_value(struct xm_ctl *ctl, const struct xm_binding_key *key,
 		return err;
 	if (val->fallback != XM_FALLBACK_PASS && val->fallback != XM_FALLBACK_DROP)
 		return -EINVAL;
+	if (val->owner_slot >= XM_MAX_OWNERS)
+		return -EINVAL;
 	err = xm_ctl_lock(ctl);
 	if (err)
 		return err;
@@ -224,10 +227,11 @@ int xm_ctl_bind_value(struct xm_ctl *ctl, const struct xm_binding_key *key,
 	return err;
 }
 
-int xm_ctl_bind(struct xm_ctl *ctl, const struct xm_binding_key *key,
-		enum xm_fallback fallback, pid_t owner)
+int xm_ctl_bind_as(struct xm_ctl *ctl, const struct xm_binding_key *key,
+		   enum xm_fallback fallback, pid_t owner, uint32_t owner_slot)
 {
-	struct xm_binding_val val = { .owner_pid = (uint32_t)owner, .fallback = fallback };
+	struct xm_binding_val val = { .owner_pid = (uint32_t)owner, .fallback = fallback,
+				      .owner_slot = owner_slot };
 	struct timespec now;
 	uint64_t start;
 	int err;
@@ -243,6 +247,12 @@ int xm_ctl_bind(struct xm_ctl *ctl, const struct xm_binding_key *key,
 	clock_gettime(CLOCK_REALTIME, &now);
 	val.created_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	return xm_ctl_bind_value(ctl, key, &val);
+}
+
+int xm_ctl_bind(struct xm_ctl *ctl, const struct xm_binding_key *key,
+		enum xm_fallback fallback, pid_t owner)
+{
+	return xm_ctl_bind_as(ctl, key, fallback, owner, 0);
 }
 
 static int unbind_locked(struct xm_ctl *ctl, const struct xm_binding_key *key)
@@ -361,7 +371,10 @@ int xm_ctl_list(struct xm_ctl *ctl, struct xm_binding **out, size_t *n)
 	return 0;
 }
 
-int xm_ctl_gc(struct xm_ctl *ctl, size_t *removed)
+/* Remove, under the writer lock, every binding `doomed` picks. */
+static int unbind_where(struct xm_ctl *ctl, bool (*doomed)(const struct xm_binding *b,
+							   uint32_t arg),
+			uint32_t arg, size_t *removed)
 {
 	struct xm_binding *list;
 	size_t n, i;
@@ -373,7 +386,7 @@ int xm_ctl_gc(struct xm_ctl *ctl, size_t *removed)
 		return err;
 	err = xm_ctl_list(ctl, &list, &n);
 	for (i = 0; !err && i < n; i++) {
-		if (!list[i].stale)
+		if (!doomed(&list[i], arg))
 			continue;
 		err = unbind_locked(ctl, &list[i].key);
 		if (err == -ENOENT) /* its owner unbound it meanwhile */
@@ -384,4 +397,28 @@ int xm_ctl_gc(struct xm_ctl *ctl, size_t *removed)
 	free(list);
 	xm_ctl_unlock(ctl);
 	return err;
+}
+
+static bool is_stale(const struct xm_binding *b, uint32_t unused)
+{
+	(void)unused;
+	return b->stale;
+}
+
+static bool of_owner_slot(const struct xm_binding *b, uint32_t owner_slot)
+{
+	return b->val.owner_slot == owner_slot;
+}
+
+int xm_ctl_gc(struct xm_ctl *ctl, size_t *removed)
+{
+	return unbind_where(ctl, is_stale, 0, removed);
+}
+
+int xm_ctl_unbind_owner_slot(struct xm_ctl *ctl, uint32_t owner_slot, size_t *removed)
+{
+	*removed = 0;
+	if (owner_slot >= XM_MAX_OWNERS)
+		return -EINVAL;
+	return unbind_where(ctl, of_owner_slot, owner_slot, removed);
 }

@@ -19,7 +19,7 @@
 /* Whether a pinned map has the key and value sizes this library reads and
  * writes it with: maps pinned by another version of xdpmux may not, and
  * using them would read counters or write bindings in the wrong places. */
-static int check_layout(int fd, __u32 key_size, __u32 value_size)
+static int check_layout(int fd, __u32 key_size, __u32 value_size, __u32 max_entries)
 {
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
@@ -27,7 +27,9 @@ static int check_layout(int fd, __u32 key_size, __u32 value_size)
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
-	return info.key_size == key_size && info.value_size == value_size ? 0 : -EPROTO;
+	if (info.key_size != key_size || info.value_size != value_size)
+		return -EPROTO;
+	return !max_entries || info.max_entries == max_entries ? 0 : -EPROTO;
 }
 
 int xm_ctl_open(const char *dev, struct xm_ctl **out)
@@ -36,7 +38,8 @@ int xm_ctl_open(const char *dev, struct xm_ctl **out)
 		const char *name;
 		int *fd;
 		__u32 key_size, value_size;
-	} maps[5];
+		__u32 max_entries;   /* 0: any */
+	} maps[5] = { { 0 } };
 	struct xm_ctl *ctl;
 	char dir[128];
 	size_t i;
@@ -72,13 +75,17 @@ int xm_ctl_open(const char *dev, struct xm_ctl **out)
 	maps[2].value_size = XM_PORT_INDEX_ENTRIES * sizeof(struct xm_port_entry);
 	maps[3].name = XM_MAP_XSKS;          maps[3].fd = &ctl->xsks_fd;
 	maps[3].key_size = maps[3].value_size = sizeof(__u32);
+	/* One row of queues per owner slot: a program from before owner
+	 * slots had one row, and its port_index entries another meaning. */
+	maps[3].max_entries = XM_XSK_ENTRIES;
 	maps[4].name = XM_MAP_STATS;         maps[4].fd = &ctl->stats_fd;
 	maps[4].key_size = sizeof(__u32);
 	maps[4].value_size = sizeof(struct xm_stat_val);
 	for (i = 0; i < 5; i++) {
 		*maps[i].fd = xm_pins_open_map(dev, maps[i].name);
 		err = *maps[i].fd < 0 ? *maps[i].fd :
-		      check_layout(*maps[i].fd, maps[i].key_size, maps[i].value_size);
+		      check_layout(*maps[i].fd, maps[i].key_size, maps[i].value_size,
+				   maps[i].max_entries);
 		if (err)
 			goto fail;
 	}

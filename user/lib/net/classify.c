@@ -114,7 +114,9 @@ static void steer(const struct xm_cls_view *v, const struct xm_binding_key *key,
 	out->bound = true;
 	out->key = *key;
 	out->val = *val;
-	if (v->has_socket && v->has_socket(v->ctx)) {
+	/* A binding goes to its owner's socket only, never another's. */
+	if (val->owner_slot < XM_MAX_OWNERS && v->has_socket &&
+	    v->has_socket(v->ctx, val->owner_slot)) {
 		out->verdict = XM_CLS_REDIRECT;
 		out->stats |= STAT(REDIRECT);
 		return;

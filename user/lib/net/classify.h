@@ -37,8 +37,9 @@ struct xm_frag_key {
 struct xm_cls_view {
 	/* The binding under key, or NULL (the `bindings` map). */
 	const struct xm_binding_val *(*lookup)(void *ctx, const struct xm_binding_key *key);
-	/* Whether the frame's rx queue has an AF_XDP socket (`xsks`). */
-	bool (*has_socket)(void *ctx);
+	/* Whether owner slot owner_slot (< XM_MAX_OWNERS) has an AF_XDP
+	 * socket on the frame's rx queue (`xsks`, key XM_XSK_KEY). */
+	bool (*has_socket)(void *ctx, uint32_t owner_slot);
 	/* The binding a first fragment recorded for key, NULL when none was
 	 * seen (the `frags4` and `frags6` maps); and record one (all-zero key: seen, not
 	 * bound). */
