@@ -25,6 +25,7 @@ struct xh {
 	bool xsk_q0[XM_MAX_OWNERS];  /* owners with a socket on queue 0 */
 	struct {
 		bool used;
+		uint32_t owner_slot;
 		struct xm_binding_key key;
 	} bind[XH_BINDINGS_MAX];
 };
@@ -108,6 +109,7 @@ int xh_bind_as(struct xh *h, uint8_t proto, uint8_t family, const void *addr,
 		return err;
 	idx = (int)h->nbind++;
 	h->bind[idx].used = true;
+	h->bind[idx].owner_slot = owner_slot;
 	h->bind[idx].key = key;
 	return idx;
 }
@@ -122,6 +124,19 @@ int xh_unbind(struct xh *h, int idx)
 	if (err)
 		return err;
 	h->bind[idx].used = false;
+	return 0;
+}
+
+int xh_unbind_owner_slot(struct xh *h, uint32_t owner_slot, size_t *removed)
+{
+	unsigned i;
+	int err = xm_ctl_unbind_owner_slot(h->ctl, owner_slot, removed);
+
+	if (err)
+		return err;
+	for (i = 0; i < h->nbind; i++)
+		if (h->bind[i].owner_slot == owner_slot)
+			h->bind[i].used = false;
 	return 0;
 }
 

@@ -60,6 +60,9 @@ int xh_set_xsk(struct xh *h, uint32_t owner_slot, uint32_t queue, int fd);
 bool xh_has_xsk(const struct xh *h, uint32_t owner_slot);
 /* Remove binding idx; port_index is recomputed. */
 int xh_unbind(struct xh *h, int idx);
+/* Remove every binding of owner slot owner_slot (xm_ctl_unbind_owner_slot);
+ * *removed counts them. */
+int xh_unbind_owner_slot(struct xh *h, uint32_t owner_slot, size_t *removed);
 const struct xm_binding_key *xh_binding_key(const struct xh *h, int idx);
 
 /* Run one frame. The kernel refuses frames shorter than an Ethernet header
