@@ -120,6 +120,8 @@ bool xm_stat_is_verdict(enum xm_stat s);
  * xm_proc_start_time: -ESRCH when the pid does not exist. pid 0 (no owner)
  * is never live; list reports such bindings as static, never stale. */
 int xm_proc_start_time(pid_t pid, uint64_t *start);
+/* The program name of pid (/proc/PID/comm) into buf. -ESRCH: no such pid. */
+int xm_proc_comm(pid_t pid, char *buf, size_t len);
 bool xm_owner_alive(uint32_t pid, uint64_t start);
 
 /* A kernel socket already using (proto, port[, addr]) in this namespace. */

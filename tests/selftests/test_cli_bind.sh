@@ -34,7 +34,8 @@ port_entry() {
 		value_le $((at + $3)) $((at + $4))
 }
 
-# The port_index bits of (proto, port).
+# The port_index bits of (proto, port): kinds, and the wildcard's fallback
+# (4: drop).
 port_bits() { port_entry "$1" "$2" 0 1; }
 
 # A wildcard key for bpftool: wkey udp|tcp PORT
@@ -102,15 +103,16 @@ list=$(cli list -j) || xm_fail "list -j"
 n=$(jq '[.bindings[] | select(.dev == "xmc2a")] | length' <<<"$list")
 xm_expect_eq "$n" 5 "bindings listed"
 xm_expect_eq "$(jq -r '[.bindings[] | select(.dev == "xmc2a")] |
-	map("\(.proto)/\(.port)/\(.address)/\(.fallback)/\(.owner_pid)/\(.state)") |
+	map("\(.proto)/\(.port)/\(.address)/\(.fallback)/\(.owner_pid)/\(.owner_comm)/\(.owner_slot)/\(.state)") |
 	join(" ")' <<<"$list")" \
-	"tcp/80/$XM_A4/pass/0/static udp/7000/null/drop/0/static udp/7100/null/pass/0/static udp/7101/null/pass/0/static udp/7102/null/pass/0/static" \
+	"tcp/80/$XM_A4/pass/0/-/0/static udp/7000/null/drop/0/-/0/static udp/7100/null/pass/0/-/0/static udp/7101/null/pass/0/-/0/static udp/7102/null/pass/0/-/0/static" \
 	"list contents"
-cli list xmc2a | grep -Eq '^xmc2a +udp +7000 +\* +drop +- +static +0 +0$' ||
+cli list xmc2a | grep -Eq '^xmc2a +udp +7000 +\* +drop +- +- +0 +static +0 +0$' ||
 	xm_fail "human list row for udp 7000"
 
 xm_step "port_index and binding_stats follow the bindings"
-xm_expect_eq "$(port_bits udp 7000)" 1 "port_index udp/7000 (wildcard)"
+xm_expect_eq "$(port_bits udp 7000)" 5 "port_index udp/7000 (wildcard, drop)"
+xm_expect_eq "$(port_bits udp 7100)" 1 "port_index udp/7100 (wildcard, pass)"
 xm_expect_eq "$(port_bits tcp 80)" 2 "port_index tcp/80 (addressed)"
 xm_expect_eq "$(port_bits udp 7103)" 0 "port_index udp/7103 (unbound)"
 s=$(binding_slot udp 7000)
@@ -178,9 +180,10 @@ start=$(awk '{print $22}' /proc/$live/stat)
 bash -c 'exit 0' &
 dead=$!
 wait $dead
-# put_binding PORT PID START: a wildcard udp binding owned by PID. The CLI
-# binds it (slot and port_index as the library keeps them), then its owner
-# is rewritten, as if PID had bound it.
+# put_binding PORT PID START [OWNER_SLOT]: a wildcard udp binding owned by
+# PID. The CLI binds it (slot and port_index as the library keeps them),
+# then its owner is rewritten, as if PID had bound it (as owner slot
+# OWNER_SLOT, 0 by default, in the binding only).
 put_binding() {
 	local slot
 
@@ -188,10 +191,10 @@ put_binding() {
 	slot=$(binding_slot udp "$1")
 	bpftool map update pinned "$pins/bindings" key hex $(wkey udp "$1") \
 		value hex $(le 4 "$2") $(le 4 0) $(le 8 "$3") $(le 8 0) \
-		$(le 4 "$slot") $(le 4 0) || xm_fail "bpftool: write binding udp/$1"
+		$(le 4 "$slot") $(le 4 "${4:-0}") || xm_fail "bpftool: write binding udp/$1"
 }
 put_binding 7300 $dead 1          # owner exited
-put_binding 7301 $live "$start"   # owner alive
+put_binding 7301 $live "$start" 7 # owner alive, owner slot 7
 put_binding 7302 $live $((start + 1)) # pid alive but reused: not the owner
 cli bind xmc2a udp 7303 || xm_fail "bind udp 7303"
 xm_expect_eq "$(bstate udp 7300)" stale "state of a dead owner's binding"
@@ -199,8 +202,14 @@ xm_expect_eq "$(bstate udp 7301)" live "state of a live owner's binding"
 xm_expect_eq "$(bstate udp 7302)" stale "state of a reused pid's binding"
 xm_expect_eq "$(bstate udp 7303)" static "state of an operator's binding"
 xm_expect_eq "$(cli status xmc2a -j | jq '.devices[0].stale')" 2 "status stale"
-cli list xmc2a | grep -Eq "^xmc2a +udp +7301 +\* +pass +$live +live " ||
+cli list xmc2a | grep -Eq "^xmc2a +udp +7301 +\* +pass +$live +sleep +7 +live " ||
 	xm_fail "human list row for a live owner"
+xm_expect_eq "$(cli list xmc2a -j | jq -r '.bindings[] | select(.port == 7301) |
+	"\(.owner_pid)/\(.owner_comm)/\(.owner_slot)"')" "$live/sleep/7" \
+	"list -j owner of a live owner's binding"
+xm_expect_eq "$(cli list xmc2a -j | jq -r '.bindings[] | select(.port == 7300) |
+	"\(.owner_pid)/\(.owner_comm)/\(.owner_slot)"')" "$dead/-/0" \
+	"list -j owner of a dead owner's binding"
 out=$(cli gc xmc2a -j) || xm_fail "gc -j"
 xm_expect_eq "$(jq '.removed' <<<"$out")" 2 "gc removed"
 xm_expect_eq "$(jq -r '.devices[0].dev' <<<"$out")" xmc2a "gc dev"

@@ -299,3 +299,13 @@ const char *cli_binding_state(const struct xm_binding *b)
 		return "static";
 	return b->stale ? "stale" : "live";
 }
+
+/* A stale owner's pid may name another process by now: its name is not
+ * the owner's. */
+const char *cli_owner_comm(const struct xm_binding *b, char *buf, size_t len)
+{
+	if (b->val.owner_pid == 0 || b->stale ||
+	    xm_proc_comm((pid_t)b->val.owner_pid, buf, len) || !buf[0])
+		return "-";
+	return buf;
+}

@@ -75,6 +75,9 @@ const char *cli_addr_str(const struct xm_binding_key *key, char *buf, size_t len
 const char *cli_key_str(const struct xm_binding_key *key, char *buf, size_t len);
 /* "live", "stale" or "static" */
 const char *cli_binding_state(const struct xm_binding *b);
+/* The owner's program name (/proc/PID/comm) in buf, or "-" when the binding
+ * is static or its owner gone. */
+const char *cli_owner_comm(const struct xm_binding *b, char *buf, size_t len);
 /* The devices a read command covers: dev alone, or every attached one.
  * *devs malloc'd. Reports and returns CLI_FAIL on error. */
 int cli_devices(const struct cli *cli, const char *dev, char (**devs)[32], size_t *n);

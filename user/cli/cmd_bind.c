@@ -218,7 +218,7 @@ int cmd_unbind(struct cli *cli, int argc, char **argv)
 
 static void binding_json(struct json *j, const char *dev, const struct xm_binding *b)
 {
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], comm[32];
 
 	json_obj_begin(j, NULL);
 	json_str(j, "dev", dev);
@@ -229,6 +229,8 @@ static void binding_json(struct json *j, const char *dev, const struct xm_bindin
 		 cli_addr_str(&b->key, addr, sizeof(addr)));
 	json_str(j, "fallback", cli_fallback_name(b->val.fallback));
 	json_u64(j, "owner_pid", b->val.owner_pid);
+	json_str(j, "owner_comm", cli_owner_comm(b, comm, sizeof(comm)));
+	json_u64(j, "owner_slot", b->val.owner_slot);
 	json_str(j, "state", cli_binding_state(b));
 	json_u64(j, "created_ns", b->val.created_ns);
 	json_u64(j, "packets", b->stats.packets);
@@ -238,7 +240,7 @@ static void binding_json(struct json *j, const char *dev, const struct xm_bindin
 
 static void binding_row(struct table *t, const char *dev, const struct xm_binding *b)
 {
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], comm[32];
 
 	table_cell(t, "%s", dev);
 	table_cell(t, "%s", cli_proto_name(b->key.proto));
@@ -249,6 +251,8 @@ static void binding_row(struct table *t, const char *dev, const struct xm_bindin
 		table_cell(t, "%u", b->val.owner_pid);
 	else
 		table_cell(t, "-");
+	table_cell(t, "%s", cli_owner_comm(b, comm, sizeof(comm)));
+	table_cell(t, "%u", b->val.owner_slot);
 	table_cell(t, "%s", cli_binding_state(b));
 	table_cell(t, "%llu", (unsigned long long)b->stats.packets);
 	table_cell(t, "%llu", (unsigned long long)b->stats.bytes);
@@ -287,6 +291,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		table_col(t, "ADDRESS", false);
 		table_col(t, "FALLBACK", false);
 		table_col(t, "OWNER", true);
+		table_col(t, "PROGRAM", false);
+		table_col(t, "SLOT", true);
 		table_col(t, "STATE", false);
 		table_col(t, "PACKETS", true);
 		table_col(t, "BYTES", true);

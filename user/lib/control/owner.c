@@ -46,6 +46,26 @@ int xm_proc_start_time(pid_t pid, uint64_t *start)
 	return 0;
 }
 
+int xm_proc_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+	int err = 0;
+
+	if (pid <= 0 || !len)
+		return pid <= 0 ? -ESRCH : -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	else
+		err = -EIO;
+	fclose(f);
+	return err;
+}
+
 /* pid 0 (nobody, made by an operator) is never a live process. */
 bool xm_owner_alive(uint32_t pid, uint64_t start)
 {

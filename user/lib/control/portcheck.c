@@ -157,9 +157,8 @@ static bool pid_has_socket(int pid, const char *want)
 /* The first process holding socket `inode`, and its comm. */
 static void find_owner(unsigned long inode, struct xm_conflict *c)
 {
-	char want[48], path[64];
+	char want[48];
 	struct dirent *de;
-	FILE *f;
 	DIR *d;
 
 	snprintf(want, sizeof(want), "socket:[%lu]", inode);
@@ -175,13 +174,8 @@ static void find_owner(unsigned long inode, struct xm_conflict *c)
 		if (!pid_has_socket(pid, want))
 			continue;
 		c->pid = (pid_t)pid;
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-		f = fopen(path, "re");
-		if (f) {
-			if (fgets(c->comm, sizeof(c->comm), f))
-				c->comm[strcspn(c->comm, "\n")] = '\0';
-			fclose(f);
-		}
+		if (xm_proc_comm(c->pid, c->comm, sizeof(c->comm)))
+			c->comm[0] = '\0';
 		break;
 	}
 	closedir(d);
