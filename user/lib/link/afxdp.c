@@ -3,9 +3,8 @@
  * The AF_XDP link: one XSK (with its own UMEM, umem.c) per rx queue in use,
  * each inserted into the device's pinned `xsks` map at its queue id so the
  * XDP demultiplexer redirects bound ports to it; the link-layer questions
- * (MAC, MTU, addresses, next hop, neighbour) are answered by the kernel over
- * rtnetlink (netlink.c), with short-lived caches so a busy sender does not
- * pay a netlink round trip per frame.
+ * (MAC, MTU, addresses, next hop, neighbour) are answered by the kernel
+ * (kview.c).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -14,7 +13,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
@@ -25,34 +23,16 @@
 #include <xdpmux/control.h>
 
 #include "link.h"
-#include "netlink.h"
+#include "kview.h"
 #include "umem.h"
 
 #define AFXDP_FRAMES_DEFAULT  4096
 #define AFXDP_FRAME_SIZE      4096
-#define CACHE_SLOTS           64
-/* A neighbour the kernel resolved stays usable this long before we ask
- * again (the kernel's own reachable time is ~30 s). */
-#define NEIGH_TTL_NS          1000000000ull
-#define ROUTE_TTL_NS          1000000000ull
-/* While a resolution is pending, ask the kernel at most this often. */
-#define NEIGH_RETRY_NS        1000000ull
-
-struct cache_ent {
-	uint8_t family;           /* 0: empty */
-	uint8_t key[16];
-	int err;                  /* cached result: 0 or -EAGAIN */
-	uint64_t expires_ns;
-	uint8_t val[16];          /* neigh: mac; route: nexthop */
-	uint8_t src[16];          /* route: preferred source */
-};
 
 struct afxdp {
 	struct xm_link link;
-	char dev[IF_NAMESIZE];
-	int ifindex;
+	struct xm_kview kv;
 	struct xm_ctl *ctl;
-	struct xm_nl *nl;
 	int epfd;
 	uint32_t n_q;
 	uint32_t frame_size;      /* UMEM frame size of every queue */
@@ -61,45 +41,11 @@ struct afxdp {
 	bool zerocopy;
 	struct xm_umem **q;
 	uint32_t *qid;            /* rx queue id of q[i] */
-	struct cache_ent neigh[CACHE_SLOTS];
-	struct cache_ent route[CACHE_SLOTS];
 };
 
 static struct afxdp *to_afxdp(struct xm_link *l)
 {
 	return (struct afxdp *)l;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static size_t alen(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
-static struct cache_ent *cache_slot(struct cache_ent *c, int family,
-				    const void *key)
-{
-	const uint8_t *k = key;
-	uint32_t h = 2166136261u; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < alen(family); i++)
-		h = (h ^ k[i]) * 16777619u;
-	return &c[h % CACHE_SLOTS];
-}
-
-static bool cache_hit(const struct cache_ent *e, int family, const void *key,
-		      uint64_t now)
-{
-	return e->family == family && now < e->expires_ns &&
-	       !memcmp(e->key, key, alen(family));
 }
 
 /* ---- frames ---- */
@@ -242,110 +188,33 @@ static uint32_t afxdp_max_mtu(const struct afxdp *a)
 	return a->frame_size - XDP_PACKET_HEADROOM - ETH_HLEN;
 }
 
+/* A frame must fit one UMEM frame: the kernel drops a longer one on
+ * receive (we do not use multi-buffer AF_XDP), so report the MTU the link
+ * can carry and the stack fragments to it. */
 static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
 {
 	struct afxdp *a = to_afxdp(l);
-	struct xm_nl_addr addrs[2 * XM_LINK_MAX_ADDRS];
-	struct xm_nl_link nlk;
-	int n, i, err;
 
-	err = xm_nl_get_link(a->nl, a->ifindex, &nlk);
-	if (err)
-		return err;
-	memset(info, 0, sizeof(*info));
-	memcpy(info->name, a->dev, sizeof(info->name) - 1);
-	info->ifindex = a->ifindex;
-	memcpy(info->mac, nlk.mac, 6);
-	/* A frame must fit one UMEM frame: the kernel drops a longer one on
-	 * receive (we do not use multi-buffer AF_XDP), so report the MTU the
-	 * link can carry and the stack fragments to it. */
-	info->mtu = nlk.mtu < afxdp_max_mtu(a) ? nlk.mtu : afxdp_max_mtu(a);
-	n = xm_nl_get_addrs(a->nl, a->ifindex, AF_UNSPEC, addrs,
-			    (int)(sizeof(addrs) / sizeof(addrs[0])));
-	if (n < 0)
-		return n;
-	if (n > (int)(sizeof(addrs) / sizeof(addrs[0])))
-		n = (int)(sizeof(addrs) / sizeof(addrs[0]));
-	for (i = 0; i < n; i++) {
-		if (addrs[i].family == AF_INET && info->n_ipv4 < XM_LINK_MAX_ADDRS) {
-			struct xm_link_addr4 *d = &info->ipv4[info->n_ipv4++];
-
-			memcpy(d->addr, addrs[i].addr, 4);
-			d->prefixlen = addrs[i].prefixlen;
-		} else if (addrs[i].family == AF_INET6 &&
-			   info->n_ipv6 < XM_LINK_MAX_ADDRS) {
-			struct xm_link_addr6 *d = &info->ipv6[info->n_ipv6++];
-
-			memcpy(d->addr, addrs[i].addr, 16);
-			d->prefixlen = addrs[i].prefixlen;
-		}
-	}
-	return 0;
+	return xm_kview_info(&a->kv, afxdp_max_mtu(a), info);
 }
 
 static int afxdp_route(struct xm_link *l, int family, const void *dst,
 		       void *nexthop, void *src)
 {
-	struct afxdp *a = to_afxdp(l);
-	struct cache_ent *e;
-	uint64_t now = mono_ns();
-	int err;
-
-	if (family != AF_INET && family != AF_INET6)
-		return -EAFNOSUPPORT;
-	e = cache_slot(a->route, family, dst);
-	if (!cache_hit(e, family, dst, now)) {
-		memset(e, 0, sizeof(*e));
-		err = xm_nl_route_get(a->nl, a->ifindex, family, dst, e->val,
-				      e->src);
-		if (err)
-			return err; /* not cached: routes appear at any time */
-		e->family = (uint8_t)family;
-		memcpy(e->key, dst, alen(family));
-		e->expires_ns = now + ROUTE_TTL_NS;
-	}
-	memcpy(nexthop, e->val, alen(family));
-	if (src)
-		memcpy(src, e->src, alen(family));
-	return 0;
+	return xm_kview_route(&to_afxdp(l)->kv, family, dst, nexthop, src);
 }
 
 static int afxdp_neigh(struct xm_link *l, int family, const void *nexthop,
 		       uint8_t mac[6])
 {
-	struct afxdp *a = to_afxdp(l);
-	struct cache_ent *e;
-	uint64_t now = mono_ns();
-	int err;
-
-	if (family != AF_INET && family != AF_INET6)
-		return -EAFNOSUPPORT;
-	e = cache_slot(a->neigh, family, nexthop);
-	if (cache_hit(e, family, nexthop, now)) {
-		if (e->err)
-			return e->err;
-		memcpy(mac, e->val, 6);
-		return 0;
-	}
-	err = xm_nl_neigh_get(a->nl, a->ifindex, family, nexthop, e->val);
-	if (err && err != -EAGAIN) {
-		e->family = 0;
-		return err;
-	}
-	e->family = (uint8_t)family;
-	memcpy(e->key, nexthop, alen(family));
-	e->err = err;
-	e->expires_ns = now + (err ? NEIGH_RETRY_NS : NEIGH_TTL_NS);
-	if (!err)
-		memcpy(mac, e->val, 6);
-	return err;
+	return xm_kview_neigh(&to_afxdp(l)->kv, family, nexthop, mac);
 }
 
 /* ---- open / close ---- */
 
 /* Rx queues the device uses: ethtool's channel counts (rx-only plus
  * combined), or 1 when the driver reports none (all traffic on queue 0). */
-static int device_rx_queues(const char *dev, uint32_t *n)
+int xm_link_dev_rx_queues(const char *dev, uint32_t *n)
 {
 	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
 	struct ifreq ifr = { 0 };
@@ -394,7 +263,7 @@ static void afxdp_close(struct xm_link *l)
 	free(a->qid);
 	if (a->epfd >= 0)
 		close(a->epfd);
-	xm_nl_close(a->nl);
+	xm_kview_close(&a->kv);
 	xm_ctl_close(a->ctl);
 	free(a);
 }
@@ -422,7 +291,7 @@ static int queue_open(struct afxdp *a, const struct xm_afxdp_opts *o,
 		      bool generic, uint32_t qid, struct xm_umem **out)
 {
 	struct xm_umem_cfg cfg = {
-		.dev = a->dev,
+		.dev = a->kv.dev,
 		.queue_id = qid,
 		.frames = o->frames ? o->frames : AFXDP_FRAMES_DEFAULT,
 		.frame_size = o->frame_size ? o->frame_size : AFXDP_FRAME_SIZE,
@@ -462,11 +331,11 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 		return -ENOMEM;
 	a->link.ops = &afxdp_ops;
 	a->epfd = -1;
-	memcpy(a->dev, dev, strlen(dev) + 1);
-	a->ifindex = (int)if_nametoindex(dev);
-	if (!a->ifindex) {
+	err = xm_kview_open(&a->kv, dev);
+	if (err) {
+		xm_kview_close(&a->kv);
 		free(a);
-		return -ENODEV;
+		return err;
 	}
 	err = xm_ctl_status(dev, &st);
 	if (err)
@@ -478,10 +347,7 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 	err = xm_ctl_open(dev, &a->ctl);
 	if (err)
 		goto fail;
-	err = xm_nl_open(&a->nl);
-	if (err)
-		goto fail;
-	err = device_rx_queues(dev, &n_dev);
+	err = xm_link_dev_rx_queues(dev, &n_dev);
 	if (err)
 		goto fail;
 	if (o->queue_first >= n_dev) {
