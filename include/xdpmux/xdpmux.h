@@ -97,13 +97,22 @@ struct xm_stack_opts {
 
 #define XM_STACK_OPTS_INIT { 0 }
 
-/* 0 or -errno. Opens the AF_XDP link on dev (xdpmux must be attached: else
+/* 0 or -errno. When a device daemon (xdpmuxd DEV) serves dev, the stack is
+ * its client: the daemon hands it an AF_XDP socket per rx queue on its
+ * shared UMEM and binds ports for it within its policy (no privileges
+ * needed); a refusal fails with the daemon's errno (EACCES, ...) and its
+ * reason in xm_error_detail(), and once the daemon is gone every call fails
+ * with ENETDOWN. Otherwise it opens the device alone, as follows.
+ * Opens the AF_XDP link on dev (xdpmux must be attached: else
  * -ENOENT), reads the kernel's view of the device, removes stale bindings
  * (xm_ctl_gc). Each port a socket of the stack binds is added to the
  * device's bindings map owned by this pid, and removed when its last socket
  * closes; binding a port a kernel socket uses fails with EADDRINUSE. */
 int xm_stack_open(const char *dev, const struct xm_stack_opts *o,
 		  struct xm_stack **out);
+/* Why the last failed call of this thread failed, when a device daemon
+ * said so (its refusal, one line); NULL otherwise. */
+const char *xm_error_detail(void);
 /* For tests and other backends: the stack takes ownership of link. */
 int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 		       const struct xm_stack_opts *o, struct xm_stack **out);

@@ -13,6 +13,7 @@
 
 #include <xdpmux/control.h>
 
+#include "../daemon/conn.h"
 #include "stack.h"
 
 #define PORT_RANGE_PATH    "/proc/sys/net/ipv4/ip_local_port_range"
@@ -103,6 +104,33 @@ static int ctl_port_hook(void *ctx, int proto, int family, const void *addr,
 	return xm_ctl_unbind(ctl, &key);
 }
 
+/* The port hook of a stack the daemon serves: the daemon binds for it,
+ * within its policy, owned by this program's slot. */
+static int daemon_port_hook(void *ctx, int proto, int family, const void *addr,
+			    uint16_t port, bool bind)
+{
+	(void)family;
+	(void)addr;
+	return xmd_conn_bind(ctx, proto, port, bind);
+}
+
+static int daemon_stack_open(const char *dev, struct xmd_conn *conn,
+			     struct xm_stack_opts *so, struct xm_stack **out)
+{
+	struct xm_clock clock = xm_clock_monotonic();
+	struct xm_link *link;
+	int r;
+
+	r = xm_link_shared_open(dev, conn, &link);
+	if (r < 0)
+		return r;
+	if (!so->bind_hook) {
+		so->bind_hook = daemon_port_hook;
+		so->hook_ctx = conn;   /* lives as long as the link */
+	}
+	return xm_stack_open_link(link, &clock, so, out);
+}
+
 int xm_stack_open(const char *dev, const struct xm_stack_opts *o,
 		  struct xm_stack **out)
 {
@@ -119,6 +147,16 @@ int xm_stack_open(const char *dev, const struct xm_stack_opts *o,
 	if (!so.skip_port_range_check) {
 		r = check_port_range();
 		if (r < 0)
+			return r;
+	}
+	/* A daemon serving the device shares it; without one, open it alone. */
+	{
+		struct xmd_conn *conn;
+
+		r = xmd_conn_open(dev, &conn);
+		if (!r)
+			return daemon_stack_open(dev, conn, &so, out);
+		if (r != -ENOENT)
 			return r;
 	}
 	r = xm_ctl_open(dev, &ctl);

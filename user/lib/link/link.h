@@ -172,10 +172,21 @@ struct xm_afxdp_opts {
 	bool no_need_wakeup;       /* disable XDP_USE_NEED_WAKEUP */
 };
 
+/* Rx queues the device uses (ethtool's channel counts; 1 when the driver
+ * reports none). */
+int xm_link_dev_rx_queues(const char *dev, uint32_t *n);
+
 /* Opens the XSKs and inserts them into the device's pinned xsks map.
  * -ENOENT: xdpmux not attached to dev. */
 int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 		       struct xm_link **out);
+
+/* ---- shared AF_XDP backend (shared.c): a device the daemon serves ---- */
+
+struct xmd_conn;
+/* Takes conn (closed on failure too). */
+int xm_link_shared_open(const char *dev, struct xmd_conn *conn,
+			struct xm_link **out);
 
 /* ---- simulated backend (sim*.c) ---- */
 
