@@ -3,6 +3,7 @@
 #   bpf/*.bpf.c              -> build/bpf/*.bpf.o + build/include/*.skel.h
 #   user/lib/**.c            -> build/libxdpmux.a, build/libxdpmux.so.$(SOVER)
 #   user/cli/*.c             -> build/xdpmux
+#   user/daemon/*.c          -> build/xdpmuxd (the device daemon)
 #   user/examples/NAME/*.c   -> build/NAME (with user/examples/common/*.c)
 #   tests/unit/test_*.c      -> build/tests/test_* (Criterion; tests/unit/lib/*.c shared)
 #   tests/tools/*.c          -> build/tools/* (what the selftests drive)
@@ -55,6 +56,10 @@ CLI_SRCS  := $(wildcard user/cli/*.c)
 CLI_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 CLI       := $(BUILD)/xdpmux
 
+DAEMON_SRCS := $(wildcard user/daemon/*.c)
+DAEMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRCS))
+DAEMON      := $(BUILD)/xdpmuxd
+
 # user/examples/common/ is not an example: its code is linked into each.
 EXAMPLES  := $(filter-out common,$(notdir $(wildcard user/examples/*)))
 EXAMPLE_COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/examples/common/*.c))
@@ -78,7 +83,7 @@ PUBLIC_HEADERS := $(wildcard include/xdpmux/*.h)
 
 .SECONDARY:
 .PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz check demo
-all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
+all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(DAEMON) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
 	@mkdir -p $(@D)
@@ -108,6 +113,10 @@ $(LIB_SO): $(LIB_OBJS)
 $(CLI): $(CLI_OBJS) $(LIB_A)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS)
+
+$(DAEMON): $(DAEMON_OBJS) $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB_A) $(LDLIBS)
 
 define example_rule
 $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/examples/$(1)/*.c)) \
@@ -203,6 +212,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/include/xdpmux $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(CLI) $(EXAMPLE_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libxdpmux.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libxdpmux.so
