@@ -133,4 +133,11 @@ int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_gc(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 
+/* daemon_status.c: the device daemon's part of `xdpmux status`. */
+struct xmd_status_reply;
+/* 0, or -ENOENT when no daemon serves dev. */
+int daemon_status(const char *dev, struct xmd_status_reply *r);
+void daemon_status_json(struct json *j, const struct xmd_status_reply *r);
+void daemon_status_print(FILE *f, const char *dev, const struct xmd_status_reply *r);
+
 #endif /* XDPMUX_CLI_H */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/daemon/proto.h"
 #include "cli.h"
 
 static const char *const dev_name[] = { "DEV" };
@@ -89,7 +90,8 @@ int cmd_detach(struct cli *cli, int argc, char **argv)
 	return CLI_FAIL;
 }
 
-static void status_json(struct json *j, const struct xm_dev_status *st)
+static void status_json(struct json *j, const struct xm_dev_status *st,
+			const struct xmd_status_reply *dr)
 {
 	json_obj_begin(j, NULL);
 	json_str(j, "dev", st->dev);
@@ -102,10 +104,15 @@ static void status_json(struct json *j, const struct xm_dev_status *st)
 		json_null(j, "prog_id");
 	json_u64(j, "bindings", st->bindings);
 	json_u64(j, "stale", st->stale);
+	if (dr)
+		daemon_status_json(j, dr);
+	else
+		json_null(j, "daemon");
 	json_obj_end(j);
 }
 
-static void status_row(struct table *t, const struct xm_dev_status *st)
+static void status_row(struct table *t, const struct xm_dev_status *st,
+		       const struct xmd_status_reply *dr)
 {
 	table_cell(t, "%s", st->dev);
 	table_cell(t, "%d", st->ifindex);
@@ -118,11 +125,17 @@ static void status_row(struct table *t, const struct xm_dev_status *st)
 		table_cell(t, "-");
 	table_cell(t, "%u", st->bindings);
 	table_cell(t, "%u", st->stale);
+	if (dr)
+		table_cell(t, "pid %u, %u client(s)", dr->pid, dr->n_clients);
+	else
+		table_cell(t, "-");
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	char *pos[1] = { NULL }, (*devs)[32] = NULL;
+	struct xmd_status_reply *daemons = NULL;
+	bool *has_daemon = NULL;
 	struct table *t = NULL;
 	struct json j;
 	size_t ndev, i;
@@ -151,6 +164,14 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		table_col(t, "PROG_ID", true);
 		table_col(t, "BINDINGS", true);
 		table_col(t, "STALE", true);
+		table_col(t, "DAEMON", false);
+	}
+	daemons = calloc(ndev ? ndev : 1, sizeof(*daemons));
+	has_daemon = calloc(ndev ? ndev : 1, sizeof(*has_daemon));
+	if (!daemons || !has_daemon) {
+		cli_err("status: out of memory");
+		r = CLI_FAIL;
+		ndev = 0;
 	}
 	for (i = 0; i < ndev; i++) {
 		struct xm_dev_status st;
@@ -169,10 +190,11 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			r = CLI_FAIL;
 			break;
 		}
+		has_daemon[i] = daemon_status(devs[i], &daemons[i]) == 0;
 		if (cli->json)
-			status_json(&j, &st);
+			status_json(&j, &st, has_daemon[i] ? &daemons[i] : NULL);
 		else
-			status_row(t, &st);
+			status_row(t, &st, has_daemon[i] ? &daemons[i] : NULL);
 	}
 	if (r == CLI_OK) {
 		if (cli->json) {
@@ -180,9 +202,14 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			json_obj_end(&j);
 		} else {
 			table_print(t, stdout);
+			for (i = 0; i < ndev; i++)
+				if (has_daemon[i])
+					daemon_status_print(stdout, devs[i], &daemons[i]);
 		}
 	}
 	table_free(t);
+	free(daemons);
+	free(has_daemon);
 	free(devs);
 	return r;
 }
