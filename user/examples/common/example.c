@@ -90,6 +90,17 @@ static const char *open_hint(int err)
 	}
 }
 
+const char *ex_strerror(int err)
+{
+	static char buf[320];
+	const char *detail = xm_error_detail();
+
+	if (!detail)
+		return strerror(err);
+	snprintf(buf, sizeof(buf), "%s (%s)", strerror(err), detail);
+	return buf;
+}
+
 int ex_stack_open(const char *prog, const char *dev, const struct xm_stack_opts *o,
 		  struct xm_stack **st)
 {
@@ -97,8 +108,8 @@ int ex_stack_open(const char *prog, const char *dev, const struct xm_stack_opts 
 
 	if (!err)
 		return 0;
-	fprintf(stderr, "%s: open stack on %s: %s%s\n", prog, dev, strerror(-err),
-		open_hint(err));
+	fprintf(stderr, "%s: open stack on %s: %s%s\n", prog, dev, ex_strerror(-err),
+		xm_error_detail() ? "" : open_hint(err));
 	return -1;
 }
 

@@ -30,6 +30,10 @@ int ex_parse_port(const char *s, uint16_t *out);
 int ex_parse_mode(const char *prog, const char *arg, struct xm_stack_opts *o);
 
 /* xm_stack_open, or "PROG: open stack on DEV: ERROR (what to do)": 0 or -1. */
+/* strerror(err), and the device daemon's reason when it gave one (a
+ * refused bind: which policy, which other owner). */
+const char *ex_strerror(int err);
+
 int ex_stack_open(const char *prog, const char *dev, const struct xm_stack_opts *o,
 		  struct xm_stack **st);
 

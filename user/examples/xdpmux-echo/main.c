@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 		ports[i] = (struct port){ .port = uports[i], .fd = ex_udp_bind(uports[i]) };
 		if (ports[i].fd < 0) {
 			fprintf(stderr, "xdpmux-echo: bind udp/%u on %s: %s\n",
-				ports[i].port, dev, strerror(errno));
+				ports[i].port, dev, ex_strerror(errno));
 			while (i--)
 				xm_close(ports[i].fd);
 			xm_stack_close(st);
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 
 		if (tcp_echo_open(tports, n_tports, &tcp, &bad) < 0) {
 			fprintf(stderr, "xdpmux-echo: listen tcp/%u on %s: %s\n", bad, dev,
-				strerror(errno));
+				ex_strerror(errno));
 			for (i = 0; i < n_ports; i++)
 				xm_close(ports[i].fd);
 			xm_stack_close(st);

@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 	lfd = ex_tcp_listen((uint16_t)port, 511);
 	if (lfd < 0) {
 		fprintf(stderr, "xdpmux-httpd: listen tcp/%lu on %s: %s\n", port, dev,
-			strerror(errno));
+			ex_strerror(errno));
 		xm_stack_close(st);
 		return 1;
 	}

@@ -62,7 +62,7 @@ void perf_fail_errno(const char *what, int e)
 	const char *name = strerrorname_np(e);
 
 	fprintf(stderr, "xdpmux-perf: %s: %s (%s)\n", what, name ? name : "?",
-		strerror(e));
+		ex_strerror(e));
 }
 
 double perf_now_s(void)
