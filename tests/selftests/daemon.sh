@@ -33,13 +33,14 @@ xmd_setup() {
 }
 
 xmd_start() {
-	local i
+	local i before
+	before=$(grep -c "serving on" "$xmd_logs/xdpmuxd.log" 2>/dev/null)
 	# nsenter itself, not the xm_in function: $! must be the daemon.
 	nsenter --net="/run/netns/$xmd_ns" "$XM_BUILD/xdpmuxd" "$xmd_dev" "$@" \
 		>>"$xmd_logs/xdpmuxd.log" 2>&1 &
 	xmd_pid=$!
 	for i in $(seq 100); do
-		grep -q "serving on" "$xmd_logs/xdpmuxd.log" 2>/dev/null &&
+		[ "$(grep -c "serving on" "$xmd_logs/xdpmuxd.log")" -gt "${before:-0}" ] &&
 			[ -S "/run/xdpmux/$xmd_dev.sock" ] && return 0
 		kill -0 "$xmd_pid" 2>/dev/null ||
 			xm_fail "xdpmuxd exited: $(cat "$xmd_logs/xdpmuxd.log")"

@@ -84,7 +84,9 @@ static const char *open_hint(int err)
 		return " (the kernel's ephemeral port range overlaps xdpmux's: "
 		       "see net.ipv4.ip_local_port_range in the README)";
 	case -EPERM:
-		return " (needs root or CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF)";
+	case -EACCES:
+		return " (needs root or CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF; or a "
+		       "device daemon serving the device: xdpmuxd DEV)";
 	default:
 		return "";
 	}
