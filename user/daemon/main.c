@@ -51,6 +51,20 @@ uint64_t xmd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The policy's rules (one a line) as one log line: "a; b". */
+static void policy_one_line(const char *rules, char *out, size_t len)
+{
+	size_t w = 0;
+
+	for (const char *r = rules; *r && w + 3 < len; r++) {
+		if (*r != '\n')
+			out[w++] = *r;
+		else if (r[1])
+			out[w++] = ';', out[w++] = ' ';
+	}
+	out[w] = 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -364,16 +378,17 @@ int main(int argc, char **argv)
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	err = setup(&d);
 	if (!err) {
-		char rules[1024];
+		char rules[1024], line[1200];
 
 		ev.data.u64 = XMD_EV_LISTEN;
 		epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.listen_fd, &ev);
 		ev.data.u64 = XMD_EV_SIGNAL;
 		epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.sigfd, &ev);
 		xm_policy_describe(d.policy, rules, sizeof(rules));
+		policy_one_line(rules, line, sizeof(line));
 		xmd_log(&d, "serving on %s: %u queue(s), %u frames each, %s; policy: %s",
 			d.sock_path, d.n_pools, d.frames, d.zerocopy ? "zero-copy" : "copy mode",
-			rules[0] ? rules : "root only");
+			line[0] ? line : "root only");
 		err = run(&d);
 	}
 	teardown(&d);
