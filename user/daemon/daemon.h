@@ -122,8 +122,9 @@ uint64_t xmd_now_ns(void);
 int xmd_pool_open(struct xmd *d, struct xmd_pool *p, uint32_t queue_id);
 void xmd_pool_close(struct xmd_pool *p);
 /* Completions, returns, fill ring, loans, quarantine: everything the pool
- * owes its programs. */
-void xmd_pool_service(struct xmd *d, uint32_t pi);
+ * owes its programs. Returns how many frames came back (completed or
+ * returned). */
+uint32_t xmd_pool_service(struct xmd *d, uint32_t pi);
 /* Take back everything client c held in pool pi (c's socket is closed). */
 void xmd_pool_reclaim(struct xmd *d, uint32_t pi, struct xmd_client *c);
 /* Frames the pool could still promise a new program. */

@@ -27,7 +27,10 @@
 
 #define FRAMES_DEFAULT 32768
 /* While programs are connected, look at the rings at least this often even
- * when nobody rings: completions arrive without a wakeup. */
+ * when nobody rings: completions arrive without a wakeup, and programs ring
+ * only once they are owed many frames. Soon again after a look that found
+ * frames moving, less often once traffic stops. */
+#define BUSY_SWEEP_MS 1
 #define IDLE_SWEEP_MS 10
 
 static const char *prog_name = "xdpmuxd";
@@ -224,24 +227,28 @@ static void set_need_wakeup(struct xmd *d, uint32_t v)
 	}
 }
 
-static void service_all(struct xmd *d)
+static uint32_t service_all(struct xmd *d)
 {
+	uint32_t moved = 0;
+
 	for (uint32_t pi = 0; pi < d->n_pools; pi++)
-		xmd_pool_service(d, pi);
+		moved += xmd_pool_service(d, pi);
+	return moved;
 }
 
 static int run(struct xmd *d)
 {
 	struct epoll_event evs[64];
 	bool stop = false;
+	uint32_t moved = 0;
 
 	while (!stop) {
-		int n, timeout = d->n_clients ? IDLE_SWEEP_MS : -1;
+		int n, timeout = !d->n_clients ? -1 : moved ? BUSY_SWEEP_MS : IDLE_SWEEP_MS;
 
 		/* Say we sleep, then look once more: a program that gave us work
 		 * before it saw the flag is served now, one after rings. */
 		set_need_wakeup(d, 1);
-		service_all(d);
+		moved = service_all(d);
 		n = epoll_wait(d->epfd, evs, 64, timeout);
 		set_need_wakeup(d, 0);
 		if (n < 0 && errno != EINTR) {
@@ -270,7 +277,7 @@ static int run(struct xmd *d)
 				xmd_client_event(d, slot, what, evs[i].events);
 			}
 		}
-		service_all(d);
+		moved += service_all(d);
 	}
 	return 0;
 }

@@ -163,7 +163,7 @@ void xmd_pool_close(struct xmd_pool *p)
 
 /* A completed frame goes back to the program it is lent to (the loan
  * stands), or, if that program died, to the free stack. */
-static void comp_drain(struct xmd *d, struct xmd_pool *p, uint32_t pi)
+static uint32_t comp_drain(struct xmd *d, struct xmd_pool *p, uint32_t pi)
 {
 	uint32_t idx = 0, n = xsk_ring_cons__peek(&p->comp, p->comp.size, &idx);
 
@@ -195,10 +195,11 @@ static void comp_drain(struct xmd *d, struct xmd_pool *p, uint32_t pi)
 	}
 	if (n)
 		xsk_ring_cons__release(&p->comp, n);
+	return n;
 }
 
 /* Received frames a program is done with. */
-static void ret_drain(struct xmd_pool *p, struct xmd_client_q *q)
+static uint32_t ret_drain(struct xmd_pool *p, struct xmd_client_q *q)
 {
 	uint32_t idx = 0, n = xsk_ring_cons__peek(&q->ret, q->ret.size, &idx);
 
@@ -215,6 +216,7 @@ static void ret_drain(struct xmd_pool *p, struct xmd_client_q *q)
 	}
 	if (n)
 		xsk_ring_cons__release(&q->ret, n);
+	return n;
 }
 
 static void fill_refill(struct xmd_pool *p)
@@ -277,14 +279,14 @@ static void quarantine_expire(struct xmd_pool *p, uint64_t now)
 	p->next_quar = next;
 }
 
-void xmd_pool_service(struct xmd *d, uint32_t pi)
+uint32_t xmd_pool_service(struct xmd *d, uint32_t pi)
 {
 	struct xmd_pool *p = &d->pools[pi];
+	uint32_t moved = comp_drain(d, p, pi);
 
-	comp_drain(d, p, pi);
 	for (uint32_t s = 1; s < XM_MAX_OWNERS; s++)
 		if (d->clients[s] && d->clients[s]->ready)
-			ret_drain(p, &d->clients[s]->q[pi]);
+			moved += ret_drain(p, &d->clients[s]->q[pi]);
 	if (p->count[XMD_F_QUAR])
 		quarantine_expire(p, xmd_now_ns());
 	/* Receive first: the fill ring is what keeps every program fed. */
@@ -292,6 +294,7 @@ void xmd_pool_service(struct xmd *d, uint32_t pi)
 	for (uint32_t s = 1; s < XM_MAX_OWNERS; s++)
 		if (d->clients[s] && d->clients[s]->ready)
 			loan_top_up(p, d->clients[s], pi);
+	return moved;
 }
 
 /* Free frame fi if it is in state `from` (and, for a loan, c's). */

@@ -61,7 +61,7 @@ struct shq {
 	uint32_t *tx_len;
 	uint64_t lent;            /* frames the daemon lent us, in all */
 	uint64_t bad;             /* frames in a state they cannot be in */
-	bool returned;            /* ret has frames the daemon has not seen */
+	uint32_t unannounced;     /* frames put on ret since the last doorbell */
 };
 
 struct shared {
@@ -176,7 +176,7 @@ static int sh_rx(struct xm_link *l, struct xm_frame *f, int max)
 				q->bad++;   /* past its frame: hand it back unread */
 				frame_move(q, fi, SH_RX_HELD, SH_NONE);
 				*xsk_ring_prod__fill_addr(&q->ret, q->ret.cached_prod++) = addr;
-				q->returned = true;
+				q->unannounced++;
 				continue;
 			}
 			f[got].data = q->area + addr;
@@ -233,7 +233,7 @@ static void sh_rx_release(struct xm_link *l, struct xm_frame *f, int n)
 		 * clears the mark once it has the frame back. */
 		*xsk_ring_prod__fill_addr(&q->ret, q->ret.cached_prod++) =
 			(uint64_t)fi * q->frame_size;
-		q->returned = true;
+		q->unannounced++;
 	}
 	for (uint32_t qi = 0; qi < s->n_q; qi++)
 		if (s->q[qi].ret.cached_prod != *s->q[qi].ret.producer)
@@ -343,8 +343,16 @@ static int sh_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 	return queued;
 }
 
-/* Wake the daemon if it sleeps and is owed something: returned frames to
- * post, or completions of ours to hand back. */
+/* Wake the daemon, when it sleeps, only for work that cannot wait for its
+ * next look at the rings (it looks every few milliseconds while programs
+ * are connected): a doorbell is a syscall here and a wakeup there, and a
+ * round trip per request would double a request's cost. Returned frames can
+ * wait until they are many (the fill ring holds XMD_FILL_RING); completions
+ * until enough frames are out that a sender may soon wait for them (its
+ * send buffer or its loan). */
+#define RING_RETURNED   256
+#define RING_IN_FLIGHT  64
+
 static void sh_kick(struct xm_link *l)
 {
 	struct shared *s = to_sh(l);
@@ -356,11 +364,12 @@ static void sh_kick(struct xm_link *l)
 		if (tx_outstanding(q))
 			tx_flush(q);
 		give_pull(s, q);
+		if (q->unannounced < RING_RETURNED && q->count[SH_TX_FLIGHT] < RING_IN_FLIGHT)
+			continue;
 		if (!__atomic_load_n(&q->hdr->need_wakeup, __ATOMIC_SEQ_CST))
 			continue;
-		if (q->returned || q->count[SH_TX_FLIGHT])
-			ring = true;
-		q->returned = false;
+		ring = true;
+		q->unannounced = 0;
 	}
 	if (ring && !s->conn->dead) {
 		uint64_t one = 1;
