@@ -72,6 +72,7 @@ struct shared {
 	uint32_t n_q;
 	uint32_t rx_next;
 	uint64_t next_check_ns;
+	bool down;                /* the daemon is gone: sockets closed */
 	struct shq *q;
 };
 
@@ -106,17 +107,53 @@ static void mark(struct shq *q, uint32_t fi, enum xmd_mark m)
 	__atomic_store_n(&q->mark[fi], (uint8_t)m, __ATOMIC_RELAXED);
 }
 
+static void tx_flight_report_all(struct shared *s, struct shq *q)
+{
+	for (uint32_t fi = 0; q->state && fi < q->frames; fi++)
+		if (q->state[fi] == SH_TX_FLIGHT) {
+			void *owner = q->tx_owner[fi];
+
+			q->tx_owner[fi] = NULL;
+			frame_move(q, fi, SH_TX_FLIGHT, SH_TX_FREE);
+			q->tx_free[q->n_tx_free++] = fi;
+			xm_link_tx_done(&s->link, owner, q->tx_len[fi]);
+		}
+}
+
+/* The daemon is gone: close our sockets, so they leave the xsks map and
+ * our ports fall back at once even if the program lingers; every call
+ * fails with ENETDOWN from now on. The UMEM stays mapped for the frames
+ * the stack still holds. */
+static void link_down(struct shared *s)
+{
+	if (s->down)
+		return;
+	s->down = true;
+	s->conn->dead = true;
+	for (uint32_t qi = 0; qi < s->n_q; qi++) {
+		struct shq *q = &s->q[qi];
+
+		xm_xsk_ring_unmap(&q->rx_m);
+		xm_xsk_ring_unmap(&q->tx_m);
+		if (q->xsk_fd >= 0)
+			close(q->xsk_fd);
+		q->xsk_fd = -1;
+		tx_flight_report_all(s, q);
+	}
+}
+
 /* The daemon is gone when its socket reads EOF (it never speaks first). */
 static bool daemon_gone(struct shared *s)
 {
 	char b;
 
-	if (s->conn->dead)
-		return true;
-	if (recv(s->conn->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0 ||
-	    (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+	if (!s->conn->dead &&
+	    (recv(s->conn->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0 ||
+	     (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)))
 		s->conn->dead = true;
-	return s->conn->dead;
+	if (s->conn->dead)
+		link_down(s);
+	return s->down;
 }
 
 /* Frames the daemon lent or gave back after completion. */
@@ -157,6 +194,8 @@ static int sh_rx(struct xm_link *l, struct xm_frame *f, int max)
 	struct shared *s = to_sh(l);
 	int got = 0;
 
+	if (s->down)
+		return -ENETDOWN;
 	for (uint32_t i = 0; i < s->n_q && got < max; i++) {
 		uint32_t qi = (s->rx_next + i) % s->n_q, idx = 0, n;
 		struct shq *q = &s->q[qi];
@@ -206,6 +245,8 @@ static bool sh_rx_ready(struct xm_link *l)
 {
 	struct shared *s = to_sh(l);
 
+	if (s->down)
+		return true;   /* so that the caller receives, and hears ENETDOWN */
 	for (uint32_t i = 0; i < s->n_q; i++)
 		if (xsk_cons_nb_avail(&s->q[i].rx, 1))
 			return true;
@@ -227,7 +268,7 @@ static void sh_rx_release(struct xm_link *l, struct xm_frame *f, int n)
 		struct shq *q = frame_q(s, &f[i]);
 		uint32_t fi = (uint32_t)f[i].id;
 
-		if (!q || !frame_move(q, fi, SH_RX_HELD, SH_NONE))
+		if (!q || !frame_move(q, fi, SH_RX_HELD, SH_NONE) || s->down)
 			continue;
 		/* Never full: it holds every frame of the UMEM. The daemon
 		 * clears the mark once it has the frame back. */
@@ -246,7 +287,7 @@ static int sh_tx_alloc(struct xm_link *l, struct xm_frame *f, int n)
 	struct shared *s = to_sh(l);
 	int got = 0;
 
-	if (s->conn->dead)
+	if (s->down || s->conn->dead)
 		return -ENETDOWN;
 	for (uint32_t qi = 0; qi < s->n_q && got < n; qi++) {
 		struct shq *q = &s->q[qi];
@@ -318,7 +359,7 @@ static int sh_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 		uint32_t fi = (uint32_t)f[i].id, idx = 0;
 		struct xdp_desc *d;
 
-		if (!q || s->conn->dead || f[i].len > q->frame_size ||
+		if (!q || s->down || f[i].len > q->frame_size ||
 		    !frame_move(q, fi, SH_TX_HELD, SH_TX_FLIGHT)) {
 			if (q && fi < q->frames && q->state[fi] == SH_TX_HELD)
 				tx_abort_one(q, fi);
@@ -358,6 +399,8 @@ static void sh_kick(struct xm_link *l)
 	struct shared *s = to_sh(l);
 	bool ring = false;
 
+	if (s->down)
+		return;
 	for (uint32_t qi = 0; qi < s->n_q; qi++) {
 		struct shq *q = &s->q[qi];
 
@@ -417,7 +460,8 @@ static int sh_accounting(struct xm_link *l, struct xm_frame_accounting *a)
 	memset(a, 0, sizeof(*a));
 	for (uint32_t qi = 0; qi < s->n_q; qi++) {
 		struct shq *q = &s->q[qi];
-		uint32_t in_rx = __atomic_load_n(q->rx.producer, __ATOMIC_ACQUIRE) -
+		uint32_t in_rx = s->down ? 0 :
+				 __atomic_load_n(q->rx.producer, __ATOMIC_ACQUIRE) -
 				 *q->rx.consumer;
 
 		/* Ours: what the daemon lent, and what arrived and is not
@@ -436,19 +480,14 @@ static int sh_accounting(struct xm_link *l, struct xm_frame_accounting *a)
 static void shq_close(struct shared *s, struct shq *q)
 {
 	/* Let queued replies leave before the socket goes. */
-	for (int spin = 0; q->xsk_fd >= 0 && spin < 1000 && tx_outstanding(q); spin++) {
+	for (int spin = 0; !s->down && q->xsk_fd >= 0 && spin < 1000 && tx_outstanding(q);
+	     spin++) {
 		tx_flush(q);
 		if (tx_outstanding(q))
 			usleep(100);
 	}
 	/* What never completed is free all the same once the socket goes. */
-	for (uint32_t fi = 0; q->state && fi < q->frames; fi++)
-		if (q->state[fi] == SH_TX_FLIGHT) {
-			void *owner = q->tx_owner[fi];
-
-			q->tx_owner[fi] = NULL;
-			xm_link_tx_done(&s->link, owner, q->tx_len[fi]);
-		}
+	tx_flight_report_all(s, q);
 	xm_xsk_ring_unmap(&q->rx_m);
 	xm_xsk_ring_unmap(&q->tx_m);
 	if (q->xsk_fd >= 0)
