@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/if_xdp.h>
 
+#include "../lib/link/fstate.h"
 #include "daemon.h"
 
 #ifndef SOL_XDP
@@ -28,14 +29,10 @@
 static bool frame_move(struct xmd_pool *p, uint32_t fi, enum xmd_fstate from,
 		       enum xmd_fstate to)
 {
-	if (fi >= p->frames || p->state[fi] != from) {
-		p->bad_returns++;
-		return false;
-	}
-	p->state[fi] = (uint8_t)to;
-	p->count[from]--;
-	p->count[to]++;
-	return true;
+	if (xm_fstate_move(p->state, p->count, p->frames, fi, from, to))
+		return true;
+	p->bad_returns++;
+	return false;
 }
 
 static void frame_free(struct xmd_pool *p, uint32_t fi)

@@ -21,6 +21,7 @@
 
 #include "../daemon/conn.h"
 #include "../daemon/msg.h"
+#include "fstate.h"
 #include "kview.h"
 #include "link.h"
 #include "xsk_map.h"
@@ -92,14 +93,10 @@ static uint64_t mono_ns(void)
 static bool frame_move(struct shq *q, uint32_t fi, enum sh_fstate from,
 		       enum sh_fstate to)
 {
-	if (fi >= q->frames || q->state[fi] != from) {
-		q->bad++;
-		return false;
-	}
-	q->state[fi] = (uint8_t)to;
-	q->count[from]--;
-	q->count[to]++;
-	return true;
+	if (xm_fstate_move(q->state, q->count, q->frames, fi, from, to))
+		return true;
+	q->bad++;
+	return false;
 }
 
 static void mark(struct shq *q, uint32_t fi, enum xmd_mark m)
