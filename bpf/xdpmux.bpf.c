@@ -524,14 +524,14 @@ static __always_inline int steer(struct xdp_md *ctx, __u32 slot, __u32 owner, __
 
 /* steer() by the wildcard binding whose port_index entry is pe, or by a
  * binding's value (an address binding, a fragment's). */
-static __always_inline int steer_wildcard(struct xdp_md *ctx, const struct xm_port_entry *pe,
-					  __u64 len)
+static __always_inline int steer_wildcard(struct xdp_md *ctx,
+					  const struct xm_port_entry *pe, __u64 len)
 {
 	return steer(ctx, pe->slot, pe->owner, pe->kinds & XM_PORT_DROP, len);
 }
 
-static __always_inline int steer_binding(struct xdp_md *ctx, const struct xm_binding_val *val,
-					 __u64 len)
+static __always_inline int steer_binding(struct xdp_md *ctx,
+					 const struct xm_binding_val *val, __u64 len)
 {
 	return steer(ctx, val->slot, val->owner_slot, val->fallback == XM_FALLBACK_DROP, len);
 }
@@ -634,8 +634,8 @@ pass:
  * directly by UDP or TCP, at `off` (after no VLAN tag or one), with the
  * whole datagram in the linear part, and the same checks parse_ports()
  * makes of the transport header. An unbound port passes; a port with only
- * a wildcard binding is steered by the slot, owner and fallback port_index holds
- * for it. A later IPv4 fragment of UDP or TCP is looked up in frags4 and
+ * a wildcard binding is steered by the slot, owner and fallback port_index
+ * holds for it. A later IPv4 fragment of UDP or TCP is looked up in frags4 and
  * handled as demux_slow() would (frag_later()); a first fragment, which
  * must record its datagram, is not. Anything else (any check failed, a
  * binding with an address) returns FAST_NO and goes to demux_slow(), which

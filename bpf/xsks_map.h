@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The XSKMAP the demultiplexer redirects through, one AF_XDP socket per
- * (owner slot, rx queue), keyed XM_XSK_KEY; one definition for it and for the bench's redirect_only floor, so
- * the floor times the same map. */
+ * (owner slot, rx queue), keyed XM_XSK_KEY; one definition for it and for
+ * the bench's redirect_only floor, so the floor times the same map. */
 #ifndef XDPMUX_BPF_XSKS_MAP_H
 #define XDPMUX_BPF_XSKS_MAP_H
 

@@ -45,7 +45,6 @@
  * the wildcard binding's fallback. */
 #define XM_PORT_WILDCARD  0x1
 #define XM_PORT_ADDRESSED 0x2
-#define XM_PORT_KIND_MASK (XM_PORT_WILDCARD | XM_PORT_ADDRESSED)
 #define XM_PORT_DROP      0x4     /* the wildcard binding falls back to drop
                                    * (XM_FALLBACK_DROP); clear: pass */
 

@@ -6,11 +6,11 @@
  * counters in an array indexed by the slot, so the XDP program reaches them
  * without hashing; a slot's counters are zeroed when a binding takes it) and
  * `port_index` (which kinds of binding exist for a (proto, port), and the
- * wildcard binding's slot, owner slot and fallback, so that neither an unbound packet
- * nor one to a wildcard binding costs a hash lookup). A binding is written
- * before port_index points at it and port_index is recomputed only after it
- * is gone, so the program never follows port_index to a missing binding for
- * longer than one update.
+ * wildcard binding's slot, owner slot and fallback, so that neither an
+ * unbound packet nor one to a wildcard binding costs a hash lookup). A
+ * binding is written before port_index points at it and port_index is
+ * recomputed only after it is gone, so the program never follows
+ * port_index to a missing binding for longer than one update.
  */
 #include <arpa/inet.h>
 #include <errno.h>
