@@ -169,20 +169,13 @@ void xmd_client_drop(struct xmd *d, struct xmd_client *c, const char *why)
 		xmd_pool_service(d, pi);
 }
 
-/* One socket on pool pi for client c, its channel, its views. */
+/* One socket on pool pi for client c (not yet bound), its channel, and
+ * our views of its rings. */
 static int queue_setup(struct xmd *d, struct xmd_client *c, uint32_t pi)
 {
 	struct xmd_pool *p = &d->pools[pi];
 	struct xmd_client_q *q = &c->q[pi];
 	uint32_t rx = XMD_RX_RING, tx = XMD_TX_RING;
-	uint32_t key = XM_XSK_KEY(c->slot, p->queue_id);
-	struct sockaddr_xdp sxdp = {
-		.sxdp_family = AF_XDP,
-		.sxdp_flags = XDP_SHARED_UMEM,
-		.sxdp_ifindex = (uint32_t)d->ifindex,
-		.sxdp_queue_id = p->queue_id,
-		.sxdp_shared_umem_fd = (uint32_t)p->xsk_fd,
-	};
 	int err;
 
 	q->xsk_fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -196,8 +189,6 @@ static int queue_setup(struct xmd *d, struct xmd_client *c, uint32_t pi)
 		err = xm_xsk_ring_map(q->xsk_fd, XM_XSK_TX, tx, &q->tx_view, NULL, &q->tx_m);
 	if (err)
 		return err;
-	if (bind(q->xsk_fd, (struct sockaddr *)&sxdp, sizeof(sxdp)))
-		return -errno;
 	q->chan_size = xmd_chan_size(XMD_TX_LOAN, p->frames, p->frames);
 	q->chan_fd = memfd_create("xdpmux-chan", MFD_CLOEXEC);
 	if (q->chan_fd < 0)
@@ -218,6 +209,26 @@ static int queue_setup(struct xmd *d, struct xmd_client *c, uint32_t pi)
 	xmd_ring_prod_init(&q->give, q->chan + xmd_chan_give_off(), XMD_TX_LOAN);
 	xmd_ring_cons_init(&q->ret, q->chan + xmd_chan_ret_off(XMD_TX_LOAN), p->frames);
 	q->mark = q->chan + xmd_chan_mark_off(XMD_TX_LOAN, p->frames);
+	return 0;
+}
+
+/* Bind client c's socket on pool pi to the shared UMEM and steer its owner
+ * slot's packets on that queue to it: after the program mapped its rings. */
+static int queue_activate(struct xmd *d, struct xmd_client *c, uint32_t pi)
+{
+	struct xmd_pool *p = &d->pools[pi];
+	struct xmd_client_q *q = &c->q[pi];
+	uint32_t key = XM_XSK_KEY(c->slot, p->queue_id);
+	struct sockaddr_xdp sxdp = {
+		.sxdp_family = AF_XDP,
+		.sxdp_flags = XDP_SHARED_UMEM,
+		.sxdp_ifindex = (uint32_t)d->ifindex,
+		.sxdp_queue_id = p->queue_id,
+		.sxdp_shared_umem_fd = (uint32_t)p->xsk_fd,
+	};
+
+	if (bind(q->xsk_fd, (struct sockaddr *)&sxdp, sizeof(sxdp)))
+		return -errno;
 	if (bpf_map_update_elem(xm_ctl_xsks_fd(d->ctl), &key, &q->xsk_fd, BPF_ANY))
 		return -errno;
 	q->in_map = true;
@@ -227,7 +238,6 @@ static int queue_setup(struct xmd *d, struct xmd_client *c, uint32_t pi)
 static int hello(struct xmd *d, struct xmd_client *c, const struct xmd_hello *m)
 {
 	struct xmd_hello_reply r = { .h = { XMD_HELLO, 0 } };
-	struct epoll_event ev = { .events = EPOLLIN };
 	uint32_t pi;
 	int err = 0;
 
@@ -276,10 +286,6 @@ static int hello(struct xmd *d, struct xmd_client *c, const struct xmd_hello *m)
 		xmd_send(c->sock, &r, sizeof(r), NULL, 0);
 		return err;
 	}
-	c->ready = true;
-	d->n_clients++;
-	for (pi = 0; pi < d->n_pools; pi++)
-		xmd_pool_service(d, pi);   /* its loan, in its give rings */
 	r.owner_slot = c->slot;
 	r.n_queues = d->n_pools;
 	r.frame_size = d->pools[0].frame_size;
@@ -302,13 +308,33 @@ static int hello(struct xmd *d, struct xmd_client *c, const struct xmd_hello *m)
 
 		err = xmd_send(c->sock, &qm, sizeof(qm), fds, 4);
 	}
-	if (err)
-		return err;
+	return err;
+}
+
+/* The program mapped its rings: bind its sockets, and it is served. */
+static int mapped(struct xmd *d, struct xmd_client *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct xmd_hdr r = { XMD_MAPPED, 0 };
+	uint32_t pi;
+
+	for (pi = 0; !r.err && pi < d->n_pools; pi++)
+		r.err = queue_activate(d, c, pi);
+	if (r.err) {
+		xmd_log(d, "pid %d (%s): binding its AF_XDP socket: %s", (int)c->pid,
+			c->comm, strerror(-r.err));
+		xmd_send(c->sock, &r, sizeof(r), NULL, 0);
+		return r.err;
+	}
+	c->ready = true;
+	d->n_clients++;
+	for (pi = 0; pi < d->n_pools; pi++)
+		xmd_pool_service(d, pi);   /* its loan, in its give rings */
 	ev.data.u64 = ev_data(XMD_EV_DOORBELL, c->slot);
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, c->doorbell, &ev);
 	xmd_log(d, "pid %d (%s, uid %u) connected: slot %u, %u socket(s)", (int)c->pid,
 		c->comm, (unsigned)c->uid, c->slot, d->n_pools);
-	return 0;
+	return xmd_send(c->sock, &r, sizeof(r), NULL, 0);
 }
 
 void xmd_client_event(struct xmd *d, uint32_t slot, uint32_t what, uint32_t events)
@@ -344,17 +370,21 @@ void xmd_client_event(struct xmd *d, uint32_t slot, uint32_t what, uint32_t even
 			return;
 		}
 		if (!c->ready) {
-			if (m.h.op != XMD_HELLO && m.h.op != XMD_STATUS) {
-				xmd_client_drop(d, c, "spoke before HELLO");
+			/* HELLO, then MAPPED; STATUS from anyone. */
+			int err = 0;
+
+			if (m.h.op == XMD_HELLO && !c->q)
+				err = (size_t)n < sizeof(m.hello) ? -EPROTO : hello(d, c, &m.hello);
+			else if (m.h.op == XMD_MAPPED && c->q)
+				err = mapped(d, c);
+			else if (m.h.op != XMD_STATUS)
+				err = -EPROTO;
+			if (err) {
+				xmd_client_drop(d, c, "refused");
 				return;
 			}
-			if (m.h.op == XMD_HELLO) {
-				if ((size_t)n < sizeof(m.hello) || hello(d, c, &m.hello)) {
-					xmd_client_drop(d, c, "refused");
-					return;
-				}
+			if (m.h.op != XMD_STATUS)
 				continue;
-			}
 		}
 		if (xmd_rpc(d, c, &m, (size_t)n) < 0) {
 			xmd_client_drop(d, c, "failed a reply");

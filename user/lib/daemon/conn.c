@@ -160,6 +160,14 @@ int xmd_conn_open(const char *dev, struct xmd_conn **out)
 	return 0;
 }
 
+int xmd_conn_activate(struct xmd_conn *c)
+{
+	struct xmd_hdr r = { XMD_MAPPED, 0 };
+	int err = roundtrip(c->sock, &r, sizeof(r), &r, sizeof(r));
+
+	return err ? err : r.err;
+}
+
 int xmd_conn_bind(struct xmd_conn *c, int proto, uint16_t port, bool bind)
 {
 	struct xmd_bind r = { .h = { bind ? XMD_BIND : XMD_UNBIND, 0 },

@@ -27,6 +27,8 @@ struct xmd_conn {
  * serves it (no socket, or nobody answers on it: open the device alone);
  * the daemon's refusal as -errno with its reason in xm_error_detail(). */
 int xmd_conn_open(const char *dev, struct xmd_conn **out);
+/* The rings are mapped: ask the daemon to bind the sockets. 0 or -errno. */
+int xmd_conn_activate(struct xmd_conn *c);
 /* Closes what the link has not taken (fds set to -1 are taken). */
 void xmd_conn_close(struct xmd_conn *c);
 /* bind: true to bind, false to unbind. 0 or -errno (reason recorded). */

@@ -12,7 +12,9 @@
  * program redirects each binding's packets into its owner's socket.
  *
  * Control: a SOCK_SEQPACKET Unix socket, one request and one reply per
- * message. Frames: per (program, queue) a shared "channel" (a memfd both map)
+ * message. Setup: HELLO (reply, then one QUEUE message per rx queue with
+ * the unbound socket and the memfds), the program maps the rings, MAPPED
+ * (the daemon binds the sockets and puts them in the xsks map; reply). Frames: per (program, queue) a shared "channel" (a memfd both map)
  * with two single-producer rings of UMEM addresses and a mark per frame:
  *
  *   give (daemon -> program): frames lent to the program for transmission,
@@ -51,6 +53,9 @@ enum xmd_op {
 			    * CAP_NET_ADMIN, which programs do not have) */
 	XMD_STATUS,        /* the daemon's clients and frame accounting */
 	XMD_QUEUE,         /* daemon -> program: one queue's fds (after HELLO) */
+	XMD_MAPPED,        /* program -> daemon: rings mapped, bind the sockets
+			    * (Linux before 6.x maps a socket's rings only
+			    * before it is bound); reply when they serve */
 };
 
 struct xmd_hdr {

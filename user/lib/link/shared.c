@@ -477,7 +477,7 @@ static int sh_accounting(struct xm_link *l, struct xm_frame_accounting *a)
 static void shq_close(struct shared *s, struct shq *q)
 {
 	/* Let queued replies leave before the socket goes. */
-	for (int spin = 0; !s->down && q->xsk_fd >= 0 && spin < 1000 && tx_outstanding(q);
+	for (int spin = 0; !s->down && q->tx_m.base && spin < 1000 && tx_outstanding(q);
 	     spin++) {
 		tx_flush(q);
 		if (tx_outstanding(q))
@@ -619,6 +619,11 @@ int xm_link_shared_open(const char *dev, struct xmd_conn *conn, struct xm_link *
 			goto fail;
 		}
 	}
+	err = xmd_conn_activate(conn);
+	if (err)
+		goto fail;
+	for (uint32_t i = 0; i < s->n_q; i++)
+		give_pull(s, &s->q[i]);   /* the loan, lent once we serve */
 	/* The daemon's end closing (it died) wakes a sleeping stack, whose
 	 * next receive then fails with ENETDOWN. */
 	ev.events = EPOLLIN | EPOLLRDHUP;
