@@ -136,7 +136,9 @@ struct xm_stack_stats {
 	uint64_t rx_not_for_us;      /* wrong MAC/address, other ethertype */
 	uint64_t rx_malformed;       /* truncated or inconsistent headers */
 	uint64_t rx_bad_ip_csum;     /* IPv4 header checksum */
-	uint64_t rx_bad_l4_csum;     /* UDP (later TCP) checksum */
+	uint64_t rx_bad_l4_csum;     /* UDP and TCP checksum */
+	uint64_t rx_csum_partial;    /* UDP/TCP segments taken with a veth
+				      * peer's partial checksum (README) */
 	uint64_t rx_no_socket;       /* no socket bound to the port */
 	uint64_t rx_rcvbuf_drops;    /* receive buffer full */
 	uint64_t rx_other_proto;     /* IP protocol we do not serve */

@@ -256,6 +256,7 @@ static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
 	memcpy(info->name, a->dev, sizeof(info->name) - 1);
 	info->ifindex = a->ifindex;
 	memcpy(info->mac, nlk.mac, 6);
+	memcpy(info->kind, nlk.kind, sizeof(info->kind));
 	/* A frame must fit one UMEM frame: the kernel drops a longer one on
 	 * receive (we do not use multi-buffer AF_XDP), so report the MTU the
 	 * link can carry and the stack fragments to it. */

@@ -60,6 +60,8 @@ struct xm_link_info {
 	int ifindex;
 	uint8_t mac[6];
 	uint32_t mtu;                   /* IP MTU (without the Ethernet header) */
+	char kind[16];                  /* the driver's link kind ("veth");
+					 * "": a physical device */
 	uint32_t n_ipv4;
 	uint32_t n_ipv6;
 	struct xm_link_addr4 ipv4[XM_LINK_MAX_ADDRS];
@@ -201,6 +203,7 @@ struct xm_sim_opts {
 	struct xm_sim *sim;
 	uint8_t mac[6];
 	uint32_t mtu;            /* 0: 1500 */
+	char kind[16];           /* xm_link_info.kind to report ("veth") */
 	uint32_t frames;         /* buffer pool; 0: 1024 */
 	uint32_t n_ipv4;
 	uint32_t n_ipv6;
