@@ -24,7 +24,6 @@ perf=$XM_BUILD/xdpmux-perf
 [ -x "$perf" ] || xm_fail "no $perf: build first"
 
 xm_netns_pair "$ns_x" "$ns_k" "$dev_x" "$dev_k" 152
-xm_in "$ns_k" ethtool -K "$dev_k" tx off >/dev/null || xm_fail "ethtool -K $dev_k tx off"
 logs=$(mktemp -d /tmp/xm-h-bulk.XXXXXX)
 xm_on_exit "rm -rf '$logs'"
 bench_xdp_attach "$ns_x" "$dev_x" generic >/dev/null

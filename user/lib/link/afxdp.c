@@ -59,6 +59,7 @@ struct afxdp {
 	uint64_t bad_handles;     /* frames whose id names no queue of ours */
 	uint32_t rx_next;         /* round robin over queues in rx() */
 	bool zerocopy;
+	bool sg;                  /* every queue bound with XDP_USE_SG */
 	struct xm_umem **q;
 	uint32_t *qid;            /* rx queue id of q[i] */
 	struct cache_ent neigh[CACHE_SLOTS];
@@ -227,7 +228,7 @@ static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
 	bad = a->bad_handles;
 	for (i = 0; i < a->n_q; i++) {
 		xm_umem_accounting(a->q[i], acc);
-		bad += a->q[i]->st.bad_transitions;
+		bad += a->q[i]->st.bad_transitions + a->q[i]->rxbufs.bad_puts;
 	}
 	/* A frame handed back twice or in the wrong state was refused, so the
 	 * sums still balance; report the bug rather than hide it. */
@@ -236,7 +237,10 @@ static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
 
 /* ---- link layer from the kernel ---- */
 
-/* The kernel keeps XDP_PACKET_HEADROOM at the head of every rx frame. */
+/* The kernel keeps XDP_PACKET_HEADROOM at the head of every rx frame. The
+ * stack sends whole frames of one UMEM chunk each (no multi-buffer tx), so
+ * this bounds the MTU the stack sends at even when larger packets are
+ * received as chains. */
 static uint32_t afxdp_max_mtu(const struct afxdp *a)
 {
 	return a->frame_size - XDP_PACKET_HEADROOM - ETH_HLEN;
@@ -257,9 +261,10 @@ static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
 	info->ifindex = a->ifindex;
 	memcpy(info->mac, nlk.mac, 6);
 	memcpy(info->kind, nlk.kind, sizeof(info->kind));
-	/* A frame must fit one UMEM frame: the kernel drops a longer one on
-	 * receive (we do not use multi-buffer AF_XDP), so report the MTU the
-	 * link can carry and the stack fragments to it. */
+	info->rx_multibuf = a->sg;
+	info->dev_mtu = nlk.mtu;
+	/* A frame the stack sends must fit one UMEM frame: report the MTU
+	 * the link can send and the stack fragments to it. */
 	info->mtu = nlk.mtu < afxdp_max_mtu(a) ? nlk.mtu : afxdp_max_mtu(a);
 	n = xm_nl_get_addrs(a->nl, a->ifindex, AF_UNSPEC, addrs,
 			    (int)(sizeof(addrs) / sizeof(addrs[0])));
@@ -428,6 +433,7 @@ static int queue_open(struct afxdp *a, const struct xm_afxdp_opts *o,
 		.frames = o->frames ? o->frames : AFXDP_FRAMES_DEFAULT,
 		.frame_size = o->frame_size ? o->frame_size : AFXDP_FRAME_SIZE,
 		.need_wakeup = !o->no_need_wakeup,
+		.sg = !o->no_multibuf,
 		.busy_poll = o->busy_poll,
 		.busy_poll_budget = o->busy_poll_budget,
 	};
@@ -512,6 +518,7 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 			goto fail;
 		a->q[i]->link = &a->link;
 		a->zerocopy = a->q[i]->cfg.zerocopy;
+		a->sg = i ? a->sg && a->q[i]->sg : a->q[i]->sg;
 		a->frame_size = a->q[i]->cfg.frame_size;
 		err = xsk_socket__update_xskmap(a->q[i]->xsk,
 						xm_ctl_xsks_fd(a->ctl));

@@ -62,6 +62,10 @@ struct xm_link_info {
 	uint32_t mtu;                   /* IP MTU (without the Ethernet header) */
 	char kind[16];                  /* the driver's link kind ("veth");
 					 * "": a physical device */
+	uint32_t dev_mtu;               /* the device's MTU (mtu may be less:
+					 * what one tx buffer carries) */
+	bool rx_multibuf;               /* packets larger than one buffer
+					 * arrive whole (multi-buffer AF_XDP) */
 	uint32_t n_ipv4;
 	uint32_t n_ipv6;
 	struct xm_link_addr4 ipv4[XM_LINK_MAX_ADDRS];
@@ -172,6 +176,8 @@ struct xm_afxdp_opts {
 	bool busy_poll;
 	uint32_t busy_poll_budget; /* 0: default */
 	bool no_need_wakeup;       /* disable XDP_USE_NEED_WAKEUP */
+	bool no_multibuf;          /* do not ask for XDP_USE_SG (as on a kernel
+				    * before 6.6) */
 };
 
 /* Opens the XSKs and inserts them into the device's pinned xsks map.
