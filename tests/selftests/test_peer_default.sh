@@ -13,6 +13,9 @@
 #    larger than a UMEM frame, and TCP, echoed byte-identical;
 #  - --no-multibuf (as on a kernel without multi-buffer AF_XDP): a start-up
 #    warning that says what the peer must do.
+# On a kernel without multi-buffer AF_XDP (before 6.6, the VM) lib.sh turns
+# the peer's TSO and GSO off, as that warning asks, which xdpmux-echo must
+# print unasked; superpackets and jumbo frames are then not checked.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -88,27 +91,39 @@ all_echoes() {
 	udp_echo 6 "[$XM_A6]" 60000
 }
 
-xm_step "the peer's veth is at the kernel's defaults"
+sg=1 offloads="tx-checksumming tcp-segmentation-offload generic-segmentation-offload"
+xm_xsk_sg || sg=0 offloads=tx-checksumming
+xm_step "the peer's veth is at the kernel's defaults ($offloads)"
 feat=$(xm_in "$ns_b" ethtool -k "$dev_b")
-for f in tx-checksumming tcp-segmentation-offload generic-segmentation-offload; do
+for f in $offloads; do
 	echo "$feat" | grep -q "^$f: on" || xm_fail "$dev_b: $f is not on: $(echo "$feat" | grep "^$f")"
 done
 
 xm_step "default peer: TCP and UDP echoes"
 start_echo
+if [ $sg = 0 ]; then
+	grep -q "warning:.*tso off gso off" "$logs/echo.log" ||
+		xm_fail "no start-up warning without multi-buffer AF_XDP: $(cat "$logs/echo.log")"
+fi
 all_echoes 1500
 partial=$(counter rx_csum_partial) super=$(counter rx_superframes) bad=$(counter rx_bad_l4_csum)
 echo "  rx_csum_partial $partial rx_superframes $super rx_bad_l4_csum $bad"
 [ "${partial:-0}" -gt 0 ] || xm_fail "no partial checksum counted"
-[ "${super:-0}" -gt 0 ] || xm_fail "no superpacket taken whole"
+[ $sg = 0 ] || [ "${super:-0}" -gt 0 ] || xm_fail "no superpacket taken whole"
 xm_expect_eq "$bad" 0 "bad L4 checksums from a default peer"
 
 xm_step "peer with tx checksum offload off: complete checksums"
 xm_in "$ns_b" ethtool -K "$dev_b" tx off >/dev/null || xm_fail "ethtool -K $dev_b tx off"
+# What the peer queued before (the last ACKs of closed connections) is sent
+# as it was built.
+sleep 1
+partial=$(counter rx_csum_partial)
 tcp_echo 4 "$XM_A4" $((4 * 1024 * 1024))
 udp_echo 6 "[$XM_A6]" 1000
 xm_expect_eq "$(counter rx_csum_partial)" "$partial" "partial checksums with tx off"
-xm_in "$ns_b" ethtool -K "$dev_b" tx on tso on gso on >/dev/null || xm_fail "ethtool -K $dev_b tx on"
+xm_in "$ns_b" ethtool -K "$dev_b" tx on >/dev/null || xm_fail "ethtool -K $dev_b tx on"
+[ $sg = 0 ] || xm_in "$ns_b" ethtool -K "$dev_b" tso on gso on >/dev/null ||
+	xm_fail "ethtool -K $dev_b tso on gso on"
 
 xm_step "real bad checksums: dropped and counted"
 mac_a=$(ip -n "$ns_a" -j link show "$dev_a" | jq -r '.[0].address')
@@ -153,6 +168,11 @@ xm_expect_eq "$(counter rx_bad_l4_csum)" 2 "bad L4 checksums counted"
 xm_expect_eq "$(counter tcp_bad_csum)" $((tcpbad0 + 1)) "bad TCP checksums counted"
 stop_echo
 
+if [ $sg = 0 ]; then
+	echo "  $(uname -r): no multi-buffer AF_XDP, no jumbo frames: skipped"
+	echo "PASS"
+	exit 0
+fi
 xm_step "jumbo frames: MTU 9000 on both ends"
 ip -n "$ns_a" link set "$dev_a" mtu 9000 && ip -n "$ns_b" link set "$dev_b" mtu 9000 ||
 	xm_fail "mtu 9000"
