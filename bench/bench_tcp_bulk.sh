@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # TCP bulk transfer through xdpmux vs the kernel, over one veth pair
-# (xdpmux attached --mode generic on the xdpmux side, as in the selftests;
-# the peer's tx checksum offload off, since AF_XDP sees raw frames):
+# (xdpmux attached --mode generic on the xdpmux side, as in the selftests):
 #   tcp_bulk_to_xdpmux    kernel sender (socat from /dev/zero) -> xdpmux-perf
-#                         server; baseline the same sender -> kernel socat
-#                         receiver on the same device (port not bound, so
-#                         the kernel gets it).
+#                         server, the peer's veth with tx checksum offload
+#                         off (so no TSO: MTU-sized segments); baseline the
+#                         same sender -> kernel socat receiver on the same
+#                         device (port not bound, so the kernel gets it).
+#   tcp_bulk_to_xdpmux_default_peer  the same with the peer's veth at the
+#                         kernel's defaults (tx checksum offload, TSO, GSO
+#                         on): partial checksums and 64 KB superpackets,
+#                         taken whole by multi-buffer AF_XDP.
 #   tcp_bulk_from_xdpmux  xdpmux-perf client -> kernel socat receiver;
 #                         baseline kernel socat sender -> the same receiver.
 # Gbit/s: bytes / seconds. The xdpmux figure is xdpmux-perf's own (accept
@@ -24,7 +28,6 @@ perf=$XM_BUILD/xdpmux-perf
 [ -x "$perf" ] || xm_fail "no $perf: build first"
 
 xm_netns_pair "$ns_x" "$ns_k" "$dev_x" "$dev_k" 152
-xm_in "$ns_k" ethtool -K "$dev_k" tx off >/dev/null || xm_fail "ethtool -K $dev_k tx off"
 logs=$(mktemp -d /tmp/xm-h-bulk.XXXXXX)
 xm_on_exit "rm -rf '$logs'"
 bench_xdp_attach "$ns_x" "$dev_x" generic >/dev/null
@@ -89,17 +92,22 @@ from_xdpmux() {
 }
 
 xm_step "$rounds round(s) of $mib MiB each way"
-to_x=() to_k=() from_x=() from_k=()
+to_x=() to_xd=() to_k=() from_x=() from_k=()
 port=9100
 for r in $(seq "$rounds"); do
 	port=$((port + 10))
 	if v=$(kernel_pair "$ns_k" "$ns_x" "$X4" $port); then to_k+=("$v"); else skip "kernel->kernel round $r failed"; fi
+	xm_in "$ns_k" ethtool -K "$dev_k" tx off >/dev/null || xm_fail "ethtool -K $dev_k tx off"
 	if v=$(to_xdpmux $((port + 1))); then to_x+=("$v"); else
 		skip "kernel->xdpmux round $r: $(cat "$logs/srv.err" "$logs/snd.err" 2>/dev/null | tail -3)"; fi
+	xm_in "$ns_k" ethtool -K "$dev_k" tx on tso on gso on >/dev/null ||
+		xm_fail "ethtool -K $dev_k tx on tso on gso on"
+	if v=$(to_xdpmux $((port + 4))); then to_xd+=("$v"); else
+		skip "kernel (default offloads)->xdpmux round $r: $(cat "$logs/srv.err" "$logs/snd.err" 2>/dev/null | tail -3)"; fi
 	if v=$(kernel_pair "$ns_x" "$ns_k" "$K4" $((port + 2))); then from_k+=("$v"); else skip "kernel->kernel (reverse) round $r failed"; fi
 	if v=$(from_xdpmux $((port + 3))); then from_x+=("$v"); else
 		skip "xdpmux->kernel round $r: $(tail -3 "$logs/cli.err" 2>/dev/null)"; fi
-	echo "round $r: to_xdpmux ${to_x[*]:-} (kernel ${to_k[*]:-}); from_xdpmux ${from_x[*]:-} (kernel ${from_k[*]:-}) Gbit/s"
+	echo "round $r: to_xdpmux ${to_x[*]:-}, default peer ${to_xd[*]:-} (kernel ${to_k[*]:-}); from_xdpmux ${from_x[*]:-} (kernel ${from_k[*]:-}) Gbit/s"
 done
 
 if [ ${#to_x[@]} -gt 0 ] && [ ${#to_k[@]} -gt 0 ]; then
@@ -107,6 +115,12 @@ if [ ${#to_x[@]} -gt 0 ] && [ ${#to_k[@]} -gt 0 ]; then
 		"$(bench_median "${to_k[@]}")" kernel_tcp true
 else
 	skip "tcp_bulk_to_xdpmux: no successful round"
+fi
+if [ ${#to_xd[@]} -gt 0 ] && [ ${#to_k[@]} -gt 0 ]; then
+	bench_record tcp_bulk_to_xdpmux_default_peer Gbit/s "$(bench_median "${to_xd[@]}")" \
+		"$(bench_median "${to_k[@]}")" kernel_tcp true
+else
+	skip "tcp_bulk_to_xdpmux_default_peer: no successful round"
 fi
 if [ ${#from_x[@]} -gt 0 ] && [ ${#from_k[@]} -gt 0 ]; then
 	bench_record tcp_bulk_from_xdpmux Gbit/s "$(bench_median "${from_x[@]}")" \

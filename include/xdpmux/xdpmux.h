@@ -66,6 +66,9 @@ struct xm_stack_opts {
 	uint32_t frames;          /* UMEM frames; 0: default */
 	int zerocopy;             /* 0 auto, 1 force zero-copy, -1 force copy */
 	bool busy_poll;
+	/* Do not ask for multi-buffer AF_XDP (XDP_USE_SG), as on a kernel
+	 * before 6.6: packets larger than one UMEM frame are lost. */
+	bool no_multibuf;
 	/* Microseconds a blocking call (xm_recv, xm_accept, xm_poll, ...)
 	 * keeps polling the link before it sleeps, as Linux's busy_read:
 	 * a frame that comes meanwhile is seen without a wakeup, which is
@@ -118,6 +121,11 @@ int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 		       const struct xm_stack_opts *o, struct xm_stack **out);
 /* Closes every socket (unbinding its port) and the link. */
 void xm_stack_close(struct xm_stack *st);
+/* What a peer must do for this stack's link to take all its traffic, as a
+ * sentence for the application to show at start-up; NULL: nothing. Set when
+ * the link cannot receive a packet larger than one buffer (no multi-buffer
+ * AF_XDP: Linux before 6.6, or no_multibuf). */
+const char *xm_stack_notice(const struct xm_stack *st);
 
 /* Make st the calling thread's stack for xm_socket(). */
 void xm_stack_use(struct xm_stack *st);
@@ -145,7 +153,12 @@ struct xm_stack_stats {
 	uint64_t rx_not_for_us;      /* wrong MAC/address, other ethertype */
 	uint64_t rx_malformed;       /* truncated or inconsistent headers */
 	uint64_t rx_bad_ip_csum;     /* IPv4 header checksum */
-	uint64_t rx_bad_l4_csum;     /* UDP (later TCP) checksum */
+	uint64_t rx_bad_l4_csum;     /* UDP and TCP checksum */
+	uint64_t rx_superframes;     /* frames above the link MTU taken whole
+				      * (a peer's TSO/GSO superpackets, jumbo
+				      * frames: multi-buffer AF_XDP) */
+	uint64_t rx_csum_partial;    /* UDP/TCP segments taken with a veth
+				      * peer's partial checksum (README) */
 	uint64_t rx_no_socket;       /* no socket bound to the port */
 	uint64_t rx_rcvbuf_drops;    /* receive buffer full */
 	uint64_t rx_other_proto;     /* IP protocol we do not serve */

@@ -31,8 +31,6 @@ fl_setup() {
 	ns_a=$1 ns_b=$2 dev_a=$3 dev_b=$4
 	local kport=$6
 	xm_netns_pair "$ns_a" "$ns_b" "$dev_a" "$dev_b" "$5"
-	# The kernel leaves TCP checksums partial on veth; AF_XDP sees raw frames.
-	xm_in "$ns_b" ethtool -K "$dev_b" tx off >/dev/null || xm_fail "ethtool -K $dev_b tx off"
 	[ -x "$XM_BUILD/tools/xm_flood" ] || xm_fail "no $XM_BUILD/tools/xm_flood: build first"
 	logs=$(mktemp -d "/tmp/$ns_a.XXXXXX")
 	xm_on_exit "rm -rf '$logs'"

@@ -14,6 +14,9 @@
 #         NS_B: 198.18.SUBNET.2/24  2001:db8:SUBNET::2/64
 #       (SUBNET 0..255, default 1; IPv6 without DAD, so usable at once).
 #       Sets XM_A4 XM_B4 XM_A6 XM_B6 to those addresses (last pair made wins).
+#       Both veths keep the kernel's default offloads (tx checksum, TSO, GSO)
+#       except on a kernel without multi-buffer AF_XDP (xm_xsk_sg false):
+#       there TSO and GSO go off on both, as xdpmux's start-up notice asks.
 #       Registers cleanup: on EXIT/INT/TERM every process in the namespaces and
 #       every background job is killed, the namespaces are deleted, and the
 #       xdpmux pins of DEV_A/DEV_B (XM_PIN_ROOT/<dev>) are removed.
@@ -30,6 +33,9 @@
 #   xm_wait_port NS udp|tcp PORT wait (at most ~5 s) until a kernel socket
 #                         listens on (UDP: is bound to) PORT in NS; else fail.
 #   xm_step MSG           print a progress heading (shows in the test log).
+#   xm_xsk_sg             true when the kernel has multi-buffer AF_XDP
+#                         (XDP_USE_SG, Linux 6.6): xdpmux takes a peer's TSO
+#                         superpackets and jumbo frames whole.
 #   xm_echo_server NS udp|tcp PORT &
 #                         a kernel echo server on PORT (IPv4 and IPv6) in NS,
 #                         in one process: socat's fork+exec per datagram or
@@ -104,6 +110,14 @@ trap '_xm_cleanup' EXIT
 trap '_xm_cleanup; exit 130' INT
 trap '_xm_cleanup; exit 143' TERM
 
+xm_xsk_sg() {
+	local v maj min
+	v=$(uname -r)
+	maj=${v%%.*} v=${v#*.}
+	min=${v%%[!0-9]*}
+	[ "$maj" -gt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -ge 6 ]; }
+}
+
 xm_netns_pair() {
 	local a=$1 b=$2 da=$3 db=$4 net=${5:-1}
 
@@ -131,6 +145,12 @@ xm_netns_pair() {
 	ip -n "$a" link set lo up && ip -n "$b" link set lo up &&
 	ip -n "$a" link set "$da" up && ip -n "$b" link set "$db" up ||
 		xm_fail "addressing $da/$db"
+	if ! xm_xsk_sg; then
+		echo "  $(uname -r) has no multi-buffer AF_XDP: TSO and GSO off on $da and $db"
+		xm_in "$a" ethtool -K "$da" tso off gso off >/dev/null &&
+		xm_in "$b" ethtool -K "$db" tso off gso off >/dev/null ||
+			xm_fail "ethtool -K $da/$db tso off gso off"
+	fi
 }
 
 xm_wait_port() {

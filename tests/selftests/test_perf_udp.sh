@@ -17,11 +17,6 @@ set -u
 
 ns_a=xm-perfu-a ns_b=xm-perfu-b dev_a=xmpu0a dev_b=xmpu0b
 xm_netns_pair "$ns_a" "$ns_b" "$dev_a" "$dev_b" 171
-# Kernel sockets on either side leave UDP checksums partial on veth (the
-# NIC would finish them) and AF_XDP on the other side sees the raw frame:
-# make both veths finish them.
-xm_in "$ns_a" ethtool -K "$dev_a" tx off >/dev/null || xm_fail "ethtool -K $dev_a tx off"
-xm_in "$ns_b" ethtool -K "$dev_b" tx off >/dev/null || xm_fail "ethtool -K $dev_b tx off"
 logs=$(mktemp -d /tmp/xm-perfu.XXXXXX)
 xm_on_exit "rm -rf '$logs'"
 perf=$XM_BUILD/xdpmux-perf

@@ -71,6 +71,36 @@ Test(netlink_msg, link_reply_gives_mac_mtu_name_queues)
 	cr_assert_eq(l.num_rx_queues, 4);
 }
 
+Test(netlink_msg, link_reply_gives_the_driver_kind)
+{
+	uint8_t nest[RTA_SPACE(RTA_SPACE(5) + RTA_SPACE(8))] = { 0 };
+	struct rtattr *kind = (struct rtattr *)nest, *data;
+	uint32_t mtu = 1500;
+	struct xm_nl_link l;
+	struct ifinfomsg *ifi;
+	struct msg m;
+
+	/* IFLA_LINKINFO { IFLA_INFO_KIND "veth", IFLA_INFO_DATA {...} } */
+	kind->rta_type = IFLA_INFO_KIND;
+	kind->rta_len = RTA_LENGTH(5);
+	memcpy(RTA_DATA(kind), "veth", 5);
+	data = (struct rtattr *)(nest + RTA_SPACE(5));
+	data->rta_type = IFLA_INFO_DATA;
+	data->rta_len = RTA_LENGTH(8);
+	ifi = msg_init(&m, RTM_NEWLINK, sizeof(*ifi));
+	ifi->ifi_index = 3;
+	msg_attr(&m, IFLA_MTU, &mtu, 4);
+	msg_attr(&m, IFLA_LINKINFO, nest, RTA_SPACE(5) + RTA_SPACE(8));
+	cr_assert_eq(xm_nl_parse_link(m.nh, &l), 0);
+	cr_assert_str_eq(l.kind, "veth");
+
+	/* A physical device: no IFLA_LINKINFO, no kind. */
+	ifi = msg_init(&m, RTM_NEWLINK, sizeof(*ifi));
+	msg_attr(&m, IFLA_MTU, &mtu, 4);
+	cr_assert_eq(xm_nl_parse_link(m.nh, &l), 0);
+	cr_assert_str_eq(l.kind, "");
+}
+
 Test(netlink_msg, link_reply_without_mtu_is_malformed)
 {
 	struct ifinfomsg *ifi;

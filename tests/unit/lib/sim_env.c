@@ -48,6 +48,8 @@ void env_open(struct sim_env *e, uint64_t seed, const struct sim_env_opts *o)
 	link_opts(&so, e->sim, 2, env_ip4_a, env_ip6_a, o->mtu, &o->a_to_b);
 	if (o->a_frames)
 		so.frames = o->a_frames;
+	if (o->a_kind)
+		snprintf(so.kind, sizeof(so.kind), "%s", o->a_kind);
 	cr_assert_eq(xm_link_sim_open(&so, &la), 0);
 	link_opts(&so, e->sim, 1, env_ip4_b, env_ip6_b, o->mtu, &o->b_to_a);
 	cr_assert_eq(xm_link_sim_open(&so, &lb), 0);

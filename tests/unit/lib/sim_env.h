@@ -25,6 +25,7 @@ struct sim_env_opts {
 	bool raw_peer;               /* b is a bare link, not a stack */
 	uint32_t mtu;                /* 0: 1500 */
 	uint32_t a_frames;           /* a's buffer pool; 0: 4096 */
+	const char *a_kind;          /* a's link kind ("veth"); NULL: none */
 	struct xm_sim_impair a_to_b; /* impairments of frames a sends */
 	struct xm_sim_impair b_to_a;
 	struct xm_stack_opts a_opts;

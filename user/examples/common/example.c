@@ -107,9 +107,14 @@ int ex_stack_open(const char *prog, const char *dev, const struct xm_stack_opts 
 		  struct xm_stack **st)
 {
 	int err = xm_stack_open(dev, o, st);
+	const char *notice;
 
-	if (!err)
+	if (!err) {
+		notice = xm_stack_notice(*st);
+		if (notice)
+			fprintf(stderr, "%s: warning: %s\n", prog, notice);
 		return 0;
+	}
 	fprintf(stderr, "%s: open stack on %s: %s%s\n", prog, dev, ex_strerror(-err),
 		xm_error_detail() ? "" : open_hint(err));
 	return -1;

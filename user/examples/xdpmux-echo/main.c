@@ -6,7 +6,7 @@
  *
  *   xdpmux-echo DEV [--udp PORT ...] [--tcp PORT ...] [--busy-poll]
  *               [--spin | --spin-us USEC] [--mode auto|zerocopy|copy]
- *               [--tcp-mem-max BYTES] [--syn-rate N]
+ *               [--tcp-mem-max BYTES] [--syn-rate N] [--no-multibuf]
  *
  * When a round finds nothing to do it polls the link for --spin-us (default
  * 50) microseconds before it sleeps: a request that follows a reply within
@@ -50,7 +50,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: xdpmux-echo DEV [--udp PORT ...] [--tcp PORT ...] [--busy-poll]\n"
 		"                   [--spin | --spin-us USEC] [--mode auto|zerocopy|copy]\n"
-		"                   [--tcp-mem-max BYTES] [--syn-rate N]\n"
+		"                   [--tcp-mem-max BYTES] [--syn-rate N] [--no-multibuf]\n"
 		"Echoes every UDP datagram on a --udp PORT back to its sender, and\n"
 		"every byte of each connection to a --tcp PORT back to the peer\n"
 		"(half-closing after the peer does), through the xdpmux stack on DEV\n"
@@ -64,6 +64,7 @@ static void usage(FILE *f)
 		"               (default 1 GiB)\n"
 		"  --syn-rate   SYNs per second (per CPU) the XDP program lets through\n"
 		"               to bound TCP ports; the rest are dropped there\n"
+		"  --no-multibuf  no multi-buffer AF_XDP, as on Linux before 6.6\n"
 		"SIGUSR1 prints the counters; SIGINT/SIGTERM print them and exit.\n");
 }
 
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "tcp-mem-max", required_argument, NULL, 'M' },
 		{ "syn-rate", required_argument, NULL, 'S' },
+		{ "no-multibuf", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -158,6 +160,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			o.busy_poll = true;
+			break;
+		case 'N':
+			o.no_multibuf = true;
 			break;
 		case 's':
 			spin = true;

@@ -178,6 +178,7 @@ int xm_stack_open(const char *dev, const struct xm_stack_opts *o,
 	ao.copy_mode = so.zerocopy > 0 ? XM_AFXDP_ZEROCOPY :
 		       so.zerocopy < 0 ? XM_AFXDP_COPY : XM_AFXDP_AUTO;
 	ao.busy_poll = so.busy_poll;
+	ao.no_multibuf = so.no_multibuf;
 	r = xm_link_afxdp_open(dev, &ao, &link);
 	if (r < 0)
 		goto fail_ctl;

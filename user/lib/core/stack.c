@@ -122,6 +122,14 @@ int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 	r = link->ops->info(link, &st->info);
 	if (r < 0)
 		goto fail;
+	st->csum_partial_ok = !strcmp(st->info.kind, "veth");
+	if (!st->info.rx_multibuf)
+		snprintf(st->notice, sizeof(st->notice),
+			 "%s cannot receive packets larger than %u bytes (no "
+			 "multi-buffer AF_XDP): a peer must not send TSO/GSO "
+			 "superpackets to it (on the peer: ethtool -K PEERDEV tso off "
+			 "gso off)%s", st->info.name, st->info.mtu,
+			 st->info.dev_mtu > st->info.mtu ? ", nor frames above that MTU" : "");
 	if (st->info.mtu < 1280) {   /* IPv6 minimum; IPv4 needs less */
 		r = -EINVAL;
 		goto fail;
@@ -142,6 +150,11 @@ fail:
 	st->ctl = NULL;
 	xm_stack_close(st);
 	return r;
+}
+
+const char *xm_stack_notice(const struct xm_stack *st)
+{
+	return st && st->notice[0] ? st->notice : NULL;
 }
 
 void xm_stack_close(struct xm_stack *st)
@@ -216,6 +229,8 @@ int xm_stack_poll(struct xm_stack *st)
 		for (int i = 0; i < n; i++) {
 			st->stats.rx_frames++;
 			st->stats.rx_bytes += f[i].len;
+			if (f[i].len > st->info.mtu + XM_ETH_HLEN)
+				st->stats.rx_superframes++;
 			xm_eth_input(st, f[i].data, f[i].len);
 		}
 		if (n)

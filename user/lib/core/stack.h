@@ -62,6 +62,9 @@ struct xm_stack {
 	struct xm_link *link;
 	struct xm_clock clock;
 	struct xm_link_info info;
+	/* The link is a veth: take partial checksums (net/csum.c). */
+	bool csum_partial_ok;
+	char notice[256];                 /* xm_stack_notice() */
 	struct xm_stack_opts opts;
 	struct xm_stack_stats stats;
 	struct xm_timers timers;

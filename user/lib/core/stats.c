@@ -33,6 +33,8 @@ static const struct {
 	F(rx_malformed),
 	F(rx_bad_ip_csum),
 	F(rx_bad_l4_csum),
+	F(rx_superframes),
+	F(rx_csum_partial),
 	F(rx_no_socket),
 	F(rx_rcvbuf_drops),
 	F(rx_other_proto),

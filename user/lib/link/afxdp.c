@@ -39,6 +39,7 @@ struct afxdp {
 	uint64_t bad_handles;     /* frames whose id names no queue of ours */
 	uint32_t rx_next;         /* round robin over queues in rx() */
 	bool zerocopy;
+	bool sg;                  /* every queue bound with XDP_USE_SG */
 	struct xm_umem **q;
 	uint32_t *qid;            /* rx queue id of q[i] */
 };
@@ -173,7 +174,7 @@ static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
 	bad = a->bad_handles;
 	for (i = 0; i < a->n_q; i++) {
 		xm_umem_accounting(a->q[i], acc);
-		bad += a->q[i]->st.bad_transitions;
+		bad += a->q[i]->st.bad_transitions + a->q[i]->rxbufs.bad_puts;
 	}
 	/* A frame handed back twice or in the wrong state was refused, so the
 	 * sums still balance; report the bug rather than hide it. */
@@ -182,20 +183,24 @@ static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
 
 /* ---- link layer from the kernel ---- */
 
-/* The kernel keeps XDP_PACKET_HEADROOM at the head of every rx frame. */
+/* The kernel keeps XDP_PACKET_HEADROOM at the head of every rx frame. The
+ * stack sends whole frames of one UMEM chunk each (no multi-buffer tx), so
+ * this bounds the MTU the stack sends at even when larger packets are
+ * received as chains. */
 static uint32_t afxdp_max_mtu(const struct afxdp *a)
 {
 	return a->frame_size - XDP_PACKET_HEADROOM - ETH_HLEN;
 }
 
-/* A frame must fit one UMEM frame: the kernel drops a longer one on
- * receive (we do not use multi-buffer AF_XDP), so report the MTU the link
- * can carry and the stack fragments to it. */
+/* Frames the stack sends fit one UMEM frame (kview caps the MTU); larger
+ * ones arrive as multi-buffer chains where the kernel has XDP_USE_SG. */
 static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
 {
 	struct afxdp *a = to_afxdp(l);
+	int err = xm_kview_info(&a->kv, afxdp_max_mtu(a), info);
 
-	return xm_kview_info(&a->kv, afxdp_max_mtu(a), info);
+	info->rx_multibuf = a->sg;
+	return err;
 }
 
 static int afxdp_route(struct xm_link *l, int family, const void *dst,
@@ -296,6 +301,7 @@ static int queue_open(struct afxdp *a, const struct xm_afxdp_opts *o,
 		.frames = o->frames ? o->frames : AFXDP_FRAMES_DEFAULT,
 		.frame_size = o->frame_size ? o->frame_size : AFXDP_FRAME_SIZE,
 		.need_wakeup = !o->no_need_wakeup,
+		.sg = !o->no_multibuf,
 		.busy_poll = o->busy_poll,
 		.busy_poll_budget = o->busy_poll_budget,
 	};
@@ -377,6 +383,7 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 			goto fail;
 		a->q[i]->link = &a->link;
 		a->zerocopy = a->q[i]->cfg.zerocopy;
+		a->sg = i ? a->sg && a->q[i]->sg : a->q[i]->sg;
 		a->frame_size = a->q[i]->cfg.frame_size;
 		err = xsk_socket__update_xskmap(a->q[i]->xsk,
 						xm_ctl_xsks_fd(a->ctl));

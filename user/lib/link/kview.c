@@ -77,6 +77,10 @@ int xm_kview_info(struct xm_kview *kv, uint32_t max_mtu, struct xm_link_info *in
 	memcpy(info->name, kv->dev, sizeof(info->name) - 1);
 	info->ifindex = kv->ifindex;
 	memcpy(info->mac, nlk.mac, 6);
+	memcpy(info->kind, nlk.kind, sizeof(info->kind));
+	info->dev_mtu = nlk.mtu;
+	/* A frame the stack sends must fit one buffer: report the MTU the link
+	 * can send, and the stack fragments to it. */
 	info->mtu = nlk.mtu < max_mtu ? nlk.mtu : max_mtu;
 	n = xm_nl_get_addrs(kv->nl, kv->ifindex, AF_UNSPEC, addrs,
 			    (int)(sizeof(addrs) / sizeof(addrs[0])));

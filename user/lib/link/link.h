@@ -60,6 +60,12 @@ struct xm_link_info {
 	int ifindex;
 	uint8_t mac[6];
 	uint32_t mtu;                   /* IP MTU (without the Ethernet header) */
+	char kind[16];                  /* the driver's link kind ("veth");
+					 * "": a physical device */
+	uint32_t dev_mtu;               /* the device's MTU (mtu may be less:
+					 * what one tx buffer carries) */
+	bool rx_multibuf;               /* packets larger than one buffer
+					 * arrive whole (multi-buffer AF_XDP) */
 	uint32_t n_ipv4;
 	uint32_t n_ipv6;
 	struct xm_link_addr4 ipv4[XM_LINK_MAX_ADDRS];
@@ -170,6 +176,8 @@ struct xm_afxdp_opts {
 	bool busy_poll;
 	uint32_t busy_poll_budget; /* 0: default */
 	bool no_need_wakeup;       /* disable XDP_USE_NEED_WAKEUP */
+	bool no_multibuf;          /* do not ask for XDP_USE_SG (as on a kernel
+				    * before 6.6) */
 };
 
 /* Rx queues the device uses (ethtool's channel counts; 1 when the driver
@@ -212,6 +220,7 @@ struct xm_sim_opts {
 	struct xm_sim *sim;
 	uint8_t mac[6];
 	uint32_t mtu;            /* 0: 1500 */
+	char kind[16];           /* xm_link_info.kind to report ("veth") */
 	uint32_t frames;         /* buffer pool; 0: 1024 */
 	uint32_t n_ipv4;
 	uint32_t n_ipv6;

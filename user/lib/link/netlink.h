@@ -23,6 +23,7 @@ struct xm_nl_link {
 	bool has_mac;
 	uint32_t mtu;
 	uint32_t num_rx_queues;   /* IFLA_NUM_RX_QUEUES (allocated), 0: unknown */
+	char kind[16];            /* IFLA_INFO_KIND ("veth"); "": none given */
 };
 
 struct xm_nl_addr {

@@ -166,6 +166,26 @@ static int body_ok(const struct nlmsghdr *nh, uint16_t type, size_t body)
 	return 0;
 }
 
+/* IFLA_LINKINFO nests the driver's kind ("veth", "bridge", ...) as
+ * IFLA_INFO_KIND; a physical device has no IFLA_LINKINFO at all. */
+static int parse_linkinfo(struct rtattr *nest, char *kind, size_t cap)
+{
+	struct rtattr *rta;
+	int rem = (int)RTA_PAYLOAD(nest);
+	size_t n;
+
+	for (rta = RTA_DATA(nest); RTA_OK(rta, rem); rta = RTA_NEXT(rta, rem)) {
+		if (rta->rta_type != IFLA_INFO_KIND)
+			continue;
+		n = strnlen(RTA_DATA(rta), RTA_PAYLOAD(rta));
+		if (n >= cap)
+			return -EINVAL;
+		memcpy(kind, RTA_DATA(rta), n);
+		kind[n] = '\0';
+	}
+	return 0;
+}
+
 int xm_nl_parse_link(const struct nlmsghdr *nh, struct xm_nl_link *out)
 {
 	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
@@ -203,6 +223,11 @@ int xm_nl_parse_link(const struct nlmsghdr *nh, struct xm_nl_link *out)
 				return -EINVAL;
 			memcpy(out->name, RTA_DATA(rta), n);
 			out->name[n] = '\0';
+			break;
+		case IFLA_LINKINFO:
+			err = parse_linkinfo(rta, out->kind, sizeof(out->kind));
+			if (err)
+				return err;
 			break;
 		}
 	}

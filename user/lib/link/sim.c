@@ -352,6 +352,9 @@ static int sim_info(struct xm_link *l, struct xm_link_info *info)
 	info->ifindex = 1000 + idx;
 	memcpy(info->mac, sl->o.mac, 6);
 	info->mtu = sl->o.mtu;
+	info->dev_mtu = sl->o.mtu;
+	info->rx_multibuf = true;   /* every frame is one buffer */
+	memcpy(info->kind, sl->o.kind, sizeof(info->kind) - 1);
 	info->n_ipv4 = sl->o.n_ipv4;
 	info->n_ipv6 = sl->o.n_ipv6;
 	memcpy(info->ipv4, sl->o.ipv4, sizeof(info->ipv4));

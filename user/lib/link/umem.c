@@ -125,6 +125,7 @@ static void umem_free(struct xm_umem *u)
 	free(u->tx_free);
 	free(u->tx_owner);
 	free(u->tx_len);
+	xm_rxbuf_pool_fini(&u->rxbufs);
 	free(u);
 }
 
@@ -172,7 +173,7 @@ static int umem_alloc(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 	return 0;
 }
 
-int xm_umem_open(const struct xm_umem_cfg *cfg, struct xm_umem **out)
+static int umem_open(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 {
 	struct xsk_umem_config ucfg = { 0 };
 	struct xsk_socket_config scfg = { 0 };
@@ -197,6 +198,15 @@ int xm_umem_open(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 	scfg.bind_flags = cfg->zerocopy ? XDP_ZEROCOPY : XDP_COPY;
 	if (cfg->need_wakeup)
 		scfg.bind_flags |= XDP_USE_NEED_WAKEUP;
+	if (cfg->sg) {
+		scfg.bind_flags |= XDP_USE_SG;
+		err = xm_rxbuf_pool_init(&u->rxbufs, XM_UMEM_RXBUFS, XM_UMEM_RXBUF_SIZE);
+		if (err) {
+			xsk_umem__delete(u->umem);
+			goto fail_alloc;
+		}
+		u->sg = true;
+	}
 	/* A socket closed a moment ago (a restarted process, a stack reopened)
 	 * leaves its queue in the kernel until its release work runs, and bind
 	 * fails with EBUSY meanwhile: retry for up to a second before saying
@@ -227,6 +237,20 @@ int xm_umem_open(const struct xm_umem_cfg *cfg, struct xm_umem **out)
 fail_alloc:
 	umem_free(u);
 	return err;
+}
+
+int xm_umem_open(const struct xm_umem_cfg *cfg, struct xm_umem **out)
+{
+	struct xm_umem_cfg plain;
+	int err = umem_open(cfg, out);
+
+	/* Before Linux 6.6 bind refuses the unknown flag (EINVAL); a
+	 * zero-copy driver without multi-buffer support refuses it too. */
+	if (!cfg->sg || (err != -EINVAL && err != -EOPNOTSUPP))
+		return err;
+	plain = *cfg;
+	plain.sg = false;
+	return umem_open(&plain, out);
 }
 
 void xm_umem_close(struct xm_umem *u)
@@ -293,9 +317,79 @@ static void rx_wakeup(struct xm_umem *u)
 	}
 }
 
+struct rx_peek {
+	struct xm_umem *u;
+	uint32_t idx;            /* ring index of the first peeked descriptor */
+};
+
+static bool rx_desc_get(void *ctx, uint32_t i, struct xm_rx_desc *out)
+{
+	struct rx_peek *pk = ctx;
+	struct xm_umem *u = pk->u;
+	const struct xdp_desc *d = xsk_ring_cons__rx_desc(&u->rx, pk->idx + i);
+	uint64_t addr = xsk_umem__extract_addr(d->addr);
+
+	out->more = d->options & XDP_PKT_CONTD;
+	out->data = u->area + addr;
+	out->len = d->len;
+	return addr / u->cfg.frame_size < u->n_rx &&
+	       addr % u->cfg.frame_size + d->len <= u->cfg.frame_size;
+}
+
+/* The frames of a gathered chain go back to the rx pool at once: the
+ * stack gets a copy (rxchain.h). */
+static void rx_chain_free(struct xm_umem *u, uint32_t idx, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&u->rx, idx + i);
+		uint32_t fi = (uint32_t)(xsk_umem__extract_addr(d->addr) / u->cfg.frame_size);
+
+		if (fi >= u->n_rx)
+			u->st.bad_transitions++;
+		else if (frame_move(u, fi, XM_FS_FILL, XM_FS_RX_FREE))
+			u->rx_free[u->n_rx_free++] = fi;
+	}
+}
+
+/* The packet at peeked descriptor i is a chain: gather it into f. Returns
+ * the descriptors it took (the frame filled when *got), 0 to stop for now
+ * (no buffer free, or the chain not all in the ring yet). */
+static uint32_t rx_chain(struct xm_umem *u, struct rx_peek *pk, uint32_t i,
+			 uint32_t n, struct xm_frame *f, uint32_t tag, bool *got)
+{
+	struct xm_rx_descs ds = { .get = rx_desc_get, .ctx = pk, .n = n };
+	enum xm_rx_chain_status cs;
+	uint32_t nd = 0, len = 0;
+	int b = xm_rxbuf_get(&u->rxbufs);
+
+	*got = false;
+	if (b < 0)
+		return 0;
+	cs = xm_rx_chain_gather(&ds, i, xm_rxbuf_data(&u->rxbufs, (uint32_t)b),
+				u->rxbufs.size, &nd, &len);
+	if (cs == XM_RXC_INCOMPLETE) {
+		xm_rxbuf_put(&u->rxbufs, (uint32_t)b);
+		return 0;
+	}
+	rx_chain_free(u, pk->idx + i, nd);
+	if (cs != XM_RXC_OK) {
+		xm_rxbuf_put(&u->rxbufs, (uint32_t)b);
+		u->st.rx_chain_drops++;
+		return nd;
+	}
+	f->data = xm_rxbuf_data(&u->rxbufs, (uint32_t)b);
+	f->len = len;
+	f->cap = u->rxbufs.size;
+	f->id = (uint64_t)tag << 32 | XM_UMEM_ID_RXBUF | (uint32_t)b;
+	u->st.rx_chains++;
+	*got = true;
+	return nd;
+}
+
 int xm_umem_rx(struct xm_umem *u, struct xm_frame *f, int max, uint32_t tag)
 {
-	uint32_t idx = 0, n, i;
+	uint32_t idx = 0, n, i = 0;
+	struct rx_peek pk;
 	int out = 0;
 
 	xm_umem_fill_refill(u);
@@ -304,18 +398,33 @@ int xm_umem_rx(struct xm_umem *u, struct xm_frame *f, int max, uint32_t tag)
 	 * the ring is empty, as the rx ring is refilled by it. */
 	if (u->cfg.busy_poll)
 		rx_wakeup(u);
-	n = xsk_ring_cons__peek(&u->rx, (uint32_t)max, &idx);
+	/* A chain counts as one frame but spans many descriptors: peek all
+	 * there is, and give back what this call does not take. */
+	n = xsk_ring_cons__peek(&u->rx, u->sg ? u->n_rx : (uint32_t)max, &idx);
 	if (!n) {
 		if (!u->cfg.busy_poll)
 			rx_wakeup(u);
 		return 0;
 	}
-	for (i = 0; i < n; i++) {
+	pk.u = u;
+	pk.idx = idx;
+	while (i < n && out < max) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&u->rx, idx + i);
 		uint64_t addr = xsk_umem__extract_addr(d->addr);
 		uint32_t fi = (uint32_t)(addr / u->cfg.frame_size);
 		uint32_t off = (uint32_t)(addr % u->cfg.frame_size);
 
+		if (d->options & XDP_PKT_CONTD) {
+			bool got;
+			uint32_t nd = rx_chain(u, &pk, i, n, &f[out], tag, &got);
+
+			if (!nd)
+				break;
+			i += nd;
+			out += got;
+			continue;
+		}
+		i++;
 		if (fi >= u->n_rx) {
 			/* Not an rx frame of ours: never posted, never taken. */
 			u->st.bad_transitions++;
@@ -342,7 +451,10 @@ int xm_umem_rx(struct xm_umem *u, struct xm_frame *f, int max, uint32_t tag)
 		f[out].id = (uint64_t)tag << 32 | fi;
 		out++;
 	}
-	xsk_ring_cons__release(&u->rx, n);
+	if (i < n)
+		xsk_ring_cons__cancel(&u->rx, n - i);
+	if (i)
+		xsk_ring_cons__release(&u->rx, i);
 	u->st.rx_frames += (uint64_t)out;
 	return out;
 }
@@ -359,6 +471,10 @@ void xm_umem_rx_release(struct xm_umem *u, const struct xm_frame *f)
 {
 	uint32_t fi = (uint32_t)f->id;
 
+	if (fi & XM_UMEM_ID_RXBUF) {
+		xm_rxbuf_put(&u->rxbufs, fi & ~XM_UMEM_ID_RXBUF);
+		return;
+	}
 	if (fi < u->n_rx && frame_move(u, fi, XM_FS_RX_HELD, XM_FS_RX_FREE))
 		u->rx_free[u->n_rx_free++] = fi;
 	else if (fi >= u->n_rx)

@@ -20,6 +20,7 @@
 #include <xdp/xsk.h>
 
 #include "link.h"
+#include "rxchain.h"
 
 enum xm_fstate {
 	XM_FS_RX_FREE = 0,  /* rx pool, ours, not posted */
@@ -38,6 +39,7 @@ struct xm_umem_cfg {
 	uint32_t frame_size;    /* power of two, 2048 or 4096 */
 	bool zerocopy;          /* XDP_ZEROCOPY, else XDP_COPY */
 	bool need_wakeup;
+	bool sg;                /* ask for multi-buffer rx (XDP_USE_SG) */
 	bool busy_poll;
 	uint32_t busy_poll_budget;
 };
@@ -50,7 +52,17 @@ struct xm_umem_stats {
 	uint64_t rx_kicks;        /* recvfrom() wake-ups (need_wakeup, busy poll) */
 	uint64_t bad_transitions; /* a frame handed back in the wrong state */
 	uint64_t rx_bad_desc;     /* rx descriptor past its frame's end */
+	uint64_t rx_chains;       /* multi-buffer packets gathered */
+	uint64_t rx_chain_drops;  /* chains too long or with a bad descriptor */
 };
+
+/* Frame ids with this bit name a gathered packet's buffer in rxbufs, not a
+ * UMEM frame. */
+#define XM_UMEM_ID_RXBUF (1u << 31)
+/* Gathered packets the stack may hold at once, and their size: any IP
+ * packet (64 KiB) with its Ethernet header and tags. */
+#define XM_UMEM_RXBUFS       32
+#define XM_UMEM_RXBUF_SIZE   (65536u + 4096u)
 
 struct xm_umem {
 	struct xsk_ring_prod fill;
@@ -74,11 +86,14 @@ struct xm_umem {
 	void **tx_owner;
 	uint32_t *tx_len;
 	struct xm_link *link;     /* its tx_done hears of completions; NULL: none */
+	bool sg;                  /* bound with XDP_USE_SG */
+	struct xm_rxbuf_pool rxbufs; /* gathered chains (sg only) */
 	struct xm_umem_stats st;
 };
 
 /* Map the UMEM, create the XSK and post the whole rx pool to the fill ring.
- * The XSK is not yet in any xsks map. */
+ * The XSK is not yet in any xsks map. With cfg->sg on a kernel or driver
+ * without multi-buffer AF_XDP it is opened without (u->sg false). */
 int xm_umem_open(const struct xm_umem_cfg *cfg, struct xm_umem **out);
 void xm_umem_close(struct xm_umem *u);
 int xm_umem_fd(const struct xm_umem *u);

@@ -28,5 +28,6 @@ void xm_ipv4_input(struct xm_stack *st, const uint8_t *pkt, uint32_t len)
 		xm_reasm_input(st, &l3.fr, pkt + l3.frag_data, l3.end - l3.frag_data);
 		return;
 	}
+	l3.ip.csum_partial_ok = st->csum_partial_ok;
 	xm_transport_input(st, &l3.ip, pkt + l3.l4_off, l3.end - l3.l4_off);
 }

@@ -30,6 +30,9 @@ struct xm_ipinfo {
 	uint8_t proto;       /* IPPROTO_* of the transport */
 	uint8_t src[16];     /* network order; IPv4 in the first 4 bytes */
 	uint8_t dst[16];
+	/* Received, unfragmented, on a link whose sender leaves checksums
+	 * partial (a veth): the partial form counts as verified. */
+	bool csum_partial_ok;
 };
 
 static inline uint32_t xm_addr_len(int family)
@@ -50,6 +53,16 @@ uint32_t xm_csum_pseudo(const struct xm_ipinfo *ip, uint32_t l4_len);
  * and 0 when verifying a received segment whose field is set. */
 uint16_t xm_l4_csum(const struct xm_ipinfo *ip, const void *hdr, uint32_t hlen,
 		    const void *payload, uint32_t plen);
+
+/* A received UDP/TCP segment's checksum (field at csum_off in l4). */
+enum xm_l4_csum_verdict {
+	XM_CSUM_GOOD,        /* complete and correct */
+	XM_CSUM_PARTIAL,     /* the partial form, and ip->csum_partial_ok */
+	XM_CSUM_BAD,
+};
+enum xm_l4_csum_verdict xm_l4_csum_verify(const struct xm_ipinfo *ip,
+					  const uint8_t *l4, uint32_t len,
+					  uint32_t csum_off);
 
 /* ---- eth.c ---- */
 

@@ -741,10 +741,16 @@ void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		st->stats.rx_malformed++;
 		return;
 	}
-	if (xm_l4_csum(ip, l4, len, NULL, 0) != 0) {
+	switch (xm_l4_csum_verify(ip, l4, len, 16)) {
+	case XM_CSUM_BAD:
 		ts->stats.bad_csum++;
 		st->stats.rx_bad_l4_csum++;
 		return;
+	case XM_CSUM_PARTIAL:
+		st->stats.rx_csum_partial++;
+		break;
+	case XM_CSUM_GOOD:
+		break;
 	}
 	seg.sport = (uint16_t)get16(l4);
 	seg.dport = (uint16_t)get16(l4 + 2);

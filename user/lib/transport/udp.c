@@ -237,7 +237,8 @@ static struct xm_sock *udp_lookup(struct xm_stack *st, const struct xm_ipinfo *i
 static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		      const uint8_t *l4, uint32_t len)
 {
-	uint16_t sport, dport, csum;
+	uint16_t sport, dport;
+	enum xm_l4_csum_verdict v = XM_CSUM_GOOD;
 	struct xm_udp_pcb *u;
 	struct xm_dgram *d;
 	struct xm_sock *s;
@@ -248,14 +249,20 @@ static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		return;
 	}
 	ulen = (uint32_t)(l4[4] << 8 | l4[5]);
-	csum = (uint16_t)(l4[6] << 8 | l4[7]);
 	/* RFC 768: zero means none was computed (IPv4 only); RFC 8200 8.1:
 	 * IPv6 receivers must discard a zero UDP checksum. */
-	if (csum == 0 ? ip->family == AF_INET6
-		      : xm_l4_csum(ip, l4, ulen, NULL, 0) != 0) {
+	if (l4[6] == 0 && l4[7] == 0) {
+		if (ip->family == AF_INET6)
+			v = XM_CSUM_BAD;
+	} else {
+		v = xm_l4_csum_verify(ip, l4, ulen, 6);
+	}
+	if (v == XM_CSUM_BAD) {
 		st->stats.rx_bad_l4_csum++;
 		return;
 	}
+	if (v == XM_CSUM_PARTIAL)
+		st->stats.rx_csum_partial++;
 	sport = (uint16_t)(l4[0] << 8 | l4[1]);
 	dport = (uint16_t)(l4[2] << 8 | l4[3]);
 	s = udp_lookup(st, ip, sport, dport);
