@@ -23,7 +23,6 @@ for b in xdpmuxd xdpmux-echo xdpmux-perf bench/udp_rtt; do
 	[ -x "$XM_BUILD/$b" ] || xm_fail "no $XM_BUILD/$b: build first"
 done
 xm_netns_pair "$ns_x" "$ns_k" "$dev_x" "$dev_k" 206
-xm_in "$ns_k" ethtool -K "$dev_k" tx off >/dev/null || xm_fail "ethtool -K $dev_k tx off"
 logs=$(mktemp -d /tmp/xm-b-dmn.XXXXXX)
 xm_on_exit "rm -rf '$logs'"
 xm_on_exit "rm -f /run/xdpmux/$dev_x.sock"

@@ -2,8 +2,8 @@
 # Helpers for the device daemon's selftests; source after lib.sh.
 #
 #   xmd_setup NS_A NS_B DEV_A DEV_B SUBNET
-#       the veth pair (lib.sh), a log dir ($xmd_logs), the peer's checksum
-#       offload off for kernel peers that send to xdpmux.
+#       the veth pair (lib.sh; the peer at the kernel's default offloads),
+#       a log dir ($xmd_logs).
 #   xmd_start [ARGS...]   xdpmuxd on DEV_A in NS_A (log $xmd_logs/xdpmuxd.log),
 #                         xmd_pid set; waits until it serves.
 #   xmd_prog NAME USER PROG ARGS...
@@ -21,11 +21,9 @@ declare -A xmd_pids=()
 xmd_setup() {
 	xmd_ns=$1 xmd_peer=$2 xmd_dev=$3 xmd_peer_dev=$4
 	xm_netns_pair "$1" "$2" "$3" "$4" "$5"
-	xm_in "$xmd_peer" ethtool -K "$xmd_peer_dev" tx off >/dev/null ||
-		xm_fail "ethtool -K $xmd_peer_dev tx off"
 	xmd_logs=$(mktemp -d /tmp/xm-daemon.XXXXXX)
 	chmod 755 "$xmd_logs"
-	xm_on_exit "rm -rf '$xmd_logs'"
+	xm_on_exit "[ -n "${XMD_KEEP_LOGS:-}" ] || rm -rf '$xmd_logs'"
 	xm_on_exit "rm -f /run/xdpmux/$xmd_dev.sock"
 	for b in xdpmuxd xdpmux xdpmux-echo xdpmux-httpd; do
 		[ -x "$XM_BUILD/$b" ] || xm_fail "no $XM_BUILD/$b: build first"

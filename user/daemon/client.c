@@ -291,6 +291,7 @@ static int hello(struct xmd *d, struct xmd_client *c, const struct xmd_hello *m)
 	r.frame_size = d->pools[0].frame_size;
 	r.frames = d->pools[0].frames;
 	r.zerocopy = d->zerocopy;
+	r.multibuf = d->multibuf;
 	err = xmd_send(c->sock, &r, sizeof(r), NULL, 0);
 	for (pi = 0; !err && pi < d->n_pools; pi++) {
 		struct xmd_queue qm = {

@@ -99,6 +99,7 @@ struct xmd {
 	struct xm_policy *policy;
 	bool attached_by_us;
 	bool zerocopy;
+	bool multibuf;            /* the UMEM sockets use XDP_USE_SG */
 	bool verbose;
 	enum xm_attach_mode mode;
 	uint32_t frames;

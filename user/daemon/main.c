@@ -393,8 +393,10 @@ int main(int argc, char **argv)
 		epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.sigfd, &ev);
 		xm_policy_describe(d.policy, rules, sizeof(rules));
 		policy_one_line(rules, line, sizeof(line));
-		xmd_log(&d, "serving on %s: %u queue(s), %u frames each, %s; policy: %s",
+		xmd_log(&d, "serving on %s: %u queue(s), %u frames each, %s%s; policy: %s",
 			d.sock_path, d.n_pools, d.frames, d.zerocopy ? "zero-copy" : "copy mode",
+			d.multibuf ? ", multi-buffer" : ", no multi-buffer (Linux before 6.6: "
+			"a veth peer must turn TSO/GSO off, ethtool -K PEER tso off gso off)",
 			line[0] ? line : "root only");
 		err = run(&d);
 	}

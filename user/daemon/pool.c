@@ -16,6 +16,7 @@
 #include <linux/if_xdp.h>
 
 #include "../lib/link/fstate.h"
+#include "../lib/link/rxchain.h"
 #include "daemon.h"
 
 #ifndef SOL_XDP
@@ -83,20 +84,28 @@ static int umem_socket(struct xmd *d, struct xmd_pool *p)
 	 * socket closed a moment ago keeps its queue busy until the kernel's
 	 * release work runs: retry EBUSY for a second. */
 	for (int zc = d->mode == XM_MODE_GENERIC ? 0 : 1; zc >= 0; zc--) {
-		sxdp.sxdp_flags = (uint16_t)((zc ? XDP_ZEROCOPY : XDP_COPY) |
-					     XDP_USE_NEED_WAKEUP);
-		for (tries = 0;; tries++) {
-			err = bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) ? -errno : 0;
-			if (err != -EBUSY || tries == 100)
-				break;
-			usleep(10000);
+		/* Multi-buffer (a veth peer's superpackets, jumbo frames)
+		 * where the kernel (6.6+) and the driver have it. The other
+		 * sockets of the UMEM inherit it. */
+		for (int sg = 1; sg >= 0; sg--) {
+			sxdp.sxdp_flags = (uint16_t)((zc ? XDP_ZEROCOPY : XDP_COPY) |
+						     XDP_USE_NEED_WAKEUP |
+						     (sg ? XDP_USE_SG : 0));
+			for (tries = 0;; tries++) {
+				err = bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) ?
+				      -errno : 0;
+				if (err != -EBUSY || tries == 100)
+					break;
+				usleep(10000);
+			}
+			if (!err) {
+				d->zerocopy = zc;
+				d->multibuf = sg;
+				return 0;
+			}
+			if (err == -EBUSY)
+				return err;
 		}
-		if (!err) {
-			d->zerocopy = zc;
-			return 0;
-		}
-		if (err == -EBUSY)
-			return err;
 	}
 	return err;
 }

@@ -79,6 +79,9 @@ struct xmd_hello_reply {
 	uint32_t frame_size;
 	uint32_t frames;       /* UMEM frames per queue */
 	uint32_t zerocopy;
+	uint32_t multibuf;     /* bound with XDP_USE_SG: packets larger than
+				* a frame come as descriptor chains */
+	uint32_t pad;
 };
 
 /* Followed by SCM_RIGHTS: [xsk fd, umem memfd, channel memfd, doorbell

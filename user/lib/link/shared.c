@@ -24,6 +24,8 @@
 #include "fstate.h"
 #include "kview.h"
 #include "link.h"
+#include "rxchain.h"
+#include "umem.h"
 #include "xsk_map.h"
 
 enum sh_fstate {
@@ -63,6 +65,7 @@ struct shq {
 	uint64_t lent;            /* frames the daemon lent us, in all */
 	uint64_t bad;             /* frames in a state they cannot be in */
 	uint32_t unannounced;     /* frames put on ret since the last doorbell */
+	struct xm_rxbuf_pool rxbufs; /* gathered chains; none without SG */
 };
 
 struct shared {
@@ -186,6 +189,82 @@ static void give_pull(struct shared *s, struct shq *q)
 		xsk_ring_cons__release(&q->give, n);
 }
 
+struct sh_peek {
+	struct shq *q;
+	uint32_t idx;             /* ring index of the first peeked descriptor */
+};
+
+static bool sh_desc_get(void *ctx, uint32_t i, struct xm_rx_desc *out)
+{
+	struct sh_peek *pk = ctx;
+	struct shq *q = pk->q;
+	const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, pk->idx + i);
+	uint64_t addr = xsk_umem__extract_addr(d->addr);
+
+	out->more = d->options & XDP_PKT_CONTD;
+	out->data = q->area + addr;
+	out->len = d->len;
+	return addr / q->frame_size < q->frames &&
+	       addr % q->frame_size + d->len <= q->frame_size;
+}
+
+/* A frame we give back unread (or copied) to the daemon. */
+static void ret_push(struct shq *q, uint64_t addr)
+{
+	*xsk_ring_prod__fill_addr(&q->ret, q->ret.cached_prod++) = addr;
+	q->unannounced++;
+}
+
+static void ret_publish(struct shq *q)
+{
+	if (q->ret.cached_prod != *q->ret.producer)
+		__atomic_store_n(q->ret.producer, q->ret.cached_prod, __ATOMIC_RELEASE);
+}
+
+/* The chain at peeked descriptor k (a packet larger than one frame):
+ * copied into an rx buffer, its frames straight back to the daemon. The
+ * descriptors it took, 0 to stop for now (no buffer free, or the chain
+ * not all in the ring yet); *got when f was filled. */
+static uint32_t rx_chain(struct shq *q, struct sh_peek *pk, uint32_t k, uint32_t n,
+			 uint32_t qi, struct xm_frame *f, bool *got)
+{
+	struct xm_rx_descs ds = { .get = sh_desc_get, .ctx = pk, .n = n };
+	enum xm_rx_chain_status cs;
+	uint32_t nd = 0, len = 0;
+	int b = xm_rxbuf_get(&q->rxbufs);
+
+	*got = false;
+	if (b < 0)
+		return 0;
+	cs = xm_rx_chain_gather(&ds, k, xm_rxbuf_data(&q->rxbufs, (uint32_t)b),
+				q->rxbufs.size, &nd, &len);
+	if (cs == XM_RXC_INCOMPLETE) {
+		xm_rxbuf_put(&q->rxbufs, (uint32_t)b);
+		return 0;
+	}
+	for (uint32_t j = 0; j < nd; j++) {
+		uint64_t addr = xsk_umem__extract_addr(
+			xsk_ring_cons__rx_desc(&q->rx, pk->idx + k + j)->addr);
+
+		if (addr / q->frame_size < q->frames)
+			ret_push(q, addr);
+		else
+			q->bad++;
+	}
+	if (cs != XM_RXC_OK) {
+		xm_rxbuf_put(&q->rxbufs, (uint32_t)b);
+		q->bad++;
+		return nd;
+	}
+	f->data = xm_rxbuf_data(&q->rxbufs, (uint32_t)b);
+	f->len = len;
+	f->cap = q->rxbufs.size;
+	f->id = (uint64_t)qi << 32 | XM_UMEM_ID_RXBUF | (uint32_t)b;
+	f->owner = NULL;
+	*got = true;
+	return nd;
+}
+
 static int sh_rx(struct xm_link *l, struct xm_frame *f, int max)
 {
 	struct shared *s = to_sh(l);
@@ -194,15 +273,31 @@ static int sh_rx(struct xm_link *l, struct xm_frame *f, int max)
 	if (s->down)
 		return -ENETDOWN;
 	for (uint32_t i = 0; i < s->n_q && got < max; i++) {
-		uint32_t qi = (s->rx_next + i) % s->n_q, idx = 0, n;
+		uint32_t qi = (s->rx_next + i) % s->n_q, idx = 0, n, k = 0;
 		struct shq *q = &s->q[qi];
+		struct sh_peek pk = { .q = q };
 
-		n = xsk_ring_cons__peek(&q->rx, (uint32_t)(max - got), &idx);
-		for (uint32_t k = 0; k < n; k++) {
+		/* A chain counts as one frame but spans many descriptors:
+		 * peek all there is, and give back what this call leaves. */
+		n = xsk_ring_cons__peek(&q->rx, q->rxbufs.n ? q->rx.size :
+					(uint32_t)(max - got), &idx);
+		pk.idx = idx;
+		while (k < n && got < max) {
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + k);
 			uint64_t addr = xsk_umem__extract_addr(d->addr);
 			uint32_t fi = (uint32_t)(addr / q->frame_size);
 
+			if (d->options & XDP_PKT_CONTD) {
+				bool filled;
+				uint32_t nd = rx_chain(q, &pk, k, n, qi, &f[got], &filled);
+
+				if (!nd)
+					break;
+				k += nd;
+				got += filled;
+				continue;
+			}
+			k++;
 			/* Mark before the ring lets go of it, so that at
 			 * every instant the daemon can find it. */
 			if (fi >= q->frames || !frame_move(q, fi, SH_NONE, SH_RX_HELD))
@@ -211,8 +306,7 @@ static int sh_rx(struct xm_link *l, struct xm_frame *f, int max)
 			if (addr % q->frame_size + d->len > q->frame_size) {
 				q->bad++;   /* past its frame: hand it back unread */
 				frame_move(q, fi, SH_RX_HELD, SH_NONE);
-				*xsk_ring_prod__fill_addr(&q->ret, q->ret.cached_prod++) = addr;
-				q->unannounced++;
+				ret_push(q, addr);
 				continue;
 			}
 			f[got].data = q->area + addr;
@@ -222,8 +316,11 @@ static int sh_rx(struct xm_link *l, struct xm_frame *f, int max)
 			f[got].owner = NULL;
 			got++;
 		}
-		if (n)
-			xsk_ring_cons__release(&q->rx, n);
+		if (k < n)
+			xsk_ring_cons__cancel(&q->rx, n - k);
+		if (k)
+			xsk_ring_cons__release(&q->rx, k);
+		ret_publish(q);
 	}
 	s->rx_next = (s->rx_next + 1) % s->n_q;
 	if (!got) {
@@ -265,18 +362,18 @@ static void sh_rx_release(struct xm_link *l, struct xm_frame *f, int n)
 		struct shq *q = frame_q(s, &f[i]);
 		uint32_t fi = (uint32_t)f[i].id;
 
+		if (q && (fi & XM_UMEM_ID_RXBUF)) {
+			xm_rxbuf_put(&q->rxbufs, fi & ~XM_UMEM_ID_RXBUF);
+			continue;
+		}
 		if (!q || !frame_move(q, fi, SH_RX_HELD, SH_NONE) || s->down)
 			continue;
 		/* Never full: it holds every frame of the UMEM. The daemon
 		 * clears the mark once it has the frame back. */
-		*xsk_ring_prod__fill_addr(&q->ret, q->ret.cached_prod++) =
-			(uint64_t)fi * q->frame_size;
-		q->unannounced++;
+		ret_push(q, (uint64_t)fi * q->frame_size);
 	}
 	for (uint32_t qi = 0; qi < s->n_q; qi++)
-		if (s->q[qi].ret.cached_prod != *s->q[qi].ret.producer)
-			__atomic_store_n(s->q[qi].ret.producer, s->q[qi].ret.cached_prod,
-					 __ATOMIC_RELEASE);
+		ret_publish(&s->q[qi]);
 }
 
 static int sh_tx_alloc(struct xm_link *l, struct xm_frame *f, int n)
@@ -429,8 +526,11 @@ static int sh_info(struct xm_link *l, struct xm_link_info *info)
 {
 	struct shared *s = to_sh(l);
 
-	return xm_kview_info(&s->kv, s->q[0].frame_size - XDP_PACKET_HEADROOM - ETH_HLEN,
-			     info);
+	int err = xm_kview_info(&s->kv, s->q[0].frame_size - XDP_PACKET_HEADROOM -
+				ETH_HLEN, info);
+
+	info->rx_multibuf = s->conn->hello.multibuf;
+	return err;
 }
 
 static int sh_route(struct xm_link *l, int family, const void *dst, void *nexthop,
@@ -497,6 +597,7 @@ static void shq_close(struct shared *s, struct shq *q)
 	free(q->tx_free);
 	free(q->tx_owner);
 	free(q->tx_len);
+	xm_rxbuf_pool_fini(&q->rxbufs);
 }
 
 static void sh_close(struct xm_link *l)
@@ -577,7 +678,8 @@ static int shq_open(struct shared *s, struct shq *q, struct xmd_conn_queue *cq)
 	if (!q->state || !q->tx_free || !q->tx_owner || !q->tx_len)
 		return -ENOMEM;
 	q->count[SH_NONE] = q->frames;
-	give_pull(s, q);
+	if (h->multibuf)
+		return xm_rxbuf_pool_init(&q->rxbufs, XM_UMEM_RXBUFS, XM_UMEM_RXBUF_SIZE);
 	return 0;
 }
 
