@@ -412,15 +412,23 @@ Test(tcp_input, cumulative_ack_with_sack_above_a_hole_starts_fast_recovery)
 }
 
 /* A connection A (*c) -> B (*s) on port 8080 whose B end sends without
- * Nagle's wait, so that each send goes out at once; returns B's end. */
-static struct xm_tcp_conn *pair_nodelay(struct pair *p, uint64_t seed, int *l, int *c, int *s)
+ * Nagle's wait, so that each send goes out at once, over links that
+ * delay every frame by delay_ns; returns B's end. */
+static struct xm_tcp_conn *pair_nodelay_delayed(struct pair *p, uint64_t seed,
+						 uint64_t delay_ns, int *l, int *c, int *s)
 {
+	struct xm_sim_impair im = { .delay_ns = delay_ns };
 	int one = 1;
 
-	pair_open(p, seed, 1500, NULL, NULL);
+	pair_open(p, seed, 1500, &im, &im);
 	*l = pair_connect(p, AF_INET, 8080, c, s);
 	cr_assert_eq(xm_setsockopt(*s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
 	return conn_of_fd(*s);
+}
+
+static struct xm_tcp_conn *pair_nodelay(struct pair *p, uint64_t seed, int *l, int *c, int *s)
+{
+	return pair_nodelay_delayed(p, seed, 0, l, c, s);
 }
 
 struct drain {
@@ -541,11 +549,14 @@ Test(tcp_input, send_window_never_ends_past_the_edge_the_peer_offered)
 
 	sc = pair_nodelay(&p, 37, &l, &c, &s);
 	cc = conn_of_fd(c);
-	/* B's first MSS is lost, its second reaches A out of order. */
+	/* B's first MSS is lost, its second reaches A out of order; what B
+	 * sends after it is lost too (RACK's retransmission, the tail loss
+	 * probe), so that B must time out. */
 	xm_link_sim_set_impair(p.lb, &drop);
 	cr_assert_eq(xm_send(s, out, sizeof(out) / 2, MSG_DONTWAIT), (ssize_t)sizeof(out) / 2);
 	xm_link_sim_set_impair(p.lb, &none);
 	cr_assert_eq(xm_send(s, out, sizeof(out) / 2, MSG_DONTWAIT), (ssize_t)sizeof(out) / 2);
+	xm_link_sim_set_impair(p.lb, &drop);
 	pair_run(&p, 10 * MS);
 	cr_assert_eq(cc->nooo, 1);
 	/* B times out; its retransmission is lost too: B goes back. Step
@@ -579,7 +590,10 @@ Test(tcp_input, limited_transmit_sends_new_data_on_the_first_duplicate_acks)
 	 * second duplicate ACK the sender sends a segment of new data, the
 	 * SACKed one having left the pipe, so that a loss in a window of a
 	 * few segments still brings DupThresh duplicate ACKs. B's window is
-	 * full (cwnd); each duplicate ACK lets one more segment out. */
+	 * full (cwnd); each duplicate ACK lets one more segment out. The
+	 * link has a round-trip time: RACK (RFC 8985 6.2) then waits a
+	 * quarter of it before it calls the first segment lost, as long as
+	 * fewer than DupThresh segments are SACKed above it. */
 	static char out[20 * 1460];
 	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
 	struct xm_tcp_conn *sc;
@@ -587,12 +601,15 @@ Test(tcp_input, limited_transmit_sends_new_data_on_the_first_duplicate_acks)
 	uint32_t una, max;
 	int l, c, s;
 
-	sc = pair_nodelay(&p, 39, &l, &c, &s);
+	sc = pair_nodelay_delayed(&p, 39, 1 * MS, &l, &c, &s);
 	cr_assert(sc->sack_ok);
 	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
 	una = sc->snd_una;
 	max = sc->snd_max;
 	cr_assert_lt(max - una, sizeof(out), "the congestion window holds data back");
+	/* The duplicate ACKs come half a round trip later: before any
+	 * real ACK, not with a round-trip time of zero. */
+	pair_run(&p, MS / 2);
 	for (uint32_t k = 2; k <= 3; k++) {
 		fb_be32_put(o + 4, una + sc->mss);
 		fb_be32_put(o + 8, una + k * sc->mss);
