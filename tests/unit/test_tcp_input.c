@@ -6,59 +6,10 @@
  * window probes; Nagle and TCP_NODELAY; MSG_PEEK; TCP_CONGESTION; SACK
  * loss detection on ACKs that carry data.
  */
-#include "tcp_pair.h"
-#include "../../user/lib/net/net.h"
-#include "lib/frame.h"
+#include "tcp_inject.h"
 
 #define MS 1000000ull
 #define S  1000000000ull
-
-/* Inject one segment into stack st as if c's peer sent it to c, with TCP
- * options opts (olen bytes, a multiple of 4). */
-static void inject_opts(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t seq,
-			uint32_t ack, uint8_t flags, const void *data, uint32_t len,
-			const uint8_t *opts, uint32_t olen)
-{
-	uint8_t seg[XM_TCP_HLEN + 40 + 256] = { 0 };
-	struct xm_ipinfo ip = { .family = c->family, .proto = IPPROTO_TCP };
-	uint32_t hlen = XM_TCP_HLEN + olen, win = 65535;
-	uint16_t cs;
-
-	cr_assert_leq(len, 256);
-	cr_assert(olen <= 40 && olen % 4 == 0);
-	memcpy(ip.src, c->raddr, 16);
-	memcpy(ip.dst, c->laddr, 16);
-	seg[0] = (uint8_t)(c->rport >> 8);
-	seg[1] = (uint8_t)c->rport;
-	seg[2] = (uint8_t)(c->lport >> 8);
-	seg[3] = (uint8_t)c->lport;
-	fb_be32_put(seg + 4, seq);
-	fb_be32_put(seg + 8, ack);
-	if (olen)
-		memcpy(seg + XM_TCP_HLEN, opts, olen);
-	seg[12] = (uint8_t)((hlen / 4) << 4);
-	seg[13] = flags;
-	seg[14] = (uint8_t)(win >> 8);
-	seg[15] = (uint8_t)win;
-	if (len)
-		memcpy(seg + hlen, data, len);
-	cs = xm_l4_csum(&ip, seg, hlen + len, NULL, 0);
-	seg[16] = (uint8_t)(cs >> 8);
-	seg[17] = (uint8_t)cs;
-	xm_tcp_input(st, &ip, seg, hlen + len);
-}
-
-/* inject_opts with a timestamp option carrying *tsval, or none. */
-static void inject(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t seq,
-		   uint32_t ack, uint8_t flags, const void *data, uint32_t len,
-		   const uint32_t *tsval)
-{
-	uint8_t o[12] = { 1, 1, 8, 10 };
-
-	if (tsval)
-		fb_be32_put(o + 4, *tsval);
-	inject_opts(st, c, seq, ack, flags, data, len, o, tsval ? 12 : 0);
-}
 
 Test(tcp_input, rst_in_window_but_not_exact_gets_challenge_ack_then_exact_resets)
 {
@@ -409,42 +360,6 @@ Test(tcp_input, cumulative_ack_with_sack_above_a_hole_starts_fast_recovery)
 	cr_assert_eq(p.b->tcp->stats.fast_recoveries, fr + 1, "RFC 6675 5 (2): IsLost(HighACK + 1)");
 	cr_assert(sc->in_recovery);
 	pair_finish(&p, c, s, l);
-}
-
-/* A connection A (*c) -> B (*s) on port 8080 whose B end sends without
- * Nagle's wait, so that each send goes out at once, over links that
- * delay every frame by delay_ns; returns B's end. */
-static struct xm_tcp_conn *pair_nodelay_delayed(struct pair *p, uint64_t seed,
-						 uint64_t delay_ns, int *l, int *c, int *s)
-{
-	struct xm_sim_impair im = { .delay_ns = delay_ns };
-	int one = 1;
-
-	pair_open(p, seed, 1500, &im, &im);
-	*l = pair_connect(p, AF_INET, 8080, c, s);
-	cr_assert_eq(xm_setsockopt(*s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
-	return conn_of_fd(*s);
-}
-
-static struct xm_tcp_conn *pair_nodelay(struct pair *p, uint64_t seed, int *l, int *c, int *s)
-{
-	return pair_nodelay_delayed(p, seed, 0, l, c, s);
-}
-
-struct drain {
-	int fd;
-	size_t got, want;
-};
-
-static bool drained(void *ctx)
-{
-	struct drain *d = ctx;
-	static uint8_t buf[65536];
-	ssize_t n;
-
-	while ((n = xm_recv(d->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		d->got += (size_t)n;
-	return d->got == d->want;
 }
 
 Test(tcp_input, sack_recovery_resends_every_byte_of_a_hole_longer_than_a_segment)
