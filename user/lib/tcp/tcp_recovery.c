@@ -243,10 +243,16 @@ void xm_tcp_recovery_send(struct xm_tcp_conn *c)
 	uint32_t limit = c->in_recovery ? c->snd_max : c->snd_nxt;
 
 	for (int guard = 0; guard < 1024; guard++) {
+		/* RFC 6675 5 (4.2), Linux tcp_cwnd_reduction: the first
+		 * retransmission of a recovery goes whatever cwnd says. When
+		 * the reordering timer started the recovery, or new data
+		 * filled cwnd first, the ACKs that would open it may never
+		 * come: the one SACKing everything in flight can be lost. */
+		bool first = c->in_recovery && !c->prr.out;
 		uint32_t seq, len;
 		int r;
 
-		if (xm_rack_pipe(&c->rack) + c->mss > c->cc.cwnd)
+		if (!first && xm_rack_pipe(&c->rack) + c->mss > c->cc.cwnd)
 			return;
 		if (!xm_rack_next_lost(&c->rack, limit, &seq, &len))
 			return;
