@@ -300,6 +300,14 @@ void xm_tcp_timewait_arm(struct xm_tcp_conn *c);
 void xm_tcp_persist_arm(struct xm_tcp_conn *c);
 void xm_tcp_finwait2_arm(struct xm_tcp_conn *c);
 
+/* ---- tcp_reass.c ---- */
+/* Queue segment text (already trimmed to the window, seq >= rcv_nxt).
+ * Returns true when the ACK should go out now. */
+bool xm_tcp_data_in(struct xm_tcp_conn *c, uint32_t seq, const uint8_t *p,
+		    uint32_t len);
+/* RFC 2883 4: report [s, e), received twice, first in the next ACK. */
+void xm_tcp_dsack_note(struct xm_tcp_conn *c, uint32_t s, uint32_t e);
+
 /* ---- tcp_input.c ---- */
 void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		  const uint8_t *l4, uint32_t len);
