@@ -86,6 +86,39 @@ Test(tcp_recovery, rfc8985_lost_retransmission_is_repaired_without_the_rto)
 	abort_finish(&p, c, s, l);
 }
 
+Test(tcp_recovery, rfc6675_first_retransmission_goes_whatever_cwnd_says)
+{
+	/* RFC 6675 5 (4.2): entering fast recovery retransmits the first
+	 * lost segment at once. Here the reordering timer finds the loss
+	 * after new data filled cwnd again; the reduced cwnd is below the
+	 * pipe, and waiting for it to open would wait for ACKs that may
+	 * never come. */
+	static uint8_t out[16 * SEG];
+	struct xm_tcp_conn *sc;
+	struct pair p;
+	uint32_t una;
+	uint64_t rtx;
+	int l, c, s;
+
+	sc = pair_nodelay_delayed(&p, 49, MS, &l, &c, &s);
+	xm_link_sim_set_impair(p.lb, &drop);
+	send_all(s, out, sizeof(out));
+	una = sc->snd_una;
+	pair_run(&p, MS / 2);
+	/* Reordering seen before: RACK waits min_RTT / 4 (0.5 ms). */
+	sc->rack.reordering_seen = true;
+	sack_ack(&p, sc, una, una + SEG, una + 4 * SEG);
+	cr_assert(!sc->in_recovery, "not lost yet: the reordering window runs");
+	cr_assert_geq(xm_rack_pipe(&sc->rack) + sc->mss, sc->cc.cwnd, "new data filled cwnd");
+	rtx = p.b->tcp->stats.retrans_segs;
+	pair_run(&p, MS);
+	cr_assert(sc->in_recovery, "the reordering timer found the loss");
+	cr_assert_gt(xm_rack_pipe(&sc->rack) - SEG + sc->mss, sc->cc.cwnd,
+		     "the reduced cwnd alone would not let it out");
+	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx + 1, "the first segment went again");
+	abort_finish(&p, c, s, l);
+}
+
 Test(tcp_recovery, rfc8985_tail_loss_probe_repairs_a_lost_tail_before_the_rto)
 {
 	/* RFC 8985 7: the last two segments of a flight are lost: no
