@@ -30,6 +30,20 @@ static void sack_ack(struct pair *p, struct xm_tcp_conn *sc, uint32_t una,
 	inject_opts(p->b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
 }
 
+/* A connection whose B end sends n bytes of out that never reach A (A's
+ * ACKs are crafted), half a round trip ago; returns B's end. */
+static struct xm_tcp_conn *crafted(struct pair *p, uint64_t seed, const uint8_t *out,
+				   size_t n, int *l, int *c, int *s)
+{
+	struct xm_tcp_conn *sc = pair_nodelay_delayed(p, seed, MS, l, c, s);
+
+	cr_assert(sc->sack_ok && xm_tcp_rack_on(sc));
+	xm_link_sim_set_impair(p->lb, &drop);
+	send_all(*s, out, n);
+	pair_run(p, MS / 2);
+	return sc;
+}
+
 /* The injected ACKs desynchronised the two ends: abort, then finish. */
 static void abort_finish(struct pair *p, int c, int s, int l)
 {
@@ -55,15 +69,11 @@ Test(tcp_recovery, rfc8985_lost_retransmission_is_repaired_without_the_rto)
 	uint64_t rto, rtx;
 	int l, c, s;
 
-	sc = pair_nodelay_delayed(&p, 41, MS, &l, &c, &s);
-	cr_assert(sc->sack_ok && xm_tcp_rack_on(sc));
-	xm_link_sim_set_impair(p.lb, &drop);
-	send_all(s, out, sizeof(out));
+	sc = crafted(&p, 41, out, sizeof(out), &l, &c, &s);
 	una = sc->snd_una;
 	cr_assert_eq(sc->snd_max - una, 10 * SEG, "the initial window is out");
 	rto = p.b->tcp->stats.rto_fires;
 	rtx = p.b->tcp->stats.retrans_segs;
-	pair_run(&p, MS / 2);
 	/* Segments 2-4 SACKed: the first is lost and sent again. */
 	sack_ack(&p, sc, una, una + SEG, una + 4 * SEG);
 	cr_assert(sc->in_recovery);
@@ -100,11 +110,8 @@ Test(tcp_recovery, rfc6675_first_retransmission_goes_whatever_cwnd_says)
 	uint64_t rtx;
 	int l, c, s;
 
-	sc = pair_nodelay_delayed(&p, 49, MS, &l, &c, &s);
-	xm_link_sim_set_impair(p.lb, &drop);
-	send_all(s, out, sizeof(out));
+	sc = crafted(&p, 49, out, sizeof(out), &l, &c, &s);
 	una = sc->snd_una;
-	pair_run(&p, MS / 2);
 	/* Reordering seen before: RACK waits min_RTT / 4 (0.5 ms). */
 	sc->rack.reordering_seen = true;
 	sack_ack(&p, sc, una, una + SEG, una + 4 * SEG);
@@ -212,16 +219,12 @@ Test(tcp_recovery, rfc2883_dsacks_for_every_retransmission_undo_the_reduction)
 	uint64_t undos;
 	int l, c, s;
 
-	sc = pair_nodelay_delayed(&p, 47, MS, &l, &c, &s);
-	/* A never sees the data: the ACKs are crafted. */
-	xm_link_sim_set_impair(p.lb, &drop);
-	send_all(s, out, sizeof(out));
+	sc = crafted(&p, 47, out, sizeof(out), &l, &c, &s);
 	una = sc->snd_una;
 	end = sc->snd_max;
 	cwnd = sc->cc.cwnd;
 	ssthresh = sc->cc.ssthresh;
 	undos = p.b->tcp->stats.dsack_undos;
-	pair_run(&p, MS / 2);
 	/* Everything but the first segment SACKed: RACK calls it lost
 	 * (no reordering seen yet, DupThresh segments SACKed). */
 	sack_ack(&p, sc, una, una + SEG, end);
