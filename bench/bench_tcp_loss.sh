@@ -160,7 +160,7 @@ row() {
 	echo "  kernel (nginx), $rounds downloads: before $kb"
 	echo "                                     after  $ka"
 	echo "  xdpmux-httpd, $rounds downloads:"
-	grep -E "stack\.tcp_(retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|tlp_recoveries|dsacks_in|dsack_undos) " \
+	grep -E "stack\.tcp_(retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|tlp_recoveries|dsacks_in|dsack_undos|frto_undos) " \
 		"$work/httpd.log" | sed 's/^ */    /'
 	if [ ${#x[@]} -gt 0 ] && [ ${#k[@]} -gt 0 ]; then
 		bench_record "$name" s "$(bench_median "${x[@]}")" "$(bench_median "${k[@]}")" \

@@ -3,8 +3,9 @@
  * Loss recovery held to its RFCs: RACK-TLP (RFC 8985) over the simulated
  * link (a lost retransmission repaired without the RTO, a lost tail
  * repaired by the probe, a reordering-only path that stops retransmitting
- * once the reordering window has adapted), DSACK undo (RFC 2883) with
- * crafted ACKs, and the PRR (RFC 6937) and RACK rules as functions.
+ * once the reordering window has adapted), DSACK undo (RFC 2883) and
+ * F-RTO (RFC 5682) with crafted ACKs, and the PRR (RFC 6937) and RACK rules
+ * as functions.
  */
 #include "tcp_inject.h"
 
@@ -88,7 +89,7 @@ Test(tcp_recovery, rfc8985_lost_retransmission_is_repaired_without_the_rto)
 	sack_ack(&p, sc, una, rtx_end, rtx_end + SEG);
 	first = &sc->rack.q[sc->rack.head];
 	cr_assert_eq(first->start, una);
-	cr_assert_eq(first->flags, XM_RACK_LOST | XM_RACK_RETRANS,
+	cr_assert_eq(first->flags & ~XM_RACK_EVER_RTX, XM_RACK_LOST | XM_RACK_RETRANS,
 		     "the first segment is lost, and in flight again");
 	cr_assert_eq(first->xmit_us, xm_tcp_now_us(sc), "sent now, by this ACK");
 	cr_assert_geq(p.b->tcp->stats.retrans_segs, rtx + 2);
@@ -123,6 +124,51 @@ Test(tcp_recovery, rfc6675_first_retransmission_goes_whatever_cwnd_says)
 	cr_assert_gt(xm_rack_pipe(&sc->rack) - SEG + sc->mss, sc->cc.cwnd,
 		     "the reduced cwnd alone would not let it out");
 	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx + 1, "the first segment went again");
+	abort_finish(&p, c, s, l);
+}
+
+/* Step B (its sender) through its next retransmission timeout. */
+static void until_rto(struct pair *p, struct xm_tcp_conn *sc)
+{
+	uint64_t rto = p->b->tcp->stats.rto_fires;
+
+	while (p->b->tcp->stats.rto_fires == rto) {
+		cr_assert(xm_timer_armed(&sc->t_rtx));
+		cr_assert(pair_step_until(p, sc->t_rtx.deadline));
+	}
+}
+
+Test(tcp_recovery, rfc5682_timeout_is_spurious_when_never_retransmitted_data_is_acked)
+{
+	/* RFC 5682 3 step 3.b (as Linux: any ACK of data never sent
+	 * twice): the whole flight was only late; the ACK that comes after
+	 * the timeout covers segments the timeout did not resend. cwnd and
+	 * ssthresh come back, and B stops going back over them. */
+	static uint8_t out[10 * SEG];
+	struct xm_tcp_conn *sc;
+	uint32_t una, end, cwnd;
+	struct pair p;
+	uint64_t undos;
+	int l, c, s;
+
+	sc = crafted(&p, 51, out, sizeof(out), &l, &c, &s);
+	una = sc->snd_una;
+	end = sc->snd_max;
+	cwnd = sc->cc.cwnd;
+	undos = p.b->tcp->stats.frto_undos;
+	until_rto(&p, sc);
+	cr_assert(sc->rto_recovery);
+	cr_assert_eq(sc->cc.cwnd, sc->mss, "RFC 5681 3.1: the loss window");
+	/* Only the first segment went again: an ACK of it alone proves
+	 * nothing. */
+	inject(p.b, sc, sc->rcv_nxt, una + SEG, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert_eq(p.b->tcp->stats.frto_undos, undos);
+	cr_assert(sc->rto_recovery);
+	/* The originals of the rest were delivered. */
+	inject(p.b, sc, sc->rcv_nxt, end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert_eq(p.b->tcp->stats.frto_undos, undos + 1);
+	cr_assert(!sc->rto_recovery);
+	cr_assert_geq(sc->cc.cwnd, cwnd, "cwnd restored");
 	abort_finish(&p, c, s, l);
 }
 

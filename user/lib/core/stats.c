@@ -78,6 +78,7 @@ static const struct {
 	F(tcp_dsacks_in),
 	F(tcp_dsacks_out),
 	F(tcp_dsack_undos),
+	F(tcp_frto_undos),
 	F(tcp_mem_bytes),
 	F(tcp_mem_peak),
 	F(tcp_mem_max),

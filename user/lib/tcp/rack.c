@@ -153,7 +153,7 @@ static void mark_rtx(struct xm_rack *r, uint32_t s, uint32_t e, uint64_t now)
 		g = at(r, k);
 		g->xmit_us = now;
 		g->order = r->sends;
-		set_flags(r, g, (uint8_t)(g->flags | XM_RACK_RETRANS));
+		set_flags(r, g, (uint8_t)(g->flags | XM_RACK_RETRANS | XM_RACK_EVER_RTX));
 	}
 }
 
@@ -200,6 +200,8 @@ static void deliver(struct xm_rack *r, const struct xm_rack_seg *s, uint64_t now
 	uint32_t rtt = now > s->xmit_us ? (uint32_t)(now - s->xmit_us) : 0;
 	bool rtx = s->flags & XM_RACK_RETRANS;
 
+	if (!(s->flags & XM_RACK_EVER_RTX))
+		r->orig_delivered = true;
 	/* Step 3: delivered below the highest delivered, never resent. */
 	if (seq_gt(s->end, r->fack))
 		r->fack = s->end;
@@ -261,6 +263,7 @@ void xm_rack_on_ack(struct xm_rack *r, uint32_t una,
 
 	if (!r->ok)
 		return;
+	r->orig_delivered = false;
 	while (r->n && seq_le(at(r, 0)->end, una)) {
 		struct xm_rack_seg *g = at(r, 0);
 
@@ -388,7 +391,7 @@ void xm_rack_mark_all_lost(struct xm_rack *r)
 		struct xm_rack_seg *g = at(r, k);
 
 		if (!(g->flags & XM_RACK_SACKED))
-			set_flags(r, g, XM_RACK_LOST);
+			set_flags(r, g, (uint8_t)((g->flags & XM_RACK_EVER_RTX) | XM_RACK_LOST));
 	}
 }
 

@@ -29,6 +29,7 @@
 #define XM_RACK_SACKED   0x01u
 #define XM_RACK_LOST     0x02u
 #define XM_RACK_RETRANS  0x04u
+#define XM_RACK_EVER_RTX 0x08u          /* sent more than once, ever */
 
 #define XM_RACK_SEGS_MAX (1u << 17)
 #define XM_RACK_DUPTHRESH 3u            /* RFC 8985 6.2 step 4 DupThresh */
@@ -61,6 +62,8 @@ struct xm_rack {
 	uint32_t min_rtt_us;             /* RACK.min_RTT (0: none yet) */
 	uint32_t fack;                   /* RACK.fack */
 	bool delivered_any;
+	bool orig_delivered;             /* the last ACK delivered a segment
+					  * never retransmitted (F-RTO) */
 	/* RFC 8985 6.2 reordering window */
 	bool reordering_seen;
 	uint32_t reo_wnd_mult, reo_wnd_persist;

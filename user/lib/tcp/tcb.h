@@ -158,6 +158,7 @@ struct xm_tcp_conn {
 	bool tlp_on, tlp_retrans, tlp_force;
 	uint32_t tlp_end_seq;            /* RFC 8985 TLP.end_seq */
 	bool undo_on, undone;
+	bool frto;                       /* RFC 5682: is this timeout spurious? */
 	uint32_t undo_marker, undo_retrans;
 	uint32_t prior_cwnd, prior_ssthresh;
 	/* receiver: a D-SACK block for the next ACK (RFC 2883 4) */
@@ -204,7 +205,7 @@ struct xm_tcp_stats {
 	uint64_t listen_drops, mem_drops, timeouts;
 	uint64_t rto_fires, fast_recoveries, persist_probes;
 	uint64_t rack_losses, tlp_probes, tlp_recoveries;
-	uint64_t dsacks_in, dsacks_out, dsack_undos;
+	uint64_t dsacks_in, dsacks_out, dsack_undos, frto_undos;
 };
 
 struct xm_tcp_stack {

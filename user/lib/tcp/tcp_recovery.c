@@ -43,7 +43,7 @@ void xm_tcp_undo_init(struct xm_tcp_conn *c)
 	c->undone = false;
 }
 
-static void undo(struct xm_tcp_conn *c)
+static void undo(struct xm_tcp_conn *c, uint64_t *counter)
 {
 	if (c->cc.cwnd < c->prior_cwnd)
 		c->cc.cwnd = c->prior_cwnd;
@@ -51,7 +51,8 @@ static void undo(struct xm_tcp_conn *c)
 		c->cc.ssthresh = c->prior_ssthresh;
 	c->undo_on = false;
 	c->undone = true;
-	c->st->tcp->stats.dsack_undos++;
+	c->frto = false;
+	(*counter)++;
 	if (c->rto_recovery) {
 		/* The timeout was spurious: stop going back over data the
 		 * peer has (Linux tcp_try_undo_loss). RACK finds whatever
@@ -75,7 +76,7 @@ static void dsack_undo(struct xm_tcp_conn *c, const struct xm_tcp_sack_block *d)
 		return;
 	c->undo_retrans = c->undo_retrans > segs ? c->undo_retrans - segs : 0;
 	if (!c->undo_retrans)
-		undo(c);
+		undo(c, &c->st->tcp->stats.dsack_undos);
 }
 
 /* RFC 8985 7.4: did the probe repair a loss? */
@@ -190,6 +191,13 @@ void xm_tcp_recovery_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
 		       xm_tcp_now_us(c));
 	if (!c->rack.ok)
 		return;
+	/* F-RTO (RFC 5682 3, step 3.b, as Linux): after a timeout, data
+	 * never retransmitted is (S)ACKed: it was not lost, only late, and
+	 * so was, most likely, what the timeout resent. */
+	if (c->frto && c->rack.orig_delivered)
+		undo(c, &c->st->tcp->stats.frto_undos);
+	if (!c->rto_recovery)
+		c->frto = false;   /* this ACK ended the timeout's recovery */
 	tlp_ack(c, seg, acked != 0, delivered > acked, dsack);
 	rack_detect(c);
 	/* RFC 6937 3: on every ACK of the recovery, the one that started
@@ -217,6 +225,8 @@ void xm_tcp_recovery_end(struct xm_tcp_conn *c, uint64_t now)
 
 void xm_tcp_recovery_rto(struct xm_tcp_conn *c)
 {
+	/* F-RTO for the first timeout of an episode (Linux tcp_enter_loss). */
+	c->frto = xm_tcp_rack_on(c) && !c->in_recovery && !c->rto_recovery;
 	if (!c->in_recovery && !c->rto_recovery)
 		xm_tcp_undo_init(c);
 	c->tlp_on = false;
