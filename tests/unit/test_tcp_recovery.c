@@ -31,16 +31,23 @@ static void sack_ack(struct pair *p, struct xm_tcp_conn *sc, uint32_t una,
 	inject_opts(p->b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
 }
 
+/* B's flight as it left: what a recovery and its undo are checked against. */
+struct flight {
+	uint32_t una, end, cwnd, ssthresh;
+};
+
 /* A connection whose B end sends n bytes of out that never reach A (A's
  * ACKs are crafted), half a round trip ago; returns B's end. */
 static struct xm_tcp_conn *crafted(struct pair *p, uint64_t seed, const uint8_t *out,
-				   size_t n, int *l, int *c, int *s)
+				   size_t n, int *l, int *c, int *s, struct flight *f)
 {
 	struct xm_tcp_conn *sc = pair_nodelay_delayed(p, seed, MS, l, c, s);
 
 	cr_assert(sc->sack_ok && xm_tcp_rack_on(sc));
 	xm_link_sim_set_impair(p->lb, &drop);
 	send_all(*s, out, n);
+	*f = (struct flight){ .una = sc->snd_una, .end = sc->snd_max,
+			      .cwnd = sc->cc.cwnd, .ssthresh = sc->cc.ssthresh };
 	pair_run(p, MS / 2);
 	return sc;
 }
@@ -66,12 +73,13 @@ Test(tcp_recovery, rfc8985_lost_retransmission_is_repaired_without_the_rto)
 	struct xm_tcp_conn *sc;
 	struct xm_rack_seg *first;
 	uint32_t una, rtx_end;
+	struct flight f;
 	struct pair p;
 	uint64_t rto, rtx;
 	int l, c, s;
 
-	sc = crafted(&p, 41, out, sizeof(out), &l, &c, &s);
-	una = sc->snd_una;
+	sc = crafted(&p, 41, out, sizeof(out), &l, &c, &s, &f);
+	una = f.una;
 	cr_assert_eq(sc->snd_max - una, 10 * SEG, "the initial window is out");
 	rto = p.b->tcp->stats.rto_fires;
 	rtx = p.b->tcp->stats.retrans_segs;
@@ -106,13 +114,14 @@ Test(tcp_recovery, rfc6675_first_retransmission_goes_whatever_cwnd_says)
 	 * never come. */
 	static uint8_t out[16 * SEG];
 	struct xm_tcp_conn *sc;
+	struct flight f;
 	struct pair p;
 	uint32_t una;
 	uint64_t rtx;
 	int l, c, s;
 
-	sc = crafted(&p, 49, out, sizeof(out), &l, &c, &s);
-	una = sc->snd_una;
+	sc = crafted(&p, 49, out, sizeof(out), &l, &c, &s, &f);
+	una = f.una;
 	/* Reordering seen before: RACK waits min_RTT / 4 (0.5 ms). */
 	sc->rack.reordering_seen = true;
 	sack_ack(&p, sc, una, una + SEG, una + 4 * SEG);
@@ -145,30 +154,27 @@ Test(tcp_recovery, rfc5682_timeout_is_spurious_when_never_retransmitted_data_is_
 	 * the timeout covers segments the timeout did not resend. cwnd and
 	 * ssthresh come back, and B stops going back over them. */
 	static uint8_t out[10 * SEG];
-	struct xm_tcp_conn *sc;
-	uint32_t una, end, cwnd;
-	struct pair p;
 	uint64_t undos;
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
 	int l, c, s;
 
-	sc = crafted(&p, 51, out, sizeof(out), &l, &c, &s);
-	una = sc->snd_una;
-	end = sc->snd_max;
-	cwnd = sc->cc.cwnd;
+	sc = crafted(&p, 51, out, sizeof(out), &l, &c, &s, &f);
 	undos = p.b->tcp->stats.frto_undos;
 	until_rto(&p, sc);
 	cr_assert(sc->rto_recovery);
 	cr_assert_eq(sc->cc.cwnd, sc->mss, "RFC 5681 3.1: the loss window");
 	/* Only the first segment went again: an ACK of it alone proves
 	 * nothing. */
-	inject(p.b, sc, sc->rcv_nxt, una + SEG, XM_TCP_ACK, NULL, 0, NULL);
+	inject(p.b, sc, sc->rcv_nxt, f.una + SEG, XM_TCP_ACK, NULL, 0, NULL);
 	cr_assert_eq(p.b->tcp->stats.frto_undos, undos);
 	cr_assert(sc->rto_recovery);
 	/* The originals of the rest were delivered. */
-	inject(p.b, sc, sc->rcv_nxt, end, XM_TCP_ACK, NULL, 0, NULL);
+	inject(p.b, sc, sc->rcv_nxt, f.end, XM_TCP_ACK, NULL, 0, NULL);
 	cr_assert_eq(p.b->tcp->stats.frto_undos, undos + 1);
 	cr_assert(!sc->rto_recovery);
-	cr_assert_geq(sc->cc.cwnd, cwnd, "cwnd restored");
+	cr_assert_geq(sc->cc.cwnd, f.cwnd, "cwnd restored");
 	abort_finish(&p, c, s, l);
 }
 
@@ -259,17 +265,18 @@ Test(tcp_recovery, rfc2883_dsacks_for_every_retransmission_undo_the_reduction)
 	 * on a segment that was only late; when the peer reports the one
 	 * retransmission as a duplicate, cwnd and ssthresh come back. */
 	static uint8_t out[8 * SEG];
-	struct xm_tcp_conn *sc;
 	uint32_t una, end, cwnd, ssthresh;
+	struct xm_tcp_conn *sc;
+	struct flight f;
 	struct pair p;
 	uint64_t undos;
 	int l, c, s;
 
-	sc = crafted(&p, 47, out, sizeof(out), &l, &c, &s);
-	una = sc->snd_una;
-	end = sc->snd_max;
-	cwnd = sc->cc.cwnd;
-	ssthresh = sc->cc.ssthresh;
+	sc = crafted(&p, 47, out, sizeof(out), &l, &c, &s, &f);
+	una = f.una;
+	end = f.end;
+	cwnd = f.cwnd;
+	ssthresh = f.ssthresh;
 	undos = p.b->tcp->stats.dsack_undos;
 	/* Everything but the first segment SACKed: RACK calls it lost
 	 * (no reordering seen yet, DupThresh segments SACKed). */
