@@ -25,7 +25,7 @@ xm_netns_pair "$ns_x" "$ns_k" "$dev_x" "$dev_k" 153
 xm_in "$ns_k" sysctl -qw net.ipv4.tcp_tw_reuse=1
 work=$(mktemp -d /tmp/xm-h-httpb.XXXXXX)
 xm_on_exit "rm -rf '$work'"
-mkdir -p "$work/root" "$work/nginx"
+mkdir -p "$work/root"
 head -c 1024 /dev/urandom >"$work/root/1k.bin"
 # nginx's worker runs as nobody/www-data: let it read the file.
 chmod a+rx "$work" "$work/root" && chmod a+r "$work/root/1k.bin"
@@ -36,34 +36,14 @@ skip() {
 	echo "skip: $*"
 }
 
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	sendfile on;
-	# As xdpmux-httpd keeps a file served open for 1 s (--file-cache-ms).
-	open_file_cache max=1000 inactive=20s;
-	open_file_cache_valid 1s;
-	keepalive_requests 1000000;
-	client_body_temp_path $work/nginx/body;
-	proxy_temp_path $work/nginx/proxy;
-	fastcgi_temp_path $work/nginx/fastcgi;
-	server {
-		listen 8081;
-		root $work/root;
-	}
-}
-EOF
 xm_step "start xdpmux-httpd (tcp/8080) and nginx, one worker (tcp/8081), in $ns_x"
 nsenter --net="/run/netns/$ns_x" "$httpd" "$dev_x" --port 8080 --root "$work/root" \
 	>"$work/httpd.log" 2>&1 &
 hpid=$!
-xm_in "$ns_x" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >"$work/nginx.log" 2>&1 &
-xm_wait_port "$ns_x" tcp 8081
+# As xdpmux-httpd keeps a file served open for 1 s (--file-cache-ms).
+bench_nginx "$ns_x" "$work/nginx" "$work/root" 8081 "open_file_cache max=1000 inactive=20s;
+	open_file_cache_valid 1s;
+	keepalive_requests 1000000;"
 for _ in $(seq 50); do grep -q serving "$work/httpd.log" && break; sleep 0.1; done
 grep -q serving "$work/httpd.log" || xm_fail "xdpmux-httpd: $(cat "$work/httpd.log")"
 

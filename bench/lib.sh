@@ -58,6 +58,9 @@
 #   bench_quick          true in quick mode.
 #   bench_pick FULL QUICK   print FULL, or QUICK in quick mode.
 #   bench_median V...    print the median of the numbers.
+#   bench_nginx NS DIR ROOT PORT [HTTP_LINES]   start nginx, one worker, in
+#       namespace NS (config and temp files in DIR), serving ROOT on PORT;
+#       HTTP_LINES go into its http block. Returns once the port listens.
 #   bench_xdp_attach NS DEV MODE [OBJ SEC]
 #       Attach an XDP program to DEV in NS; MODE auto|native|generic.
 #       Without OBJ: the demultiplexer through the CLI ($XM_BUILD/xdpmux
@@ -183,4 +186,32 @@ bench_iperf_tcp() {
 		xm_fail "iperf3: unreadable JSON output"
 	_bench_is_number "$bps" || xm_fail "iperf3: no receiver throughput in its output"
 	awk -v b="$bps" 'BEGIN { printf "%.3f\n", b / 1e9 }'
+}
+
+bench_nginx() {
+	local ns=$1 dir=$2 root=$3 port=$4 extra=${5:-}
+
+	command -v nginx >/dev/null || xm_fail "nginx is missing: run scripts/install-deps.sh"
+	mkdir -p "$dir" || xm_fail "mkdir $dir"
+	cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	sendfile on;
+	$extra
+	client_body_temp_path $dir/body;
+	proxy_temp_path $dir/proxy;
+	fastcgi_temp_path $dir/fastcgi;
+	server {
+		listen $port;
+		root $root;
+	}
+}
+EOF
+	xm_in "$ns" nginx -c "$dir/nginx.conf" -p "$dir" >"$dir/nginx.log" 2>&1 &
+	xm_wait_port "$ns" tcp "$port"
 }

@@ -200,6 +200,13 @@ struct xm_stack_stats {
 	uint64_t tcp_rto_fires;
 	uint64_t tcp_fast_recoveries;
 	uint64_t tcp_persist_probes;
+	uint64_t tcp_rack_losses;    /* segments RACK (RFC 8985) declared lost */
+	uint64_t tcp_tlp_probes;     /* tail loss probes sent */
+	uint64_t tcp_tlp_recoveries; /* probes that repaired a tail loss */
+	uint64_t tcp_dsacks_in;      /* D-SACKs received (RFC 2883) */
+	uint64_t tcp_dsacks_out;     /* D-SACKs sent */
+	uint64_t tcp_dsack_undos;    /* cwnd reductions undone: spurious */
+	uint64_t tcp_frto_undos;     /* timeouts found spurious (F-RTO) */
 	uint64_t tcp_mem_bytes;      /* gauge: TCP buffer bytes held now */
 	uint64_t tcp_mem_peak;       /* the most tcp_mem_bytes has been */
 	uint64_t tcp_mem_max;        /* the bound (xm_stack_opts.tcp_mem_max) */

@@ -259,4 +259,43 @@ static inline int pair_connect(struct pair *p, int family, uint16_t port,
 	return l;
 }
 
+/* A connection A (*c) -> B (*s) on port 8080 whose B end sends without
+ * Nagle's wait, so that each send goes out at once, over links that
+ * delay every frame by delay_ns; returns B's end. */
+static inline struct xm_tcp_conn *pair_nodelay_delayed(struct pair *p, uint64_t seed,
+							uint64_t delay_ns, int *l,
+							int *c, int *s)
+{
+	struct xm_sim_impair im = { .delay_ns = delay_ns };
+	int one = 1;
+
+	pair_open(p, seed, 1500, &im, &im);
+	*l = pair_connect(p, AF_INET, 8080, c, s);
+	cr_assert_eq(xm_setsockopt(*s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	return conn_of_fd(*s);
+}
+
+static inline struct xm_tcp_conn *pair_nodelay(struct pair *p, uint64_t seed,
+						int *l, int *c, int *s)
+{
+	return pair_nodelay_delayed(p, seed, 0, l, c, s);
+}
+
+/* pair_run_until() condition: everything d->want bytes arrived at d->fd. */
+struct drain {
+	int fd;
+	size_t got, want;
+};
+
+static inline bool drained(void *ctx)
+{
+	struct drain *d = ctx;
+	static uint8_t buf[65536];
+	ssize_t n;
+
+	while ((n = xm_recv(d->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		d->got += (size_t)n;
+	return d->got == d->want;
+}
+
 #endif /* XM_TEST_TCP_PAIR_H */

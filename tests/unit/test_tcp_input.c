@@ -6,59 +6,10 @@
  * window probes; Nagle and TCP_NODELAY; MSG_PEEK; TCP_CONGESTION; SACK
  * loss detection on ACKs that carry data.
  */
-#include "tcp_pair.h"
-#include "../../user/lib/net/net.h"
-#include "lib/frame.h"
+#include "tcp_inject.h"
 
 #define MS 1000000ull
 #define S  1000000000ull
-
-/* Inject one segment into stack st as if c's peer sent it to c, with TCP
- * options opts (olen bytes, a multiple of 4). */
-static void inject_opts(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t seq,
-			uint32_t ack, uint8_t flags, const void *data, uint32_t len,
-			const uint8_t *opts, uint32_t olen)
-{
-	uint8_t seg[XM_TCP_HLEN + 40 + 256] = { 0 };
-	struct xm_ipinfo ip = { .family = c->family, .proto = IPPROTO_TCP };
-	uint32_t hlen = XM_TCP_HLEN + olen, win = 65535;
-	uint16_t cs;
-
-	cr_assert_leq(len, 256);
-	cr_assert(olen <= 40 && olen % 4 == 0);
-	memcpy(ip.src, c->raddr, 16);
-	memcpy(ip.dst, c->laddr, 16);
-	seg[0] = (uint8_t)(c->rport >> 8);
-	seg[1] = (uint8_t)c->rport;
-	seg[2] = (uint8_t)(c->lport >> 8);
-	seg[3] = (uint8_t)c->lport;
-	fb_be32_put(seg + 4, seq);
-	fb_be32_put(seg + 8, ack);
-	if (olen)
-		memcpy(seg + XM_TCP_HLEN, opts, olen);
-	seg[12] = (uint8_t)((hlen / 4) << 4);
-	seg[13] = flags;
-	seg[14] = (uint8_t)(win >> 8);
-	seg[15] = (uint8_t)win;
-	if (len)
-		memcpy(seg + hlen, data, len);
-	cs = xm_l4_csum(&ip, seg, hlen + len, NULL, 0);
-	seg[16] = (uint8_t)(cs >> 8);
-	seg[17] = (uint8_t)cs;
-	xm_tcp_input(st, &ip, seg, hlen + len);
-}
-
-/* inject_opts with a timestamp option carrying *tsval, or none. */
-static void inject(struct xm_stack *st, const struct xm_tcp_conn *c, uint32_t seq,
-		   uint32_t ack, uint8_t flags, const void *data, uint32_t len,
-		   const uint32_t *tsval)
-{
-	uint8_t o[12] = { 1, 1, 8, 10 };
-
-	if (tsval)
-		fb_be32_put(o + 4, *tsval);
-	inject_opts(st, c, seq, ack, flags, data, len, o, tsval ? 12 : 0);
-}
 
 Test(tcp_input, rst_in_window_but_not_exact_gets_challenge_ack_then_exact_resets)
 {
@@ -411,34 +362,6 @@ Test(tcp_input, cumulative_ack_with_sack_above_a_hole_starts_fast_recovery)
 	pair_finish(&p, c, s, l);
 }
 
-/* A connection A (*c) -> B (*s) on port 8080 whose B end sends without
- * Nagle's wait, so that each send goes out at once; returns B's end. */
-static struct xm_tcp_conn *pair_nodelay(struct pair *p, uint64_t seed, int *l, int *c, int *s)
-{
-	int one = 1;
-
-	pair_open(p, seed, 1500, NULL, NULL);
-	*l = pair_connect(p, AF_INET, 8080, c, s);
-	cr_assert_eq(xm_setsockopt(*s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
-	return conn_of_fd(*s);
-}
-
-struct drain {
-	int fd;
-	size_t got, want;
-};
-
-static bool drained(void *ctx)
-{
-	struct drain *d = ctx;
-	static uint8_t buf[65536];
-	ssize_t n;
-
-	while ((n = xm_recv(d->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		d->got += (size_t)n;
-	return d->got == d->want;
-}
-
 Test(tcp_input, sack_recovery_resends_every_byte_of_a_hole_longer_than_a_segment)
 {
 	/* RFC 6675 5 (C.3): HighRxt is the end of the segment actually
@@ -541,11 +464,14 @@ Test(tcp_input, send_window_never_ends_past_the_edge_the_peer_offered)
 
 	sc = pair_nodelay(&p, 37, &l, &c, &s);
 	cc = conn_of_fd(c);
-	/* B's first MSS is lost, its second reaches A out of order. */
+	/* B's first MSS is lost, its second reaches A out of order; what B
+	 * sends after it is lost too (RACK's retransmission, the tail loss
+	 * probe), so that B must time out. */
 	xm_link_sim_set_impair(p.lb, &drop);
 	cr_assert_eq(xm_send(s, out, sizeof(out) / 2, MSG_DONTWAIT), (ssize_t)sizeof(out) / 2);
 	xm_link_sim_set_impair(p.lb, &none);
 	cr_assert_eq(xm_send(s, out, sizeof(out) / 2, MSG_DONTWAIT), (ssize_t)sizeof(out) / 2);
+	xm_link_sim_set_impair(p.lb, &drop);
 	pair_run(&p, 10 * MS);
 	cr_assert_eq(cc->nooo, 1);
 	/* B times out; its retransmission is lost too: B goes back. Step
@@ -579,7 +505,10 @@ Test(tcp_input, limited_transmit_sends_new_data_on_the_first_duplicate_acks)
 	 * second duplicate ACK the sender sends a segment of new data, the
 	 * SACKed one having left the pipe, so that a loss in a window of a
 	 * few segments still brings DupThresh duplicate ACKs. B's window is
-	 * full (cwnd); each duplicate ACK lets one more segment out. */
+	 * full (cwnd); each duplicate ACK lets one more segment out. The
+	 * link has a round-trip time: RACK (RFC 8985 6.2) then waits a
+	 * quarter of it before it calls the first segment lost, as long as
+	 * fewer than DupThresh segments are SACKed above it. */
 	static char out[20 * 1460];
 	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
 	struct xm_tcp_conn *sc;
@@ -587,12 +516,15 @@ Test(tcp_input, limited_transmit_sends_new_data_on_the_first_duplicate_acks)
 	uint32_t una, max;
 	int l, c, s;
 
-	sc = pair_nodelay(&p, 39, &l, &c, &s);
+	sc = pair_nodelay_delayed(&p, 39, 1 * MS, &l, &c, &s);
 	cr_assert(sc->sack_ok);
 	cr_assert_eq(xm_send(s, out, sizeof(out), MSG_DONTWAIT), (ssize_t)sizeof(out));
 	una = sc->snd_una;
 	max = sc->snd_max;
 	cr_assert_lt(max - una, sizeof(out), "the congestion window holds data back");
+	/* The duplicate ACKs come half a round trip later: before any
+	 * real ACK, not with a round-trip time of zero. */
+	pair_run(&p, MS / 2);
 	for (uint32_t k = 2; k <= 3; k++) {
 		fb_be32_put(o + 4, una + sc->mss);
 		fb_be32_put(o + 8, una + k * sc->mss);

@@ -164,12 +164,16 @@ static void transfer(uint64_t seed, uint64_t total, const struct xm_sim_impair *
 		     (unsigned long)seed, xm_tcp_state_name(state_of(s)));
 	sa = p.a->tcp->stats;
 	sb = p.b->tcp->stats;
-	cr_log_info("seed %lu: %lu MB in %.1f s virtual; A out %lu segs, %lu rexmit; "
-		    "B out %lu, ooo %lu, bad csum A %lu B %lu",
+	cr_log_info("seed %lu: %lu MB in %.1f s virtual; A out %lu segs, %lu rexmit, "
+		    "%lu RTOs, %lu RACK losses, %lu TLPs, %lu undos; "
+		    "B out %lu, ooo %lu, dsacks %lu, bad csum A %lu B %lu",
 		    (unsigned long)seed, (unsigned long)(total / MB),
 		    (double)xm_sim_now(p.sim) / 1e9, (unsigned long)sa.segs_out,
-		    (unsigned long)sa.retrans_segs, (unsigned long)sb.segs_out,
-		    (unsigned long)sb.ooo_segs, (unsigned long)sa.bad_csum,
+		    (unsigned long)sa.retrans_segs, (unsigned long)sa.rto_fires,
+		    (unsigned long)sa.rack_losses, (unsigned long)sa.tlp_probes,
+		    (unsigned long)sa.dsack_undos, (unsigned long)sb.segs_out,
+		    (unsigned long)sb.ooo_segs, (unsigned long)sb.dsacks_out,
+		    (unsigned long)sa.bad_csum,
 		    (unsigned long)sb.bad_csum);
 	pair_finish(&p, c, s, l);
 }

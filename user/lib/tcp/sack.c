@@ -223,3 +223,16 @@ void xm_sack_mark_rxt(struct xm_sack_sb *sb, uint32_t seq, uint32_t len)
 	if (seq_gt(end, sb->high_rxt))
 		sb->high_rxt = end;
 }
+
+bool xm_sack_dsack(const struct xm_tcp_sack_block *blk, unsigned nblk,
+		   uint32_t ack, struct xm_tcp_sack_block *out)
+{
+	if (!nblk || !seq_lt(blk[0].start, blk[0].end))
+		return false;
+	if (!seq_le(blk[0].end, ack) &&
+	    !(nblk > 1 && seq_ge(blk[0].start, blk[1].start) &&
+	      seq_le(blk[0].end, blk[1].end)))
+		return false;
+	*out = blk[0];
+	return true;
+}

@@ -19,6 +19,8 @@
 #include "../core/timer.h"
 #include "cc.h"
 #include "options.h"
+#include "prr.h"
+#include "rack.h"
 #include "rto.h"
 #include "sack.h"
 #include "seq.h"
@@ -80,6 +82,7 @@ struct xm_tcp_ring {
 
 struct xm_tcp_range {
 	uint32_t start, end;             /* [start, end) sequence space */
+	uint32_t stamp;                  /* ooo_clock when data last came */
 };
 
 struct xm_tcp_conn {
@@ -119,7 +122,7 @@ struct xm_tcp_conn {
 	uint32_t rcvbuf_max;             /* SO_RCVBUF: auto-tuning ceiling */
 	struct xm_tcp_range ooo[XM_TCP_OOO_MAX];
 	uint8_t nooo;
-	uint8_t ooo_recent;              /* index of the newest range (SACK 1st) */
+	uint32_t ooo_clock;              /* orders ranges by recency for SACK */
 	bool fin_rcvd;
 	uint32_t fin_seq;                /* peer's FIN sequence when ooo */
 	bool fin_ooo;
@@ -147,6 +150,20 @@ struct xm_tcp_conn {
 	bool rto_recovery;               /* after RTO: go-back-N to snd_max */
 	uint32_t rto_tsval;              /* our TSval when the last RTO fired */
 	bool rto_seen;
+	/* RACK-TLP, PRR and undo: tcp_recovery.c */
+	struct xm_rack rack;
+	struct xm_prr prr;
+	struct xm_timer t_loss;          /* RACK reordering timer or TLP PTO */
+	bool loss_timer_tlp;             /* t_loss is the PTO */
+	bool tlp_on, tlp_retrans, tlp_force;
+	uint32_t tlp_end_seq;            /* RFC 8985 TLP.end_seq */
+	bool undo_on, undone;
+	bool frto;                       /* RFC 5682: is this timeout spurious? */
+	uint32_t undo_marker, undo_retrans;
+	uint32_t prior_cwnd, prior_ssthresh;
+	/* receiver: a D-SACK block for the next ACK (RFC 2883 4) */
+	bool dsack_pending;
+	uint32_t dsack_start, dsack_end;
 
 	/* timers */
 	struct xm_timer t_rtx;           /* RTO, persist, SYN, TIME-WAIT */
@@ -187,6 +204,8 @@ struct xm_tcp_stats {
 	uint64_t ooo_segs, syncookies_sent, syncookies_ok, syncookies_bad;
 	uint64_t listen_drops, mem_drops, timeouts;
 	uint64_t rto_fires, fast_recoveries, persist_probes;
+	uint64_t rack_losses, tlp_probes, tlp_recoveries;
+	uint64_t dsacks_in, dsacks_out, dsack_undos, frto_undos;
 };
 
 struct xm_tcp_stack {
@@ -249,6 +268,9 @@ int xm_tcp_ring_grow(struct xm_tcp_stack *ts, struct xm_tcp_ring *r,
 		     uint32_t cap);
 
 /* ---- tcp_output.c ---- */
+/* The state lets data (and a FIN) out: ESTABLISHED, CLOSE-WAIT, and the
+ * closing states until our FIN is acknowledged. */
+bool xm_tcp_sends_data(const struct xm_tcp_conn *c);
 /* Send what the windows allow (data, FIN), or an ACK if one is due. */
 void xm_tcp_output(struct xm_tcp_conn *c);
 void xm_tcp_send_ack(struct xm_tcp_conn *c);
@@ -279,6 +301,14 @@ void xm_tcp_timewait_arm(struct xm_tcp_conn *c);
 void xm_tcp_persist_arm(struct xm_tcp_conn *c);
 void xm_tcp_finwait2_arm(struct xm_tcp_conn *c);
 
+/* ---- tcp_reass.c ---- */
+/* Queue segment text (already trimmed to the window, seq >= rcv_nxt).
+ * Returns true when the ACK should go out now. */
+bool xm_tcp_data_in(struct xm_tcp_conn *c, uint32_t seq, const uint8_t *p,
+		    uint32_t len);
+/* RFC 2883 4: report [s, e), received twice, first in the next ACK. */
+void xm_tcp_dsack_note(struct xm_tcp_conn *c, uint32_t s, uint32_t e);
+
 /* ---- tcp_input.c ---- */
 void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		  const uint8_t *l4, uint32_t len);
@@ -296,6 +326,27 @@ struct xm_tcp_seg {
 
 void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 		       struct xm_tcp_seg *seg);
+
+/* RFC 6675 / RFC 8985 fast recovery starts (unless the ACK covers no more
+ * than recover: RFC 6582 3.2 (2)). */
+void xm_tcp_enter_recovery(struct xm_tcp_conn *c);
+
+/* ---- tcp_recovery.c: RACK-TLP, PRR, DSACK undo ---- */
+bool xm_tcp_rack_on(const struct xm_tcp_conn *c);
+void xm_tcp_loss_timer_init(struct xm_tcp_conn *c);
+/* Every ACK of a SACK connection, after snd_una and the scoreboard moved:
+ * @acked bytes cumulatively, @delivered bytes in all (RFC 6937). */
+void xm_tcp_recovery_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
+			 uint32_t acked, uint32_t delivered);
+void xm_tcp_recovery_start(struct xm_tcp_conn *c);
+void xm_tcp_recovery_end(struct xm_tcp_conn *c, uint64_t now);
+void xm_tcp_recovery_rto(struct xm_tcp_conn *c);
+void xm_tcp_undo_init(struct xm_tcp_conn *c);
+/* A data segment [seq, seq + len) went out. */
+void xm_tcp_recovery_sent(struct xm_tcp_conn *c, uint32_t seq, uint32_t len);
+/* Retransmit what RACK marked lost while cwnd allows. */
+void xm_tcp_recovery_send(struct xm_tcp_conn *c);
+void xm_tcp_tlp_schedule(struct xm_tcp_conn *c);
 
 /* ---- tcp_listen.c ---- */
 void xm_tcp_listen_input(struct xm_tcp_conn *l, const struct xm_ipinfo *ip,

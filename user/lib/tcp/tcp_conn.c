@@ -124,6 +124,13 @@ void xm_tcp_stats_fill(const struct xm_stack *st, struct xm_stack_stats *o)
 	o->tcp_rto_fires = t->rto_fires;
 	o->tcp_fast_recoveries = t->fast_recoveries;
 	o->tcp_persist_probes = t->persist_probes;
+	o->tcp_rack_losses = t->rack_losses;
+	o->tcp_tlp_probes = t->tlp_probes;
+	o->tcp_tlp_recoveries = t->tlp_recoveries;
+	o->tcp_dsacks_in = t->dsacks_in;
+	o->tcp_dsacks_out = t->dsacks_out;
+	o->tcp_dsack_undos = t->dsack_undos;
+	o->tcp_frto_undos = t->frto_undos;
 	o->tcp_mem_bytes = ts->mem;
 	o->tcp_mem_peak = ts->mem_peak;
 	o->tcp_mem_max = ts->mem_max;
@@ -205,6 +212,7 @@ void xm_tcp_conn_free(struct xm_tcp_conn *c)
 	xm_tcp_port_put(c);
 	ring_free(ts, &c->sndbuf);
 	ring_free(ts, &c->rcvbuf);
+	xm_rack_free(&c->rack);
 	ts->nconns--;
 	free(c);
 }
@@ -487,6 +495,7 @@ void xm_tcp_buffers_release(struct xm_tcp_conn *c)
 	struct xm_tcp_stack *ts = c->st->tcp;
 
 	ring_free(ts, &c->sndbuf);
+	xm_rack_free(&c->rack);
 	if (!c->rcvbuf.len)
 		ring_free(ts, &c->rcvbuf);
 }

@@ -109,91 +109,13 @@ static void cc_start(struct xm_tcp_conn *c)
 	xm_sack_init(&c->sb, c->snd_una);
 	c->sb.nxt = c->snd_max;
 	c->recover = c->snd_una - 1;
+	xm_rack_init(&c->rack, c->snd_una);
+	/* RACK.min_RTT starts from the handshake's sample, if any. */
+	if (c->rto.has_sample)
+		c->rack.min_rtt_us = c->rto.srtt_us;
 }
 
 /* ---- receive side ---- */
-
-static void ooo_insert(struct xm_tcp_conn *c, uint32_t s, uint32_t e)
-{
-	uint8_t i, j;
-
-	/* Merge with every range it overlaps or touches. */
-	for (i = 0; i < c->nooo;) {
-		struct xm_tcp_range *r = &c->ooo[i];
-
-		if (seq_le(r->start, e) && seq_ge(r->end, s)) {
-			s = seq_min(s, r->start);
-			e = seq_max(e, r->end);
-			memmove(r, r + 1, sizeof(*r) * (size_t)(c->nooo - i - 1));
-			c->nooo--;
-			continue;
-		}
-		i++;
-	}
-	for (i = 0; i < c->nooo && seq_lt(c->ooo[i].start, s); i++)
-		;
-	for (j = c->nooo; j > i; j--)
-		c->ooo[j] = c->ooo[j - 1];
-	c->ooo[i].start = s;
-	c->ooo[i].end = e;
-	c->nooo++;
-	c->ooo_recent = i;
-}
-
-/* After rcv_nxt advanced: pull in out-of-order ranges it reached. */
-static void ooo_drain(struct xm_tcp_conn *c)
-{
-	while (c->nooo && seq_le(c->ooo[0].start, c->rcv_nxt)) {
-		if (seq_gt(c->ooo[0].end, c->rcv_nxt)) {
-			uint32_t n = c->ooo[0].end - c->rcv_nxt;
-
-			c->rcvbuf.len += n;
-			c->rcv_nxt += n;
-		}
-		memmove(&c->ooo[0], &c->ooo[1], sizeof(c->ooo[0]) * (size_t)(c->nooo - 1));
-		c->nooo--;
-	}
-	c->ooo_recent = 0;
-}
-
-/* Queue segment text (already trimmed to the window, seq >= rcv_nxt).
- * Returns true when the ACK should go out now. */
-static bool data_in(struct xm_tcp_conn *c, uint32_t seq, const uint8_t *p,
-		    uint32_t len)
-{
-	struct xm_tcp_stack *ts = c->st->tcp;
-	uint32_t off = c->rcvbuf.len + (seq - c->rcv_nxt);
-	uint32_t room = c->rcvbuf.cap > off ? c->rcvbuf.cap - off : 0;
-
-	if (len > room)
-		len = room;   /* beyond the buffer: the peer resends it */
-	if (!len)
-		return true;
-	if (seq == c->rcv_nxt) {
-		bool had_ooo = c->nooo;
-
-		xm_tcp_ring_write(&c->rcvbuf, off, p, len);
-		c->rcvbuf.len += len;
-		c->rcv_nxt += len;
-		ooo_drain(c);
-		return had_ooo;   /* RFC 5681 4.2: ACK at once when filling a hole */
-	}
-	if (c->nooo >= XM_TCP_OOO_MAX) {
-		bool fits = false;
-
-		for (uint8_t i = 0; i < c->nooo; i++)
-			if (seq_le(c->ooo[i].start, seq + len) && seq_ge(c->ooo[i].end, seq))
-				fits = true;
-		if (!fits) {
-			ts->stats.mem_drops++;
-			return true;
-		}
-	}
-	ts->stats.ooo_segs++;
-	xm_tcp_ring_write(&c->rcvbuf, off, p, len);
-	ooo_insert(c, seq, seq + len);
-	return true;   /* RFC 5681 4.2: out-of-order: immediate (dup) ACK */
-}
 
 static void fin_in(struct xm_tcp_conn *c)
 {
@@ -262,12 +184,11 @@ static void window_update(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
 	}
 }
 
-static void enter_recovery(struct xm_tcp_conn *c);
-
 static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 {
-	uint32_t newly_sacked = 0;
+	uint32_t newly_sacked = 0, sacked_before = c->sb.sacked_bytes;
 	uint32_t acked = seg->ack - c->snd_una;
+	int64_t delivered;
 	uint32_t inflight = c->snd_max - c->snd_una;
 	uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
 	uint64_t now = xm_tcp_now_us(c);
@@ -306,15 +227,21 @@ static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 	else
 		xm_sack_init(&c->sb, c->snd_una);
 	c->sb.nxt = c->snd_max;
+	/* RFC 6937 DeliveredData: the cumulative advance plus the change in
+	 * SACKed bytes (which the advance may have swallowed). */
+	delivered = (int64_t)acked + c->sb.sacked_bytes - sacked_before;
 
-	if (c->rto_recovery && seq_ge(c->snd_una, c->recover))
+	if (c->rto_recovery && seq_ge(c->snd_una, c->recover)) {
 		c->rto_recovery = false;
+		if (xm_tcp_rack_on(c))
+			xm_rack_recovery_end(&c->rack, c->snd_una);
+	}
 	if (c->in_recovery) {
 		if (seq_ge(c->snd_una, c->recover)) {
 			/* RFC 6582 3.2 (3) / RFC 6675 5: full ACK ends it. */
 			c->in_recovery = false;
 			c->dupacks = 0;
-			c->cc.ops->on_recovery_end(&c->cc, now);
+			xm_tcp_recovery_end(c, now);
 		} else if (!c->sack_ok) {
 			/* RFC 6582 3.2 (5): partial ACK: retransmit the next
 			 * hole, deflate by what was acked. */
@@ -332,16 +259,18 @@ static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 		 * "regardless of its status as a cumulative acknowledgment":
 		 * (2) IsLost(HighACK + 1) starts recovery now, not after
 		 * further ACKs that may never come. */
-		if (newly_sacked && !c->rto_recovery &&
+		if (newly_sacked && !c->rto_recovery && !xm_tcp_rack_on(c) &&
 		    xm_sack_loss_detected(&c->sb, c->mss)) {
 			c->dupacks = 1;
-			enter_recovery(c);
+			xm_tcp_enter_recovery(c);
 		}
 	}
 	xm_tcp_rtx_restart(c);
+	if (xm_tcp_rack_on(c))
+		xm_tcp_recovery_ack(c, seg, acked, delivered > 0 ? (uint32_t)delivered : 0);
 }
 
-static void enter_recovery(struct xm_tcp_conn *c)
+void xm_tcp_enter_recovery(struct xm_tcp_conn *c)
 {
 	uint64_t now = xm_tcp_now_us(c);
 
@@ -355,7 +284,9 @@ static void enter_recovery(struct xm_tcp_conn *c)
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->st->tcp->stats.fast_recoveries++;
+	xm_tcp_undo_init(c);
 	c->cc.ops->on_loss(&c->cc, c->snd_max - c->snd_una, now);
+	xm_tcp_recovery_start(c);
 	c->rtt_timing = false;
 	if (c->sack_ok) {
 		c->sb.high_rxt = c->snd_una;
@@ -371,6 +302,24 @@ static void dup_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 	if (c->sack_ok)
 		newly_sacked = xm_sack_update(&c->sb, c->snd_una, c->snd_max,
 					      seg->opts.sack, seg->opts.nsack);
+	/* RACK (RFC 8985) looks at every ACK and decides losses from the
+	 * SACK blocks; duplicate ACKs without any still count to DupThresh
+	 * (RFC 5681 3.2), or a peer that never sends blocks would only
+	 * ever be repaired by the RTO. */
+	if (xm_tcp_rack_on(c)) {
+		if (newly_sacked) {
+			c->dupacks++;
+		} else if (!seg->opts.nsack && c->snd_una != c->snd_max && !seg->len &&
+			   !(seg->flags & (XM_TCP_SYN | XM_TCP_FIN)) &&
+			   (seg->wnd << c->snd_wscale) == c->snd_wnd &&
+			   ++c->dupacks >= XM_SACK_DUPTHRESH &&
+			   !c->in_recovery && !c->rto_recovery) {
+			xm_rack_mark_first_lost(&c->rack);
+			xm_tcp_enter_recovery(c);
+		}
+		xm_tcp_recovery_ack(c, seg, 0, newly_sacked);
+		return;
+	}
 	/* RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no data,
 	 * no SYN/FIN, same ACK and window. RFC 6675 2: with SACK, an ACK
 	 * SACKing new octets is one even with data or a new window (all a
@@ -387,7 +336,7 @@ static void dup_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 		return;
 	if (c->dupacks >= XM_SACK_DUPTHRESH ||
 	    (c->sack_ok && xm_sack_loss_detected(&c->sb, c->mss)))
-		enter_recovery(c);
+		xm_tcp_enter_recovery(c);
 }
 
 /* RFC 9293 3.10.7.4 fifth: the ACK field. Returns false when the segment
@@ -581,6 +530,9 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 			 * the 2MSL timeout (RFC 9293 3.10.7.4 eighth). */
 			if (c->state == XM_TCP_TIME_WAIT && (seg->flags & XM_TCP_FIN))
 				xm_tcp_timewait_arm(c);
+			if (seg->len && seq_lt(seg->seq, c->rcv_nxt))
+				xm_tcp_dsack_note(c, seg->seq, seq_min(seg->seq + seg->len,
+								c->rcv_nxt));
 			if (!(seg->flags & XM_TCP_RST))
 				xm_tcp_send_ack(c);
 			else
@@ -659,9 +611,10 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 		if (seq_lt(seq, c->rcv_nxt)) {
 			uint32_t d = c->rcv_nxt - seq;
 
+			xm_tcp_dsack_note(c, seq, d >= len ? seq + len : c->rcv_nxt);
 			if (d >= len) {
 				len = 0;
-				ack_now = true;   /* duplicate: D-SACK-less ACK */
+				ack_now = true;
 			} else {
 				seq += d;
 				p += d;
@@ -682,7 +635,7 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 				xm_tcp_set_closed(c, 0);
 				return;
 			}
-			if (data_in(c, seq, p, len))
+			if (xm_tcp_data_in(c, seq, p, len))
 				ack_now = true;
 			/* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least
 			 * every second full-sized segment. */

@@ -65,6 +65,31 @@ uint32_t xm_tcp_inflight(const struct xm_tcp_conn *c)
 	return c->snd_nxt - c->snd_una;
 }
 
+/* RFC 2018 4: after the block holding the newest segment, the blocks
+ * reported most recently, so that each range is repeated in a few ACKs
+ * and the loss of one ACK loses no SACK information. Fills blk from k;
+ * returns the new count. */
+static uint8_t sack_blocks_recent(const struct xm_tcp_conn *c,
+				  struct xm_tcp_sack_block *blk, uint8_t k)
+{
+	uint32_t below = UINT32_MAX;
+
+	while (k < XM_TCP_SACK_MAX) {
+		int best = -1;
+
+		for (uint8_t i = 0; i < c->nooo; i++)
+			if (c->ooo[i].stamp < below &&
+			    (best < 0 || c->ooo[i].stamp > c->ooo[best].stamp))
+				best = i;
+		if (best < 0)
+			break;
+		below = c->ooo[best].stamp;
+		blk[k].start = c->ooo[best].start;
+		blk[k++].end = c->ooo[best].end;
+	}
+	return k;
+}
+
 /* Build and send one segment of c. Data comes from the send ring at
  * seq - snd_una. Returns 0 or -errno. */
 static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
@@ -87,19 +112,18 @@ static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
 		o.ts_ok = c->ts_ok;
 	} else {
 		o.ts_ok = c->ts_ok;
-		if (c->sack_ok && c->nooo && (flags & XM_TCP_ACK)) {
-			/* RFC 2018 4: the block with the newest segment first,
-			 * then the others. */
+		if (c->sack_ok && (c->nooo || c->dsack_pending) && (flags & XM_TCP_ACK)) {
+			/* RFC 2883 4: a D-SACK block first, once; RFC 2018 4:
+			 * then the block with the newest segment, then the
+			 * others. */
 			uint8_t k = 0;
 
-			o.sack[k].start = c->ooo[c->ooo_recent].start;
-			o.sack[k++].end = c->ooo[c->ooo_recent].end;
-			for (uint8_t i = 0; i < c->nooo && k < XM_TCP_SACK_MAX; i++) {
-				if (i == c->ooo_recent)
-					continue;
-				o.sack[k].start = c->ooo[i].start;
-				o.sack[k++].end = c->ooo[i].end;
+			if (c->dsack_pending) {
+				o.sack[k].start = c->dsack_start;
+				o.sack[k++].end = c->dsack_end;
+				c->dsack_pending = false;
 			}
+			k = sack_blocks_recent(c, o.sack, k);
 			o.nsack = k;
 		}
 	}
@@ -140,6 +164,8 @@ static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
 	if (r < 0)
 		return r;
 	ts->stats.segs_out++;
+	if (len && !syn)
+		xm_tcp_recovery_sent(c, seq, len);
 	if (flags & XM_TCP_ACK) {
 		uint32_t adv = syn ? (wnd > 65535 ? 65535 : wnd)
 				   : (wnd >> c->rcv_wscale) << c->rcv_wscale;
@@ -264,32 +290,39 @@ static void sack_recovery_send(struct xm_tcp_conn *c)
 	}
 }
 
-/* Send new data (and the FIN) as the windows allow. */
-void xm_tcp_output(struct xm_tcp_conn *c)
+bool xm_tcp_sends_data(const struct xm_tcp_conn *c)
 {
-	struct xm_tcp_stack *ts;
-	bool sent = false;
-
 	switch (c->state) {
 	case XM_TCP_ESTABLISHED:
 	case XM_TCP_CLOSE_WAIT:
 	case XM_TCP_FIN_WAIT_1:
 	case XM_TCP_CLOSING:
 	case XM_TCP_LAST_ACK:
-		break;
-	case XM_TCP_SYN_SENT:
-	case XM_TCP_SYN_RECEIVED:
-	case XM_TCP_FIN_WAIT_2:
-	case XM_TCP_TIME_WAIT:
-		if (c->ack_now)
-			xm_tcp_send_ack(c);
-		return;
+		return true;
 	default:
+		return false;
+	}
+}
+
+/* Send new data (and the FIN) as the windows allow. */
+void xm_tcp_output(struct xm_tcp_conn *c)
+{
+	struct xm_tcp_stack *ts;
+	bool sent = false;
+
+	if (!xm_tcp_sends_data(c)) {
+		/* The handshake, FIN-WAIT-2 and TIME-WAIT send only ACKs. */
+		if (c->ack_now && c->state != XM_TCP_CLOSED && c->state != XM_TCP_LISTEN)
+			xm_tcp_send_ack(c);
 		return;
 	}
 	ts = c->st->tcp;
-	if (c->in_recovery && c->sack_ok)
+	if (xm_tcp_rack_on(c)) {
+		if (c->in_recovery || c->rto_recovery)
+			xm_tcp_recovery_send(c);
+	} else if (c->in_recovery && c->sack_ok) {
 		sack_recovery_send(c);
+	}
 	for (;;) {
 		uint32_t end = data_end(c), unsent, wnd_end, win, cwnd_room, len;
 		uint32_t inflight = xm_tcp_inflight(c), pipe, dup;
@@ -309,7 +342,9 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		 * window still brings DupThresh duplicate ACKs, not the RTO. */
 		limited = !c->in_recovery && !c->rto_recovery && c->dupacks;
 		dup = c->in_recovery || c->dupacks < 2 ? c->dupacks : 2;
-		if ((c->in_recovery || limited) && c->sack_ok)
+		if (xm_tcp_rack_on(c))
+			pipe = xm_rack_pipe(&c->rack);
+		else if ((c->in_recovery || limited) && c->sack_ok)
 			pipe = xm_sack_pipe(&c->sb, c->mss);
 		else if (c->in_recovery || limited)
 			pipe = inflight > dup * c->mss ? inflight - dup * c->mss : 0;
@@ -328,6 +363,9 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		wnd_end = c->snd_una + c->snd_wnd;
 		win = seq_gt(wnd_end, c->snd_nxt) ? wnd_end - c->snd_nxt : 0;
 		cwnd_room = c->cc.cwnd > pipe ? c->cc.cwnd - pipe : 0;
+		/* RFC 8985 7.3: a tail loss probe goes out whatever cwnd says. */
+		if (c->tlp_force && cwnd_room < c->mss)
+			cwnd_room = c->mss;
 		len = unsent;
 		if (len > c->mss)
 			len = c->mss;
@@ -385,7 +423,13 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		sent = true;
 		if (!xm_timer_armed(&c->t_rtx) || c->persist)
 			xm_tcp_rtx_arm(c);
+		if (c->tlp_force) {
+			c->tlp_force = false;
+			break;
+		}
 	}
+	if (sent && !xm_timer_armed(&c->t_loss))
+		xm_tcp_tlp_schedule(c);
 	if (!sent && c->ack_now)
 		send_segment(c, c->snd_nxt, 0, XM_TCP_ACK);
 	xm_tx_flush(c->st);

@@ -138,6 +138,7 @@ static void rtx_fire(struct xm_stack *st, struct xm_timer *t)
 		return;
 	}
 	ts->stats.rto_fires++;
+	xm_tcp_recovery_rto(c);
 	/* RFC 6298 5.4-5.6, RFC 5681 3.1 eq. 4, RFC 6582 4.2. */
 	if (c->rtx_count == 1 || !c->rto_recovery)
 		c->cc.ops->on_rto(&c->cc, xm_tcp_inflight(c), xm_tcp_now_us(c));
@@ -199,6 +200,7 @@ void xm_tcp_timers_init(struct xm_tcp_conn *c)
 	xm_timer_init(&c->t_rtx, rtx_fire);
 	xm_timer_init(&c->t_dack, dack_fire);
 	xm_timer_init(&c->t_keep, keep_fire);
+	xm_tcp_loss_timer_init(c);
 }
 
 void xm_tcp_timers_stop(struct xm_tcp_conn *c)
@@ -206,6 +208,7 @@ void xm_tcp_timers_stop(struct xm_tcp_conn *c)
 	xm_timer_cancel(&c->st->timers, &c->t_rtx);
 	xm_timer_cancel(&c->st->timers, &c->t_dack);
 	xm_timer_cancel(&c->st->timers, &c->t_keep);
+	xm_timer_cancel(&c->st->timers, &c->t_loss);
 	c->persist = false;
 }
 

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Loss recovery held to its RFCs: RACK-TLP (RFC 8985) over the simulated
+ * link (a lost retransmission repaired without the RTO, a lost tail
+ * repaired by the probe, a reordering-only path that stops retransmitting
+ * once the reordering window has adapted), DSACK undo (RFC 2883) and
+ * F-RTO (RFC 5682) with crafted ACKs, and the PRR (RFC 6937) and RACK rules
+ * as functions.
+ */
+#include "tcp_inject.h"
+
+#define MS 1000000ull
+#define SEG 1448u      /* payload of a 1500-byte frame with timestamps */
+
+static struct xm_sim_impair drop = { .delay_ns = MS, .loss_ppm = 1000000 };
+static struct xm_sim_impair pass = { .delay_ns = MS };
+
+static void send_all(int fd, const uint8_t *p, size_t n)
+{
+	cr_assert_eq(xm_send(fd, p, n, MSG_DONTWAIT), (ssize_t)n);
+}
+
+/* An ACK from A of una with one SACK block [s, e). */
+static void sack_ack(struct pair *p, struct xm_tcp_conn *sc, uint32_t una,
+		     uint32_t s, uint32_t e)
+{
+	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
+
+	fb_be32_put(o + 4, s);
+	fb_be32_put(o + 8, e);
+	inject_opts(p->b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
+}
+
+/* B's flight as it left: what a recovery and its undo are checked against. */
+struct flight {
+	uint32_t una, end, cwnd, ssthresh;
+};
+
+/* A connection whose B end sends n bytes of out that never reach A (A's
+ * ACKs are crafted), half a round trip ago; returns B's end. */
+static struct xm_tcp_conn *crafted(struct pair *p, uint64_t seed, const uint8_t *out,
+				   size_t n, int *l, int *c, int *s, struct flight *f)
+{
+	struct xm_tcp_conn *sc = pair_nodelay_delayed(p, seed, MS, l, c, s);
+
+	cr_assert(sc->sack_ok && xm_tcp_rack_on(sc));
+	xm_link_sim_set_impair(p->lb, &drop);
+	send_all(*s, out, n);
+	*f = (struct flight){ .una = sc->snd_una, .end = sc->snd_max,
+			      .cwnd = sc->cc.cwnd, .ssthresh = sc->cc.ssthresh };
+	pair_run(p, MS / 2);
+	return sc;
+}
+
+/* The injected ACKs desynchronised the two ends: abort, then finish. */
+static void abort_finish(struct pair *p, int c, int s, int l)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	xm_link_sim_set_impair(p->lb, &pass);
+	xm_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	pair_finish(p, c, s, l);
+}
+
+Test(tcp_recovery, rfc8985_lost_retransmission_is_repaired_without_the_rto)
+{
+	/* RFC 8985 2.2 / 6.2: a retransmission is a segment with its own
+	 * send time; once data sent after it is SACKed and its time is up,
+	 * it is lost and goes again. RFC 6675 never retransmits a hole
+	 * twice: the RTO had to. B's frames never reach A; A's ACKs are
+	 * crafted. */
+	static uint8_t out[16 * SEG];
+	struct xm_tcp_conn *sc;
+	struct xm_rack_seg *first;
+	uint32_t una, rtx_end;
+	struct flight f;
+	struct pair p;
+	uint64_t rto, rtx;
+	int l, c, s;
+
+	sc = crafted(&p, 41, out, sizeof(out), &l, &c, &s, &f);
+	una = f.una;
+	cr_assert_eq(sc->snd_max - una, 10 * SEG, "the initial window is out");
+	rto = p.b->tcp->stats.rto_fires;
+	rtx = p.b->tcp->stats.retrans_segs;
+	/* Segments 2-4 SACKed: the first is lost and sent again. */
+	sack_ack(&p, sc, una, una + SEG, una + 4 * SEG);
+	cr_assert(sc->in_recovery);
+	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx + 1);
+	/* Two more SACKed: PRR lets new data out after the retransmission. */
+	rtx_end = sc->snd_max;
+	sack_ack(&p, sc, una, una + SEG, una + 6 * SEG);
+	cr_assert(seq_gt(sc->snd_max, rtx_end), "new data went out");
+	/* A round trip later that new data is SACKed, the retransmission is
+	 * not: it was lost, and goes again, long before any RTO. */
+	pair_run(&p, 2 * MS);
+	sack_ack(&p, sc, una, rtx_end, rtx_end + SEG);
+	first = &sc->rack.q[sc->rack.head];
+	cr_assert_eq(first->start, una);
+	cr_assert_eq(first->flags & ~XM_RACK_EVER_RTX, XM_RACK_LOST | XM_RACK_RETRANS,
+		     "the first segment is lost, and in flight again");
+	cr_assert_eq(first->xmit_us, xm_tcp_now_us(sc), "sent now, by this ACK");
+	cr_assert_geq(p.b->tcp->stats.retrans_segs, rtx + 2);
+	cr_assert_eq(p.b->tcp->stats.rto_fires, rto, "no timeout was needed");
+	abort_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, rfc6675_first_retransmission_goes_whatever_cwnd_says)
+{
+	/* RFC 6675 5 (4.2): entering fast recovery retransmits the first
+	 * lost segment at once. Here the reordering timer finds the loss
+	 * after new data filled cwnd again; the reduced cwnd is below the
+	 * pipe, and waiting for it to open would wait for ACKs that may
+	 * never come. */
+	static uint8_t out[16 * SEG];
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint32_t una;
+	uint64_t rtx;
+	int l, c, s;
+
+	sc = crafted(&p, 49, out, sizeof(out), &l, &c, &s, &f);
+	una = f.una;
+	/* Reordering seen before: RACK waits min_RTT / 4 (0.5 ms). */
+	sc->rack.reordering_seen = true;
+	sack_ack(&p, sc, una, una + SEG, una + 4 * SEG);
+	cr_assert(!sc->in_recovery, "not lost yet: the reordering window runs");
+	cr_assert_geq(xm_rack_pipe(&sc->rack) + sc->mss, sc->cc.cwnd, "new data filled cwnd");
+	rtx = p.b->tcp->stats.retrans_segs;
+	pair_run(&p, MS);
+	cr_assert(sc->in_recovery, "the reordering timer found the loss");
+	cr_assert_gt(xm_rack_pipe(&sc->rack) - SEG + sc->mss, sc->cc.cwnd,
+		     "the reduced cwnd alone would not let it out");
+	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx + 1, "the first segment went again");
+	abort_finish(&p, c, s, l);
+}
+
+/* Step B (its sender) through its next retransmission timeout. */
+static void until_rto(struct pair *p, struct xm_tcp_conn *sc)
+{
+	uint64_t rto = p->b->tcp->stats.rto_fires;
+
+	while (p->b->tcp->stats.rto_fires == rto) {
+		cr_assert(xm_timer_armed(&sc->t_rtx));
+		cr_assert(pair_step_until(p, sc->t_rtx.deadline));
+	}
+}
+
+Test(tcp_recovery, rfc5682_timeout_is_spurious_when_never_retransmitted_data_is_acked)
+{
+	/* RFC 5682 3 step 3.b (as Linux: any ACK of data never sent
+	 * twice): the whole flight was only late; the ACK that comes after
+	 * the timeout covers segments the timeout did not resend. cwnd and
+	 * ssthresh come back, and B stops going back over them. */
+	static uint8_t out[10 * SEG];
+	uint64_t undos;
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	int l, c, s;
+
+	sc = crafted(&p, 51, out, sizeof(out), &l, &c, &s, &f);
+	undos = p.b->tcp->stats.frto_undos;
+	until_rto(&p, sc);
+	cr_assert(sc->rto_recovery);
+	cr_assert_eq(sc->cc.cwnd, sc->mss, "RFC 5681 3.1: the loss window");
+	/* Only the first segment went again: an ACK of it alone proves
+	 * nothing. */
+	inject(p.b, sc, sc->rcv_nxt, f.una + SEG, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert_eq(p.b->tcp->stats.frto_undos, undos);
+	cr_assert(sc->rto_recovery);
+	/* The originals of the rest were delivered. */
+	inject(p.b, sc, sc->rcv_nxt, f.end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert_eq(p.b->tcp->stats.frto_undos, undos + 1);
+	cr_assert(!sc->rto_recovery);
+	cr_assert_geq(sc->cc.cwnd, f.cwnd, "cwnd restored");
+	abort_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, rfc8985_tail_loss_probe_repairs_a_lost_tail_before_the_rto)
+{
+	/* RFC 8985 7: the last two segments of a flight are lost: no
+	 * later segment brings a SACK. After PTO = 2*SRTT the probe (the
+	 * last segment again) is SACKed, and RACK finds the other. */
+	static uint8_t out[10 * SEG];
+	struct xm_tcp_conn *sc;
+	struct drain d;
+	struct pair p;
+	uint64_t rto, tlp;
+	int l, c, s;
+
+	sc = pair_nodelay_delayed(&p, 43, MS, &l, &c, &s);
+	rto = p.b->tcp->stats.rto_fires;
+	tlp = p.b->tcp->stats.tlp_probes;
+	send_all(s, out, 8 * SEG);
+	xm_link_sim_set_impair(p.lb, &drop);
+	send_all(s, out + 8 * SEG, 2 * SEG);
+	xm_link_sim_set_impair(p.lb, &pass);
+	cr_assert_eq(sc->snd_max - sc->snd_una, sizeof(out), "all ten went out");
+	d = (struct drain){ .fd = c, .want = sizeof(out) };
+	cr_assert(pair_run_until(&p, XM_RTO_MIN_US * 1000ull / 2, drained, &d),
+		  "half the smallest RTO later A has %zu of %zu bytes", d.got, d.want);
+	cr_assert_eq(p.b->tcp->stats.tlp_probes, tlp + 1);
+	cr_assert_eq(p.b->tcp->stats.rto_fires, rto, "no timeout was needed");
+	pair_finish(&p, c, s, l);
+}
+
+/* B sends total bytes to A as fast as the windows allow. */
+static void bulk(struct pair *p, int from, int to, size_t total)
+{
+	static uint8_t buf[256 * 1024];
+	size_t sent = 0, got = 0;
+
+	while (got < total) {
+		ssize_t n;
+
+		while (sent < total) {
+			size_t k = total - sent < sizeof(buf) ? total - sent : sizeof(buf);
+
+			n = xm_send(from, buf, k, MSG_DONTWAIT);
+			if (n <= 0)
+				break;
+			sent += (size_t)n;
+		}
+		while ((n = xm_recv(to, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			got += (size_t)n;
+		cr_assert(pair_step(p), "stalled at %zu of %zu bytes", got, total);
+	}
+}
+
+Test(tcp_recovery, rfc8985_reordering_only_path_stops_retransmitting_after_adaptation)
+{
+	/* RFC 8985 6.2: on a path that reorders (a tenth of the frames
+	 * held back up to half a millisecond, RTT 2 ms) and loses nothing,
+	 * the first reordering looks like loss; the DSACKs for those
+	 * retransmissions widen the reordering window (steps 3 and 4) until
+	 * it covers the reordering, and no more data is sent twice. */
+	struct xm_sim_impair reo = { .delay_ns = MS, .reorder_ppm = 100000,
+				     .reorder_ns = MS / 2 };
+	struct xm_tcp_conn *sc;
+	struct pair p;
+	uint64_t rtx;
+	int l, c, s;
+
+	sc = pair_nodelay_delayed(&p, 45, MS, &l, &c, &s);
+	xm_link_sim_set_impair(p.lb, &reo);
+	bulk(&p, s, c, 8u << 20);
+	cr_assert(sc->rack.reordering_seen);
+	rtx = p.b->tcp->stats.retrans_segs;
+	cr_log_info("adaptation: %lu retransmissions, %lu DSACKs, %lu undos, reo_wnd_mult %u",
+		    (unsigned long)rtx, (unsigned long)p.b->tcp->stats.dsacks_in,
+		    (unsigned long)p.b->tcp->stats.dsack_undos, sc->rack.reo_wnd_mult);
+	bulk(&p, s, c, 32u << 20);
+	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx,
+		     "%lu segments sent twice after adaptation",
+		     (unsigned long)(p.b->tcp->stats.retrans_segs - rtx));
+	cr_assert_eq(p.b->tcp->stats.rto_fires, 0);
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, rfc2883_dsacks_for_every_retransmission_undo_the_reduction)
+{
+	/* RFC 2883 4.2 / Linux tcp_try_undo_dsack: fast recovery started
+	 * on a segment that was only late; when the peer reports the one
+	 * retransmission as a duplicate, cwnd and ssthresh come back. */
+	static uint8_t out[8 * SEG];
+	uint32_t una, end, cwnd, ssthresh;
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t undos;
+	int l, c, s;
+
+	sc = crafted(&p, 47, out, sizeof(out), &l, &c, &s, &f);
+	una = f.una;
+	end = f.end;
+	cwnd = f.cwnd;
+	ssthresh = f.ssthresh;
+	undos = p.b->tcp->stats.dsack_undos;
+	/* Everything but the first segment SACKed: RACK calls it lost
+	 * (no reordering seen yet, DupThresh segments SACKed). */
+	sack_ack(&p, sc, una, una + SEG, end);
+	cr_assert(sc->in_recovery);
+	cr_assert_lt(sc->cc.cwnd, cwnd, "RFC 6937: the window comes down");
+	cr_assert_eq(sc->undo_retrans, 1, "the first segment went again, once");
+	/* The original arrives after all: the full ACK ends the recovery. */
+	inject(p.b, sc, sc->rcv_nxt, end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(!sc->in_recovery);
+	cr_assert_lt(sc->cc.cwnd, cwnd);
+	/* Then the retransmission: a D-SACK below the cumulative ACK. */
+	sack_ack(&p, sc, end, una, una + SEG);
+	cr_assert_eq(p.b->tcp->stats.dsack_undos, undos + 1);
+	cr_assert_geq(sc->cc.cwnd, cwnd, "cwnd restored");
+	cr_assert_geq(sc->cc.ssthresh, ssthresh < cwnd / 4 * 3 ? ssthresh : cwnd / 4 * 3,
+		      "ssthresh restored");
+	cr_assert_eq(sc->rack.reo_wnd_mult, 2, "RFC 8985 6.2 step 4: the DSACK widens reo_wnd");
+	abort_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, rfc8985_6_2_reo_wnd_is_zero_until_reordering_is_seen)
+{
+	struct xm_rack r = { 0 };
+	const uint32_t mss = 1000;
+
+	xm_rack_init(&r, 0);
+	r.min_rtt_us = 8000;
+	/* Step 4: no reordering seen and DupThresh segments SACKed, or in
+	 * recovery: zero; else min_RTT / 4, at most SRTT. */
+	cr_assert_eq(xm_rack_reo_wnd(&r, false, 10000, mss), 2000);
+	cr_assert_eq(xm_rack_reo_wnd(&r, true, 10000, mss), 0);
+	r.sacked_bytes = 3 * mss;
+	cr_assert_eq(xm_rack_reo_wnd(&r, false, 10000, mss), 0);
+	r.reordering_seen = true;
+	cr_assert_eq(xm_rack_reo_wnd(&r, true, 10000, mss), 2000);
+	cr_assert_eq(xm_rack_reo_wnd(&r, true, 1000, mss), 1000, "capped at SRTT");
+	xm_rack_free(&r);
+}
+
+Test(tcp_recovery, rfc8985_6_2_dsack_widens_reo_wnd_once_per_round_for_16_recoveries)
+{
+	struct xm_rack r = { 0 };
+
+	xm_rack_init(&r, 100);
+	r.min_rtt_us = 8000;
+	r.reordering_seen = true;
+	xm_rack_dsack(&r, 100, 5000);
+	cr_assert_eq(r.reo_wnd_mult, 2);
+	xm_rack_dsack(&r, 2000, 6000);
+	cr_assert_eq(r.reo_wnd_mult, 2, "a second DSACK in the same round trip");
+	xm_rack_dsack(&r, 5000, 9000);
+	cr_assert_eq(r.reo_wnd_mult, 3, "the round ended at the first DSACK's SND.NXT");
+	cr_assert_eq(xm_rack_reo_wnd(&r, false, 100000, 1000), 6000);
+	for (int i = 0; i < 15; i++)
+		xm_rack_recovery_end(&r, 9000);
+	cr_assert_eq(r.reo_wnd_mult, 3, "kept for 16 recoveries");
+	xm_rack_recovery_end(&r, 9000);
+	cr_assert_eq(r.reo_wnd_mult, 1, "then back to min_RTT / 4");
+	xm_rack_free(&r);
+}
+
+Test(tcp_recovery, rfc8985_6_2_step5_marks_only_segments_sent_before_a_delivered_one)
+{
+	struct xm_tcp_sack_block b = { 3000, 4000 };
+	struct xm_rack r = { 0 };
+	uint64_t wait;
+	uint32_t seq, len;
+
+	xm_rack_init(&r, 0);
+	xm_rack_on_send(&r, 0, 1000, 100);
+	xm_rack_on_send(&r, 1000, 2000, 200);
+	xm_rack_on_send(&r, 2000, 3000, 300);
+	xm_rack_on_send(&r, 3000, 4000, 400);
+	xm_rack_on_send(&r, 4000, 5000, 500);
+	cr_assert_eq(xm_rack_pipe(&r), 5000);
+	/* [3000, 4000) SACKed at 1400: RACK.rtt 1000; reo_wnd 250. */
+	xm_rack_on_ack(&r, 0, &b, 1, 1400);
+	cr_assert_eq(r.rtt_us, 1000);
+	/* Each expires at its send time + 1250. */
+	cr_assert_eq(xm_rack_detect(&r, 1300, 250, &wait), 0, "nothing has waited rtt + reo_wnd");
+	cr_assert_eq(wait, 50, "[0, 1000) expires at 1350");
+	cr_assert_eq(xm_rack_detect(&r, 1450, 250, &wait), 2, "[0, 2000) at 1350 and 1450");
+	cr_assert_eq(wait, 100, "[2000, 3000) expires at 1550");
+	cr_assert_eq(xm_rack_pipe(&r), 5000 - 1000 - 2000, "SACKed and lost are out of the pipe");
+	cr_assert(xm_rack_next_lost(&r, 5000, &seq, &len));
+	cr_assert_eq(seq, 0);
+	cr_assert_eq(len, 1000);
+	/* The retransmission is in the pipe again. Neither it nor
+	 * [4000, 5000), sent after the delivered segment, is marked by it. */
+	xm_rack_on_send(&r, 0, 1000, 1450);
+	cr_assert_eq(xm_rack_pipe(&r), 3000);
+	cr_assert_eq(xm_rack_detect(&r, 10000, 250, &wait), 1, "[2000, 3000) only");
+	/* New data sent after the retransmission is SACKed: RACK.rtt 1100,
+	 * the retransmission expires at 1450 + 1350. */
+	xm_rack_on_send(&r, 5000, 6000, 1500);
+	b = (struct xm_tcp_sack_block){ 5000, 6000 };
+	xm_rack_on_ack(&r, 0, &b, 1, 2600);
+	cr_assert_eq(xm_rack_detect(&r, 2600, 250, &wait), 1, "[4000, 5000), due at 1850");
+	cr_assert_eq(wait, 200);
+	cr_assert_eq(xm_rack_detect(&r, 2800, 250, &wait), 1, "the retransmission");
+	cr_assert(xm_rack_next_lost(&r, 6000, &seq, &len));
+	cr_assert_eq(seq, 0, "a lost retransmission is due again");
+	xm_rack_free(&r);
+}
+
+Test(tcp_recovery, rfc6937_prr_sends_ssthresh_over_recoverfs_of_what_is_delivered)
+{
+	const uint32_t mss = 1000, fs = 20 * mss, ssthresh = 14 * mss;
+	struct xm_prr prr;
+	uint32_t pipe = fs - mss, sent = 0;
+
+	/* One segment lost; each ACK delivers one; while pipe > ssthresh
+	 * PRR releases 7 segments for every 10 delivered (RFC 6937 3). */
+	xm_prr_init(&prr, fs);
+	for (int i = 0; i < 10; i++) {
+		uint32_t cwnd = xm_prr_on_ack(&prr, mss, pipe - mss, ssthresh, mss);
+		uint32_t sndcnt = cwnd - (pipe - mss);
+
+		pipe = pipe - mss + sndcnt;
+		xm_prr_on_send(&prr, sndcnt);
+		sent += sndcnt;
+	}
+	cr_assert_eq(sent, 7 * mss);
+}
+
+Test(tcp_recovery, rfc6937_ssrb_lets_at_most_one_mss_more_than_delivered)
+{
+	const uint32_t mss = 1000;
+	struct xm_prr prr;
+
+	/* Heavy loss: pipe far below ssthresh. PRR-SSRB grows it back like
+	 * slow start: what was delivered, plus one MSS. */
+	xm_prr_init(&prr, 20 * mss);
+	cr_assert_eq(xm_prr_on_ack(&prr, mss, 4 * mss, 14 * mss, mss), 6 * mss);
+	xm_prr_on_send(&prr, 2 * mss);
+	cr_assert_eq(xm_prr_on_ack(&prr, mss, 5 * mss, 14 * mss, mss), 7 * mss);
+	/* Never past ssthresh. */
+	cr_assert_eq(xm_prr_on_ack(&prr, 9 * mss, 13 * mss, 14 * mss, mss), 14 * mss);
+}
