@@ -252,8 +252,10 @@ void xm_tcp_set_state(struct xm_tcp_conn *c, enum xm_tcp_state s);
 uint32_t xm_tcp_isn_for(struct xm_tcp_conn *c);
 uint64_t xm_tcp_now_us(const struct xm_tcp_conn *c);
 uint32_t xm_tcp_tsval(const struct xm_tcp_conn *c);
-/* MSS for our SYN from the link MTU (RFC 9293 3.7.1, RFC 879). */
+/* The MSS we send at, from the link's (send) MTU (RFC 9293 3.7.1, RFC 879). */
 uint16_t xm_tcp_mss_for_mtu(const struct xm_stack *st, int family);
+/* The MSS we announce: what we can receive, which may be more. */
+uint16_t xm_tcp_rcv_mss(const struct xm_stack *st, int family);
 /* Receive ring (initial size) and, unless rcv_only, the send ring. */
 int xm_tcp_buffers_alloc(struct xm_tcp_conn *c, bool rcv_only);
 void xm_tcp_buffers_release(struct xm_tcp_conn *c);

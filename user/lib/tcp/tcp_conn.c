@@ -431,13 +431,29 @@ uint32_t xm_tcp_isn_for(struct xm_tcp_conn *c)
 }
 
 /* RFC 9293 3.7.1: MSS = MTU - fixed IP header - fixed TCP header. */
-uint16_t xm_tcp_mss_for_mtu(const struct xm_stack *st, int family)
+static uint16_t mss_of(uint32_t mtu, int family)
 {
-	uint32_t mtu = st->info.mtu ? st->info.mtu : 1500;
-	uint32_t mss = mtu - XM_TCP_HLEN -
+	uint32_t mss = (mtu ? mtu : 1500) - XM_TCP_HLEN -
 		       (family == AF_INET6 ? XM_IPV6_HLEN : XM_IPV4_HLEN);
 
 	return mss > 65495 ? 65495 : (uint16_t)mss;
+}
+
+uint16_t xm_tcp_mss_for_mtu(const struct xm_stack *st, int family)
+{
+	return mss_of(st->info.mtu, family);
+}
+
+/* The MSS option says what we can receive (RFC 9293 3.7.1): a link that
+ * takes packets larger than one buffer whole receives at the device's MTU
+ * even where it sends at less (link.h, xm_link_info.mtu). */
+uint16_t xm_tcp_rcv_mss(const struct xm_stack *st, int family)
+{
+	uint32_t mtu = st->info.mtu;
+
+	if (st->info.rx_multibuf && st->info.dev_mtu > mtu)
+		mtu = st->info.dev_mtu;
+	return mss_of(mtu, family);
 }
 
 int xm_tcp_ring_grow(struct xm_tcp_stack *ts, struct xm_tcp_ring *r, uint32_t cap)

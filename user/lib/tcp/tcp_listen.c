@@ -59,7 +59,7 @@ static struct xm_tcp_conn *child_new(struct xm_tcp_conn *l,
 		xm_tcp_conn_free(c);
 		return NULL;
 	}
-	c->adv_mss = xm_tcp_mss_for_mtu(l->st, ip->family);
+	c->adv_mss = xm_tcp_rcv_mss(l->st, ip->family);
 	/* The window scale we need for the largest receive buffer. */
 	while (c->rcv_wscale < XM_TCP_WS_MAX &&
 	       ((uint32_t)65535 << c->rcv_wscale) < c->rcvbuf_max)

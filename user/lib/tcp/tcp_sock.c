@@ -302,8 +302,8 @@ static int tcp_connect(struct xm_sock *s, const struct xm_ep *peer)
 	memcpy(s->local.addr, c->laddr, 16);
 	s->local.port = c->lport;
 	s->peer = *peer;
-	c->adv_mss = xm_tcp_mss_for_mtu(s->st, c->family);
-	c->mss = c->adv_mss;
+	c->adv_mss = xm_tcp_rcv_mss(s->st, c->family);
+	c->mss = xm_tcp_mss_for_mtu(s->st, c->family);
 	c->ws_ok = c->ts_ok = c->sack_ok = true;   /* offered in the SYN */
 	c->rcv_wscale = 0;
 	while (c->rcv_wscale < XM_TCP_WS_MAX &&
