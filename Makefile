@@ -28,7 +28,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)"
 endif
 
-DEPLIBS   := libbpf libxdp
+DEPLIBS   := libbpf libxdp libmnl
 CFLAGS    ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -pthread \
              -Iinclude -I$(BUILD)/include -DXM_VERSION='"$(VERSION)"' \

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev libxdp-dev bpftool
-	libelf-dev zlib1g-dev
+	libelf-dev zlib1g-dev libmnl-dev
 	# tests
 	libcriterion-dev iproute2 socat netcat-openbsd curl jq procps
 	util-linux ethtool iputils-ping python3
