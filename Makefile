@@ -8,10 +8,14 @@
 #   tests/tools/*.c          -> build/tools/* (what the selftests drive)
 #   bench/*.c                -> build/bench/*
 #   tests/fuzz/fuzz_*.c      -> build/fuzz/fuzz_* (`make fuzz`: clang, libFuzzer)
+#   man/NAME.N.scd           -> build/man/NAME.N (scdoc)
 
 VERSION   := 0.1.0
 SOVER     := 0
 PREFIX    ?= /usr/local
+LIBDIR    ?= $(PREFIX)/lib
+MANDIR    ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 BUILD     ?= build
 
@@ -76,9 +80,15 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 PUBLIC_HEADERS := $(wildcard include/xdpmux/*.h)
 
+# Man pages, written in scdoc's markup and rendered to roff at build time.
+SCDOC     ?= scdoc
+MAN_SRCS  := $(wildcard man/*.scd)
+MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+
 .SECONDARY:
-.PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz check demo
-all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
+.PHONY: all clean test unit selftest bench vmtest vmlinux install install-targets fuzz check demo
+all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS) \
+     $(MAN_PAGES)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
 	@mkdir -p $(@D)
@@ -93,7 +103,12 @@ $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/obj/%.o: %.c $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	$(call msg,SCDOC,$@)
+	$(Q)$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
 
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -199,16 +214,44 @@ vmtest: all
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-		$(DESTDIR)$(PREFIX)/include/xdpmux $(DESTDIR)$(PREFIX)/lib/pkgconfig
+# What `make install` (and so the Debian package, `make deb`) ships; the
+# daemon and the preload library when this tree builds them. The unit file
+# gets the install's sbin path.
+# (DAEMON and PRELOAD_SO are empty in a tree without them.)
+INSTALL_BINS := $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(MAN_PAGES) \
+                $(BUILD)/xdpmuxd@.service $(DAEMON) $(PRELOAD_SO)
+$(BUILD)/xdpmuxd@.service: dist/xdpmuxd@.service.in
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' $< > $@
+
+install-targets: $(INSTALL_BINS)
+
+install: install-targets
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(PREFIX)/include/xdpmux $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(PREFIX)/share/doc/xdpmux/examples
 	install -m 0755 $(CLI) $(EXAMPLE_BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libxdpmux.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libxdpmux.so
+	if [ -x $(BUILD)/xdpmuxd ]; then \
+		install -d $(DESTDIR)$(PREFIX)/sbin && \
+		install -m 0755 $(BUILD)/xdpmuxd $(DESTDIR)$(PREFIX)/sbin/; fi
+	if [ -f $(BUILD)/libxdpmux-preload.so ]; then \
+		install -d $(DESTDIR)$(PREFIX)/lib/xdpmux && \
+		install -m 0644 $(BUILD)/libxdpmux-preload.so $(DESTDIR)$(PREFIX)/lib/xdpmux/; fi
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libxdpmux.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libxdpmux.so
 	install -m 0644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/xdpmux/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		scripts/xdpmux.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xdpmux.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' \
+		scripts/xdpmux.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/xdpmux.pc
+	install -m 0644 $(filter %.3,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 completion/xdpmux.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/xdpmux
+	install -m 0644 $(BUILD)/xdpmuxd@.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 dist/example.policy $(DESTDIR)$(PREFIX)/share/doc/xdpmux/examples/
 
 clean:
 	rm -rf $(BUILD)
