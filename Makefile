@@ -86,7 +86,7 @@ MAN_SRCS  := $(wildcard man/*.scd)
 MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 
 .SECONDARY:
-.PHONY: all clean test unit selftest bench vmtest vmlinux install install-targets fuzz check demo
+.PHONY: all clean test unit selftest bench vmtest vmlinux install install-targets fuzz check demo deb
 all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS) \
      $(MAN_PAGES)
 
@@ -252,6 +252,20 @@ install: install-targets
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/xdpmux
 	install -m 0644 $(BUILD)/xdpmuxd@.service $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 0644 dist/example.policy $(DESTDIR)$(PREFIX)/share/doc/xdpmux/examples/
+
+# Debian packages (debian/, debhelper) into $(BUILD)/deb/: built from a copy
+# of the tree (git's files, committed or not) so that debhelper's work files
+# stay out of it.
+DEB_SRC := $(BUILD)/deb/src/xdpmux-$(VERSION)
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' _ | \
+		tar -c --null -T - | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/
+	@ls -1 $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD)
