@@ -89,11 +89,7 @@ xm_in "$ns_a" "$xcli" attach "$dev_a" >/dev/null || xm_fail "installed xdpmux at
 xm_on_exit "xm_in $ns_a $xcli detach $dev_a"
 nsenter --net="/run/netns/$ns_a" "$root/usr/bin/xdpmux-echo" "$dev_a" --udp 7777 >"$logs/echo.log" 2>&1 &
 echo_pid=$!
-for _ in $(seq 100); do
-	grep -q serving "$logs/echo.log" && break
-	kill -0 $echo_pid 2>/dev/null || xm_fail "installed xdpmux-echo exited: $(cat "$logs/echo.log")"
-	sleep 0.1
-done
+xm_wait_log $echo_pid "$logs/echo.log" serving "the installed xdpmux-echo"
 for dst in "$XM_A4" "$XM_A6"; do
 	for i in 1 2 3; do
 		xm_expect_eq "$(udp_ask "$dst" 7777 "datagram $i to $dst")" "datagram $i to $dst" \
@@ -178,11 +174,7 @@ ldd "$root/src/answer" | grep -q "libxdpmux.so.0 => $root$libdir/libxdpmux.so.0"
 	xm_fail "the program does not load the installed libxdpmux.so.0: $(ldd "$root/src/answer")"
 nsenter --net="/run/netns/$ns_a" "$root/src/answer" "$dev_a" 7800 >"$logs/answer.log" 2>&1 &
 answer_pid=$!
-for _ in $(seq 100); do
-	grep -q ready "$logs/answer.log" && break
-	kill -0 $answer_pid 2>/dev/null || xm_fail "the program exited: $(cat "$logs/answer.log")"
-	sleep 0.1
-done
+xm_wait_log $answer_pid "$logs/answer.log" ready "the out-of-tree program"
 xm_expect_eq "$(udp_ask "$XM_A4" 7800 hello)" "got: hello" "the program's answer"
 wait $answer_pid || xm_fail "the program's exit status $?: $(cat "$logs/answer.log")"
 unset LD_LIBRARY_PATH

@@ -101,12 +101,7 @@ unshare --mount --propagation private sh -c '
 	"${argv[@]}" >"$log" 2>&1 &
 dpid=$!
 xm_on_exit "kill $dpid 2>/dev/null; rm -f '$sock'"
-for _ in $(seq 100); do
-	grep -q "serving on" "$log" && break
-	kill -0 $dpid 2>/dev/null || xm_fail "xdpmuxd exited: $(cat "$log")"
-	sleep 0.1
-done
-grep -q "serving on" "$log" || xm_fail "xdpmuxd does not serve: $(cat "$log")"
+xm_wait_log $dpid "$log" "serving on" xdpmuxd
 sed 's/^/  | /' "$log"
 grep -q "policy:.*9000-9001" "$log" || xm_fail "xdpmuxd did not log its policy: $(cat "$log")"
 [ -S "$sock" ] || xm_fail "no socket at $sock"
@@ -130,11 +125,7 @@ echo_through() {
 	[ "$user" = nobody ] && as=(setpriv --reuid 65534 --regid 65534 --clear-groups)
 	nsenter --net="/run/netns/$ns_a" "${as[@]}" "$echo_bin" "$dev_a" --udp "$port" >"$elog" 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do
-		grep -q serving "$elog" && break
-		kill -0 $pid 2>/dev/null || xm_fail "xdpmux-echo as $user on $port exited: $(cat "$elog")"
-		sleep 0.1
-	done
+	xm_wait_log $pid "$elog" serving "xdpmux-echo as $user on udp/$port"
 	for _ in 1 2 3 4 5; do
 		reply=$(echo "to $port as $user" | xm_in "$ns_b" socat -T1 - "UDP:$XM_A4:$port")
 		[ -n "$reply" ] && break
