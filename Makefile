@@ -86,7 +86,7 @@ MAN_SRCS  := $(wildcard man/*.scd)
 MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 
 .SECONDARY:
-.PHONY: all clean test unit selftest bench vmtest vmlinux install install-targets fuzz check demo deb
+.PHONY: all clean test unit selftest bench vmtest vmlinux install install-targets fuzz check demo deb bench-plot bench-plot-doc
 all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS) \
      $(MAN_PAGES)
 
@@ -192,6 +192,16 @@ selftest: all
 
 bench: all
 	$(Q)bench/run.sh $(BUILD) $(if $(QUICK),--quick)
+
+# The chart of the last bench run (bench/plot.sh; make bench draws it too),
+# and a copy of it kept in git for the README: nothing else generated is
+# committed, so the copy is made on purpose, after a run worth showing.
+bench-plot:
+	$(Q)bench/plot.sh $(BUILD)
+
+bench-plot-doc: bench-plot
+	$(Q)mkdir -p docs && cp $(BUILD)/bench.svg docs/bench.svg
+	@echo "docs/bench.svg: from $(BUILD)/bench.json of $$(date -u -r $(BUILD)/bench.json '+%F %H:%M UTC')"
 
 # Everything CI runs: the tests on this kernel, the same tests built with
 # ASan/UBSan (leaks are errors) in their own build dir, a short run of every

@@ -11,7 +11,7 @@ pkgs=(
 	libcriterion-dev iproute2 socat netcat-openbsd curl jq procps
 	util-linux ethtool iputils-ping python3
 	# benchmarks
-	iperf3 nginx-light wrk tcpdump
+	iperf3 nginx-light wrk tcpdump gnuplot-nox
 	# Debian packages (make deb) and the man pages read by the tests
 	debhelper dpkg-dev fakeroot man-db
 	# VM selftests (scripts/vmtest.sh)
