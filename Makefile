@@ -86,9 +86,8 @@ MAN_SRCS  := $(wildcard man/*.scd)
 MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 
 .SECONDARY:
-.PHONY: all clean test unit selftest bench vmtest vmlinux install install-targets fuzz check demo deb bench-plot bench-plot-doc
-all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS) \
-     $(MAN_PAGES)
+.PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz check demo
+all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
 	@mkdir -p $(@D)
@@ -104,6 +103,9 @@ $(BUILD)/obj/%.o: %.c $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+all: $(MAN_PAGES)
+.PHONY: install-targets deb bench-plot bench-plot-doc
 
 $(BUILD)/man/%: man/%.scd
 	@mkdir -p $(@D)
