@@ -10,13 +10,28 @@
 #  - a program built out of tree with `pkg-config --cflags --libs xdpmux`
 #    against the installed headers and library links, runs on the stack
 #    and answers a datagram.
-# The packages are built first when $XM_BUILD/deb has none (a minute or two).
+# The packages are (re)built first when $XM_BUILD/deb has none or they are
+# older than the tree (a minute or two; in the VM, whose build is read-only,
+# they must be there already).
 set -u
 . "$(dirname "$0")/lib.sh"
 
 debs=$XM_BUILD/deb
-if ! ls "$debs"/xdpmux_*.deb >/dev/null 2>&1; then
-	xm_step "no packages in $debs: make deb"
+# stale: no packages, or a file of the tree changed after they were made.
+stale() {
+	local deb newest
+	deb=$(ls "$debs"/xdpmux_*.deb 2>/dev/null | head -n 1)
+	[ -n "$deb" ] || return 0
+	[ -z "${XM_IN_VM:-}" ] || return 1
+	newest=$(cd "$XM_TOP" && git ls-files -z 2>/dev/null | xargs -0 stat -c %Y 2>/dev/null |
+		sort -n | tail -n 1)
+	[ "${newest:-0}" -gt "$(stat -c %Y "$deb")" ]
+}
+if stale; then
+	# The VM sees the build read-only: the host's run (make check runs it
+	# first) leaves the packages there.
+	[ -z "${XM_IN_VM:-}" ] || xm_fail "no packages in $debs: run make deb on the host first"
+	xm_step "no packages in $debs, or older than the tree: make deb"
 	make -C "$XM_TOP" --no-print-directory BUILD="$XM_BUILD" deb >/dev/null ||
 		xm_fail "make deb failed (log: $debs/src/build.log)"
 fi
