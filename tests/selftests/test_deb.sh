@@ -53,7 +53,8 @@ has() {
 has xdpmux /usr/bin/xdpmux /usr/bin/xdpmux-echo /usr/bin/xdpmux-httpd /usr/bin/xdpmux-perf \
 	/usr/share/man/man8/xdpmux.8.gz /usr/share/man/man8/xdpmuxd.8.gz \
 	/usr/share/man/man8/xdpmux-run.8.gz /usr/share/bash-completion/completions/xdpmux \
-	/lib/systemd/system/xdpmuxd@.service /usr/share/doc/xdpmux/examples/example.policy
+	/lib/systemd/system/xdpmuxd@.service /usr/share/doc/xdpmux/examples/example.policy \
+	/etc/xdpmux/
 [ ! -x "$XM_BUILD/xdpmuxd" ] || has xdpmux /usr/sbin/xdpmuxd
 [ ! -f "$XM_BUILD/libxdpmux-preload.so" ] || has xdpmux /usr/lib/xdpmux/libxdpmux-preload.so
 has libxdpmux0 "$libdir/libxdpmux.so.0"
