@@ -9,10 +9,14 @@
 #   tests/tools/*.c          -> build/tools/* (what the selftests drive)
 #   bench/*.c                -> build/bench/*
 #   tests/fuzz/fuzz_*.c      -> build/fuzz/fuzz_* (`make fuzz`: clang, libFuzzer)
+#   man/NAME.N.scd           -> build/man/NAME.N (scdoc)
 
 VERSION   := 0.1.0
 SOVER     := 0
 PREFIX    ?= /usr/local
+LIBDIR    ?= $(PREFIX)/lib
+MANDIR    ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 BUILD     ?= build
 
@@ -29,7 +33,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)"
 endif
 
-DEPLIBS   := libbpf libxdp
+DEPLIBS   := libbpf libxdp libmnl
 CFLAGS    ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -pthread \
              -Iinclude -I$(BUILD)/include -DXM_VERSION='"$(VERSION)"' \
@@ -81,6 +85,11 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 PUBLIC_HEADERS := $(wildcard include/xdpmux/*.h)
 
+# Man pages, written in scdoc's markup and rendered to roff at build time.
+SCDOC     ?= scdoc
+MAN_SRCS  := $(wildcard man/*.scd)
+MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+
 .SECONDARY:
 .PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz check demo
 all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(DAEMON) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
@@ -98,7 +107,15 @@ $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/obj/%.o: %.c $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+all: $(MAN_PAGES)
+.PHONY: install-targets deb bench-plot bench-plot-doc
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	$(call msg,SCDOC,$@)
+	$(Q)$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
 
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -187,6 +204,16 @@ selftest: all
 bench: all
 	$(Q)bench/run.sh $(BUILD) $(if $(QUICK),--quick)
 
+# The chart of the last bench run (bench/plot.sh; make bench draws it too),
+# and a copy of it kept in git for the README: nothing else generated is
+# committed, so the copy is made on purpose, after a run worth showing.
+bench-plot:
+	$(Q)bench/plot.sh $(BUILD)
+
+bench-plot-doc: bench-plot
+	$(Q)mkdir -p docs && cp $(BUILD)/bench.svg docs/bench.svg
+	@echo "docs/bench.svg: from $(BUILD)/bench.json of $$(date -u -r $(BUILD)/bench.json '+%F %H:%M UTC')"
+
 # Everything CI runs: the tests on this kernel, the same tests built with
 # ASan/UBSan (leaks are errors) in their own build dir, a short run of every
 # fuzzer after replaying its corpus, then the selftests in a VM on another
@@ -208,18 +235,60 @@ vmtest: all
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-		$(DESTDIR)$(PREFIX)/include/xdpmux $(DESTDIR)$(PREFIX)/lib/pkgconfig
+# What `make install` (and so the Debian package, `make deb`) ships; the
+# daemon and the preload library when this tree builds them. The unit file
+# gets the install's sbin path.
+# (DAEMON and PRELOAD_SO are empty in a tree without them.)
+INSTALL_BINS := $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(MAN_PAGES) \
+                $(BUILD)/xdpmuxd@.service $(DAEMON) $(PRELOAD_SO)
+$(BUILD)/xdpmuxd@.service: dist/xdpmuxd@.service.in
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' $< > $@
+
+install-targets: $(INSTALL_BINS)
+
+install: install-targets
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(PREFIX)/include/xdpmux $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(PREFIX)/share/doc/xdpmux/examples
 	install -m 0755 $(CLI) $(EXAMPLE_BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libxdpmux.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libxdpmux.so
+	if [ -x $(BUILD)/xdpmuxd ]; then \
+		install -d $(DESTDIR)$(PREFIX)/sbin && \
+		install -m 0755 $(BUILD)/xdpmuxd $(DESTDIR)$(PREFIX)/sbin/; fi
+	if [ -f $(BUILD)/libxdpmux-preload.so ]; then \
+		install -d $(DESTDIR)$(PREFIX)/lib/xdpmux && \
+		install -m 0644 $(BUILD)/libxdpmux-preload.so $(DESTDIR)$(PREFIX)/lib/xdpmux/; fi
+	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libxdpmux.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libxdpmux.so
 	install -m 0644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/xdpmux/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		scripts/xdpmux.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xdpmux.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' \
+		scripts/xdpmux.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/xdpmux.pc
+	install -m 0644 $(filter %.3,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 completion/xdpmux.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/xdpmux
+	install -m 0644 $(BUILD)/xdpmuxd@.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 dist/example.policy $(DESTDIR)$(PREFIX)/share/doc/xdpmux/examples/
+
+# Debian packages (debian/, debhelper) into $(BUILD)/deb/: built from a copy
+# of the tree (git's files, committed or not) so that debhelper's work files
+# stay out of it. Without this make's variables: a BUILD= given here would
+# reach debian/rules' own make (its clean would remove this build).
+DEB_SRC := $(BUILD)/deb/src/xdpmux-$(VERSION)
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' _ | \
+		tar -c --null -T - | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+		dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/
+	@ls -1 $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: run every bench/bench_*.sh in name order, then write
 # BUILD/bench.json (a JSON list, one object per measure: name, unit, xdpmux,
-# baseline, baseline_name, ratio, higher_is_better) and print a table.
+# baseline, baseline_name, ratio, higher_is_better), print a table and plot
+# it into BUILD/bench.svg (bench/plot.sh).
 #
 #   bench/run.sh BUILD [--quick] [NAME...]
 #
@@ -90,6 +91,8 @@ jq -rs '
 		(.ratio | num), met] | @tsv)' "$XM_BENCH_JSONL" | column -t -s $'\t'
 echo
 echo "results: $build/bench.json"
+# The chart is a view of the results: failing to draw it fails no bench.
+"$(dirname "$0")/plot.sh" "$build" || echo "bench: no plot (see above)" >&2
 
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "bench: failed: ${failed[*]} (logs in $logdir)" >&2

@@ -6,12 +6,14 @@ set -euo pipefail
 pkgs=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev libxdp-dev bpftool
-	libelf-dev zlib1g-dev
+	libelf-dev zlib1g-dev libmnl-dev scdoc
 	# tests
 	libcriterion-dev iproute2 socat netcat-openbsd curl jq procps
 	util-linux ethtool iputils-ping python3
 	# benchmarks
-	iperf3 nginx-light wrk tcpdump
+	iperf3 nginx-light wrk tcpdump gnuplot-nox
+	# Debian packages (make deb) and the man pages read by the tests
+	debhelper dpkg-dev fakeroot man-db
 	# VM selftests (scripts/vmtest.sh)
 	qemu-system-x86 busybox-static linux-image-amd64 kmod cpio
 )

@@ -36,6 +36,11 @@
 #   xm_xsk_sg             true when the kernel has multi-buffer AF_XDP
 #                         (XDP_USE_SG, Linux 6.6): xdpmux takes a peer's TSO
 #                         superpackets and jumbo frames whole.
+#   xm_wait_log PID LOG PATTERN WHAT
+#                         wait (at most ~10 s) until LOG, the output of the
+#                         background process PID, has a line matching
+#                         PATTERN (grep -E); fail saying WHAT exited, with
+#                         its log, if it dies first, or that it never did.
 #   xm_echo_server NS udp|tcp PORT &
 #                         a kernel echo server on PORT (IPv4 and IPv6) in NS,
 #                         in one process: socat's fork+exec per datagram or
@@ -193,4 +198,14 @@ while True:
     c, _ = s.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 ' "$proto" "$port"
+}
+
+xm_wait_log() {
+	local pid=$1 log=$2 pattern=$3 what=$4
+	for _ in $(seq 100); do
+		grep -qE -- "$pattern" "$log" && return 0
+		kill -0 "$pid" 2>/dev/null || xm_fail "$what exited: $(cat "$log")"
+		sleep 0.1
+	done
+	xm_fail "$what never printed '$pattern': $(cat "$log")"
 }

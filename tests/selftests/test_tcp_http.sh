@@ -7,6 +7,8 @@
 #    one connection; 404 for a missing file, 405 (with Allow) for POST, 414
 #    for an over-long target, 400 for "..", a symlink out of the root is 404,
 #    a directory serves its index.html;
+#  - SIGUSR1 prints its counters and the stack's, as xdpmux-echo does, and
+#    the server goes on serving;
 #  - SIGTERM ends the server cleanly: its binding is gone, every UMEM frame
 #    accounted for.
 set -u
@@ -103,6 +105,22 @@ xm_expect_eq "${raw%$'\r'}" "HTTP/1.1 400 Bad Request" "HTTP/1.1 without Host"
 raw=$(printf 'GET /hello.txt HTTP/2.0\r\nHost: x\r\n\r\n' | xm_in "$ns_b" timeout 10 nc -N "$XM_A4" $port | head -1)
 xm_expect_eq "${raw%$'\r'}" "HTTP/1.1 505 HTTP Version Not Supported" "HTTP/2.0 request line"
 echo "  404, 405 + Allow, 414, 400 (.. above root, no Host), 505, symlink escape 404"
+
+xm_step "SIGUSR1: counters printed, still serving"
+kill -USR1 $hpid
+for _ in $(seq 100); do
+	grep -q "^  stack\.rx_frames " "$logs/httpd.log" && break
+	sleep 0.1
+done
+kill -0 $hpid 2>/dev/null || xm_fail "httpd died on SIGUSR1: $(cat "$logs/httpd.log")"
+grep -q "^xdpmux-httpd $dev_a counters:" "$logs/httpd.log" ||
+	xm_fail "no counters header after SIGUSR1: $(cat "$logs/httpd.log")"
+reqs=$(sed -n 's/^  requests \([0-9]*\) .*/\1/p' "$logs/httpd.log" | tail -n 1)
+[ "${reqs:-0}" -gt 0 ] || xm_fail "SIGUSR1 counters: requests '${reqs}', want > 0"
+grep -q "^  stack\.rx_frames [1-9]" "$logs/httpd.log" ||
+	xm_fail "SIGUSR1 printed no stack counters: $(cat "$logs/httpd.log")"
+xm_expect_eq "$(code "$url/hello.txt")" 200 "GET after SIGUSR1"
+echo "  $reqs requests counted; still serving"
 
 xm_step "SIGTERM: clean exit, binding removed"
 kill -TERM $hpid

@@ -69,6 +69,36 @@ Test(netlink_msg, link_reply_gives_mac_mtu_name_queues)
 	cr_assert_arr_eq(l.mac, mac, 6);
 	cr_assert_eq(l.mtu, 1500);
 	cr_assert_eq(l.num_rx_queues, 4);
+	cr_assert_str_eq(l.kind, "", "no IFLA_LINKINFO: no kind");
+}
+
+/* IFLA_LINKINFO { IFLA_INFO_KIND "veth" }: the nested attribute is read. */
+Test(netlink_msg, link_reply_gives_kind_from_linkinfo)
+{
+	uint32_t mtu = 1500;
+	struct xm_nl_link l;
+	struct rtattr *info;
+	struct msg m;
+
+	msg_init(&m, RTM_NEWLINK, sizeof(struct ifinfomsg));
+	msg_attr(&m, IFLA_MTU, &mtu, 4);
+	info = (struct rtattr *)(m.b + NLMSG_ALIGN(m.nh->nlmsg_len));
+	msg_attr(&m, IFLA_LINKINFO, "", 0);
+	msg_attr(&m, IFLA_INFO_KIND, "veth", 5);
+	info->rta_len = (unsigned short)((m.b + m.nh->nlmsg_len) - (uint8_t *)info);
+	cr_assert_eq(xm_nl_parse_link(m.nh, &l), 0);
+	cr_assert_str_eq(l.kind, "veth");
+}
+
+Test(netlink_msg, link_reply_with_short_mtu_is_malformed)
+{
+	uint16_t mtu = 1500;
+	struct xm_nl_link l;
+	struct msg m;
+
+	msg_init(&m, RTM_NEWLINK, sizeof(struct ifinfomsg));
+	msg_attr(&m, IFLA_MTU, &mtu, 2);
+	cr_assert_eq(xm_nl_parse_link(m.nh, &l), -EINVAL);
 }
 
 Test(netlink_msg, link_reply_gives_the_driver_kind)
@@ -358,6 +388,7 @@ Test(netlink_live, link_and_addresses_of_a_veth, .fini = live_teardown)
 	cr_assert_eq(xm_nl_get_link(nl, ifindex, &l), 0);
 	cr_assert_eq(l.mtu, 1400);
 	cr_assert_str_eq(l.name, "xmu5a");
+	cr_assert_str_eq(l.kind, "veth");
 	cr_assert(l.has_mac);
 	n = xm_nl_get_addrs(nl, ifindex, AF_UNSPEC, addrs, 8);
 	cr_assert_geq(n, 2);

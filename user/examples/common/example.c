@@ -20,15 +20,54 @@ static void on_signal(int sig)
 		ex_stop = 1;
 }
 
-void ex_signals(bool usr1)
+void ex_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (usr1)
-		sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* One program, one report: set once by ex_report_init. */
+static struct {
+	const char *prog, *dev;
+	const struct xm_stack *st;
+	ex_own_print_fn *own;
+	const void *arg;
+} report;
+
+void ex_report_init(const char *prog, const char *dev, const struct xm_stack *st,
+		    ex_own_print_fn *own, const void *arg)
+{
+	report.prog = prog;
+	report.dev = dev;
+	report.st = st;
+	report.own = own;
+	report.arg = arg;
+}
+
+void ex_report(void)
+{
+	struct xm_stack_stats s;
+
+	if (!report.st)
+		return;
+	printf("%s %s counters:\n", report.prog, report.dev);
+	if (report.own)
+		report.own(stdout, report.arg);
+	if (xm_stack_stats(report.st, &s) == 0)
+		xm_stack_stats_print(stdout, &s, "  stack.");
+	fflush(stdout);
+}
+
+void ex_report_if_asked(void)
+{
+	if (!ex_dump)
+		return;
+	ex_dump = 0;
+	ex_report();
 }
 
 int ex_parse_uint(const char *s, unsigned long min, unsigned long max,
@@ -157,14 +196,6 @@ int ex_tcp_listen(uint16_t port, int backlog)
 int ex_udp_bind(uint16_t port)
 {
 	return bound_socket(SOCK_DGRAM, port);
-}
-
-void ex_print_stack_stats(const struct xm_stack *st)
-{
-	struct xm_stack_stats s;
-
-	if (xm_stack_stats(st, &s) == 0)
-		xm_stack_stats_print(stdout, &s, "  stack.");
 }
 
 int ex_frames_check(const char *prog, const struct xm_stack *st)

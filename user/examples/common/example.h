@@ -2,9 +2,9 @@
 /*
  * What every example program (xdpmux-echo, xdpmux-httpd, xdpmux-perf)
  * does alike: parse ports and --mode, open the stack with an error that
- * says what to do, stop on SIGINT/SIGTERM, open IPv6 wildcard (dual-stack)
- * sockets, print the stack's counters and check its frame accounting at
- * exit. PROG is the program's name, the prefix of every message.
+ * says what to do, stop on SIGINT/SIGTERM, print the counters on SIGUSR1
+ * and at exit, open IPv6 wildcard (dual-stack) sockets, and check the
+ * stack's frame accounting at exit. PROG is the program's name, the prefix of every message.
  */
 #ifndef XDPMUX_EXAMPLES_EXAMPLE_H
 #define XDPMUX_EXAMPLES_EXAMPLE_H
@@ -12,14 +12,27 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <xdpmux/xdpmux.h>
 
-/* Set by SIGINT/SIGTERM, and by SIGUSR1 when ex_signals(true). */
+/* Set by SIGINT/SIGTERM (ex_stop) and SIGUSR1 (ex_dump). */
 extern volatile sig_atomic_t ex_stop, ex_dump;
 
 /* Install the handlers above; SIGPIPE is ignored. */
-void ex_signals(bool usr1);
+void ex_signals(void);
+
+/* The program's own counter lines ("  NAME ...") for its report. */
+typedef void ex_own_print_fn(FILE *f, const void *arg);
+/* Say what the report is: "PROG DEV counters:", the program's own lines
+ * (own may be NULL), then the stack's counters ("  stack.NAME VALUE"). */
+void ex_report_init(const char *prog, const char *dev, const struct xm_stack *st,
+		    ex_own_print_fn *own, const void *arg);
+/* Print the report on stdout now (at exit). */
+void ex_report(void);
+/* Print it if SIGUSR1 came since the last call: call it in every loop
+ * that waits, so the signal is answered within one wait. */
+void ex_report_if_asked(void);
 
 /* A decimal in [min, max] (no sign, nothing after it): 0, else -1. */
 int ex_parse_uint(const char *s, unsigned long min, unsigned long max,
@@ -42,8 +55,6 @@ int ex_stack_open(const char *prog, const char *dev, const struct xm_stack_opts 
 int ex_tcp_listen(uint16_t port, int backlog);
 int ex_udp_bind(uint16_t port);
 
-/* The stack's counters as "  stack.NAME VALUE" lines on stdout. */
-void ex_print_stack_stats(const struct xm_stack *st);
 /* Print the frame accounting line ("none leaked" or "LEAKED"): 0 when
  * every frame is accounted for, else 1. */
 int ex_frames_check(const char *prog, const struct xm_stack *st);

@@ -106,19 +106,26 @@ static void serve(struct port *p, uint8_t *buf, size_t cap)
 	}
 }
 
-static void print_counters(const char *dev, const struct port *ports, int n,
-			   struct xm_stack *st)
+/* What the echo counts beside the stack, for its report. */
+struct echo_counters {
+	const struct port *ports;
+	int n;
+	const struct tcp_echo *tcp;
+};
+
+static void print_counters(FILE *f, const void *arg)
 {
+	const struct echo_counters *c = arg;
 	int i;
 
-	printf("xdpmux-echo %s counters:\n", dev);
-	for (i = 0; i < n; i++)
-		printf("  udp/%-5u rx %llu (%llu bytes) tx %llu tx_errors %llu\n",
-		       ports[i].port, (unsigned long long)ports[i].rx,
-		       (unsigned long long)ports[i].rx_bytes,
-		       (unsigned long long)ports[i].tx,
-		       (unsigned long long)ports[i].tx_errors);
-	ex_print_stack_stats(st);
+	for (i = 0; i < c->n; i++)
+		fprintf(f, "  udp/%-5u rx %llu (%llu bytes) tx %llu tx_errors %llu\n",
+			c->ports[i].port, (unsigned long long)c->ports[i].rx,
+			(unsigned long long)c->ports[i].rx_bytes,
+			(unsigned long long)c->ports[i].tx,
+			(unsigned long long)c->ports[i].tx_errors);
+	if (c->tcp)
+		tcp_echo_print(c->tcp, f);
 }
 
 int main(int argc, char **argv)
@@ -138,6 +145,7 @@ int main(int argc, char **argv)
 	};
 	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
 	struct port ports[MAX_PORTS];
+	struct echo_counters counters = { .ports = ports };
 	uint16_t uports[MAX_PORTS], tports[MAX_PORTS];
 	struct tcp_echo *tcp = NULL;
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -215,7 +223,7 @@ int main(int argc, char **argv)
 	dev = argv[optind];
 	o.spin_us = (uint32_t)spin_us;
 
-	ex_signals(true);
+	ex_signals();
 	if (ex_stack_open("xdpmux-echo", dev, &o, &st))
 		return 1;
 	for (i = 0; i < n_ports; i++) {
@@ -254,6 +262,9 @@ int main(int argc, char **argv)
 		printf(" tcp/%u", tports[i]);
 	printf(" on %s\n", dev);
 	fflush(stdout);
+	counters.n = n_ports;
+	counters.tcp = tcp;
+	ex_report_init("xdpmux-echo", dev, st, print_counters, &counters);
 
 	while (!ex_stop) {
 		int t, r;
@@ -268,13 +279,7 @@ int main(int argc, char **argv)
 			serve(&ports[i], buf, sizeof(buf));
 		if (tcp)
 			tcp_echo_serve(tcp);
-		if (ex_dump) {
-			ex_dump = 0;
-			print_counters(dev, ports, n_ports, st);
-			if (tcp)
-				tcp_echo_print(tcp, stdout);
-			fflush(stdout);
-		}
+		ex_report_if_asked();
 		if (spin || r > 0)
 			continue;
 		r = xm_stack_spin(st, o.spin_us);
@@ -290,9 +295,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	print_counters(dev, ports, n_ports, st);
+	ex_report();
 	if (tcp) {
-		tcp_echo_print(tcp, stdout);
 		if (tcp_echo_close(tcp) < 0) {
 			fprintf(stderr, "xdpmux-echo: close tcp listeners: %s\n",
 				strerror(errno));

@@ -17,7 +17,8 @@
  *
  * One thread, one xdpmux stack, every connection non-blocking under
  * xm_poll. One IPv6 wildcard listener, which (dual-stack, as on Linux) also
- * accepts IPv4. On SIGINT/SIGTERM it prints its counters, closes every
+ * accepts IPv4. SIGUSR1 prints its counters and the stack's. On
+ * SIGINT/SIGTERM it prints them, closes every
  * socket (removing its binding) and checks the link's frame accounting:
  * exit 0 when clean, 1 on failure or a leaked frame, 2 on usage errors.
  */
@@ -53,7 +54,8 @@ static void usage(FILE *f)
 		"                  wait in the listen backlog\n"
 		"  --idle-timeout  close a connection idle this long (default 60 s)\n"
 		"  --file-cache-ms keep a file served open this long for the next\n"
-		"                  requests of its path (default 1000, 0: never)\n");
+		"                  requests of its path (default 1000, 0: never)\n"
+		"SIGUSR1 prints the counters; SIGINT/SIGTERM print them and exit.\n");
 }
 
 static uint64_t now_ms(void)
@@ -64,13 +66,14 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void print_stats(const char *dev, const struct srv_stats *s)
+static void print_stats(FILE *f, const void *arg)
 {
-	printf("xdpmux-httpd %s counters:\n"
-	       "  connections accepted %" PRIu64 " closed %" PRIu64 " (idle %" PRIu64 ")\n"
+	const struct srv_stats *s = arg;
+
+	fprintf(f, "  connections accepted %" PRIu64 " closed %" PRIu64 " (idle %" PRIu64 ")\n"
 	       "  requests %" PRIu64 " 2xx %" PRIu64 " 4xx %" PRIu64 " 5xx %" PRIu64
 	       " bytes_sent %" PRIu64 " errors %" PRIu64 "\n",
-	       dev, s->accepted, s->closed, s->idle_closed, s->requests, s->status_2xx,
+	       s->accepted, s->closed, s->idle_closed, s->requests, s->status_2xx,
 	       s->status_4xx, s->status_5xx, s->bytes_sent, s->errors);
 }
 
@@ -162,7 +165,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	ex_signals(false);
+	ex_signals();
 	if (ex_stack_open("xdpmux-httpd", dev, &o, &st))
 		return 1;
 	lfd = ex_tcp_listen((uint16_t)port, 511);
@@ -174,6 +177,7 @@ int main(int argc, char **argv)
 	}
 	printf("xdpmux-httpd: serving %s on tcp/%lu on %s\n", root, port, dev);
 	fflush(stdout);
+	ex_report_init("xdpmux-httpd", dev, st, print_stats, &srv.stats);
 
 	while (!ex_stop) {
 		uint64_t now;
@@ -190,6 +194,7 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
+		ex_report_if_asked();
 		now = now_ms();
 		for (i = 0; i < n; i++) {
 			struct conn *k = conns[i];
@@ -238,8 +243,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	print_stats(dev, &srv.stats);
-	ex_print_stack_stats(st);
+	ex_report();
 	for (int i = 0; i < n; i++) {
 		conn_close(conns[i]);
 		free(conns[i]);

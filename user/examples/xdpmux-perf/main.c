@@ -233,9 +233,10 @@ int main(int argc, char **argv)
 		return 2;
 	if (o.udp && !o.server && !o.count && !o.secs)
 		o.secs = 5;
-	ex_signals(false);
+	ex_signals();
 	if (ex_stack_open("xdpmux-perf", o.dev, &so, &st))
 		return 1;
+	ex_report_init("xdpmux-perf", o.dev, st, NULL, NULL);
 	if (o.udp)
 		rc = o.server ? udp_server(&o, st) : udp_client(&o, st);
 	else
@@ -248,7 +249,7 @@ int main(int argc, char **argv)
 		poll(&none, 0, 10);
 	}
 	if (o.udp)
-		ex_print_stack_stats(st);
+		ex_report();
 	if (ex_frames_check("xdpmux-perf", st))
 		rc = 1;
 	xm_stack_close(st);

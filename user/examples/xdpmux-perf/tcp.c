@@ -124,6 +124,7 @@ int tcp_server(const struct opts *o)
 			rc = 1;
 			break;
 		}
+		ex_report_if_asked();
 		while (n < MAX_CONNS && (fd = xm_accept4(l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
 			conns[n] = calloc(1, sizeof(*conns[n]));
 			if (!conns[n]) {
@@ -215,6 +216,7 @@ int tcp_client(const struct opts *o)
 			rc = 1;
 			break;
 		}
+		ex_report_if_asked();
 		while (!wr_done) {
 			/* Each byte is made once: a send that takes part of
 			 * out leaves the rest for the next one. */

@@ -268,6 +268,7 @@ int udp_server(const struct opts *o, struct xm_stack *st)
 	while (!ex_stop && !(sv.done_once && perf_now_s() >= sv.exit_at)) {
 		struct pollfd pf = { .fd = sv.fd, .events = POLLIN };
 
+		ex_report_if_asked();
 		if (xm_poll(&pf, 1, sv.done_once ? 10 : 100) < 0 && errno != EINTR) {
 			perf_fail_errno("poll", errno);
 			rc = 1;
@@ -389,6 +390,7 @@ static int client_stream(struct client *c)
 	memset(c->buf, 0, o->size);
 	t0 = perf_now_s();
 	while (client_more(c, sent, t0)) {
+		ex_report_if_asked();
 		if (o->rate && (double)sent >= (perf_now_s() - t0) * (double)o->rate) {
 			xm_stack_poll(c->st);
 			pace(c, sent, t0);
@@ -517,6 +519,8 @@ static int client_latency(struct client *c, bool xdpmux_peer)
 	while (client_more(c, sent, t0)) {
 		uint64_t ns;
 		int r;
+
+		ex_report_if_asked();
 
 		if (n == cap) {
 			uint64_t *p = realloc(rtt, (cap ? cap * 2 : 4096) * sizeof(*rtt));

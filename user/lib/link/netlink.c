@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * One NETLINK_ROUTE socket and the request/reply exchange over it. The
- * messages themselves are built and parsed in netlink_msg.c.
+ * One NETLINK_ROUTE socket (libmnl's) and the request/reply exchange over
+ * it. The messages themselves are built and parsed in netlink_msg.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <unistd.h>
+#include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
@@ -17,7 +17,7 @@
 #define NL_BUF 32768
 
 struct xm_nl {
-	int fd;
+	struct mnl_socket *sock;
 	uint32_t seq;
 	uint32_t portid;
 	uint8_t buf[NL_BUF];
@@ -25,8 +25,6 @@ struct xm_nl {
 
 int xm_nl_open(struct xm_nl **out)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	socklen_t salen = sizeof(sa);
 	/* A request the kernel does not answer must not hang the stack. */
 	struct timeval tv = { .tv_sec = 2 };
 	int one = 1, err;
@@ -35,23 +33,23 @@ int xm_nl_open(struct xm_nl **out)
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
-	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (nl->fd < 0) {
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock) {
 		err = -errno;
 		free(nl);
 		return err;
 	}
-	if (setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    bind(nl->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    getsockname(nl->fd, (struct sockaddr *)&sa, &salen)) {
+	if (setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVTIMEO,
+		       &tv, sizeof(tv)) ||
+	    mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID)) {
 		err = -errno;
-		close(nl->fd);
+		mnl_socket_close(nl->sock);
 		free(nl);
 		return err;
 	}
 	/* Extended acks are only a nicety; older kernels lack them. */
-	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	nl->portid = sa.nl_pid;
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = 1;
 	*out = nl;
 	return 0;
@@ -61,20 +59,18 @@ void xm_nl_close(struct xm_nl *nl)
 {
 	if (!nl)
 		return;
-	close(nl->fd);
+	mnl_socket_close(nl->sock);
 	free(nl);
 }
 
 static int nl_send(struct xm_nl *nl, int len)
 {
-	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
 	ssize_t n;
 
 	if (len < 0)
 		return len;
 	do {
-		n = sendto(nl->fd, nl->buf, (size_t)len, 0,
-			   (struct sockaddr *)&to, sizeof(to));
+		n = mnl_socket_sendto(nl->sock, nl->buf, (size_t)len);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -86,6 +82,10 @@ static int nl_send(struct xm_nl *nl, int len)
  * Returns the first error the kernel reported (NLMSG_ERROR), or cb's
  * first non-zero return, or 0 once NLMSG_DONE / the ack / the single reply
  * (when !multi) is seen.
+ *
+ * Not mnl_cb_run(): it fails the whole buffer on a message of another
+ * sequence number, and such a message is normal here (the late reply to a
+ * request that timed out), to be skipped.
  */
 static int nl_recv(struct xm_nl *nl, uint32_t seq, bool multi,
 		   int (*cb)(const struct nlmsghdr *, void *), void *arg)
@@ -93,41 +93,38 @@ static int nl_recv(struct xm_nl *nl, uint32_t seq, bool multi,
 	int result = 0;
 
 	for (;;) {
-		struct nlmsghdr *nh;
-		bool done = false;
+		const struct nlmsghdr *nh;
 		ssize_t n;
 		int rem;
 
-		n = recv(nl->fd, nl->buf, sizeof(nl->buf), 0);
+		n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 		}
 		rem = (int)n;
-		for (nh = (struct nlmsghdr *)nl->buf; NLMSG_OK(nh, rem);
-		     nh = NLMSG_NEXT(nh, rem)) {
+		for (nh = (const struct nlmsghdr *)nl->buf; mnl_nlmsg_ok(nh, rem);
+		     nh = mnl_nlmsg_next(nh, &rem)) {
 			if (nh->nlmsg_seq != seq || nh->nlmsg_pid != nl->portid)
 				continue; /* a late reply to an earlier request */
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return result;
 			if (nh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(nh);
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nh);
 
-				if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				if (mnl_nlmsg_get_payload_len(nh) < sizeof(*e))
 					return -EINVAL;
 				/* error 0 is the ack */
 				return result ? result : e->error;
 			}
+			if (nh->nlmsg_type < NLMSG_MIN_TYPE)
+				continue; /* NOOP, OVERRUN: no data */
 			if (!result && cb)
 				result = cb(nh, arg);
 			if (!multi)
-				done = true;
+				return result;
 		}
-		if (done)
-			return result;
 	}
 }
 
@@ -146,7 +143,6 @@ static int nl_request(struct xm_nl *nl, int len, bool multi,
 		return err;
 	return nl_recv(nl, seq, multi, cb, arg);
 }
-
 static int link_cb(const struct nlmsghdr *nh, void *arg)
 {
 	return xm_nl_parse_link(nh, arg);

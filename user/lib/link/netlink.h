@@ -6,6 +6,8 @@
  *
  * Split in two: netlink_msg.c builds requests and parses replies (pure, unit
  * tested with crafted messages); netlink.c owns the socket and the exchange.
+ * Both sit on libmnl, which does the framing, alignment and attribute
+ * validation.
  * Every function returns 0 or a negative errno.
  */
 #ifndef XM_LINK_NETLINK_H
@@ -23,7 +25,7 @@ struct xm_nl_link {
 	bool has_mac;
 	uint32_t mtu;
 	uint32_t num_rx_queues;   /* IFLA_NUM_RX_QUEUES (allocated), 0: unknown */
-	char kind[16];            /* IFLA_INFO_KIND ("veth"); "": none given */
+	char kind[16];            /* IFLA_INFO_KIND ("veth", ...); "": none */
 };
 
 struct xm_nl_addr {

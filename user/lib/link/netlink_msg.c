@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * rtnetlink request builders and reply parsers. Pure functions over byte
- * buffers: no socket here, so every parser is unit-tested with crafted
- * messages.
+ * rtnetlink request builders and reply parsers on libmnl. Pure functions
+ * over byte buffers: no socket here, so every parser is unit-tested with
+ * crafted messages.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
@@ -23,114 +24,91 @@ static int addr_len(int family)
 	return -EAFNOSUPPORT;
 }
 
-/* Start a request: header plus a zeroed family-specific body. */
+/* Start a request: header plus a zeroed family-specific body, or NULL when
+ * cap cannot hold them (libmnl's put_header does not check). */
 static struct nlmsghdr *msg_start(void *buf, size_t cap, uint16_t type,
-				  uint16_t flags, uint32_t seq, size_t body)
+				  uint16_t flags, uint32_t seq, size_t body,
+				  void **bodyp)
 {
-	struct nlmsghdr *nh = buf;
-	size_t len = NLMSG_LENGTH(body);
+	struct nlmsghdr *nh;
 
-	if (cap < NLMSG_ALIGN(len))
+	if (cap < mnl_nlmsg_size(MNL_ALIGN(body)))
 		return NULL;
-	memset(buf, 0, NLMSG_ALIGN(len));
-	nh->nlmsg_len = len;
+	nh = mnl_nlmsg_put_header(buf);
 	nh->nlmsg_type = type;
 	nh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nh->nlmsg_seq = seq;
+	*bodyp = mnl_nlmsg_put_extra_header(nh, body);
 	return nh;
-}
-
-static int msg_put(struct nlmsghdr *nh, size_t cap, uint16_t type,
-		   const void *data, size_t len)
-{
-	size_t off = NLMSG_ALIGN(nh->nlmsg_len);
-	struct rtattr *rta = (struct rtattr *)((char *)nh + off);
-
-	if (off + RTA_SPACE(len) > cap)
-		return -ENOSPC;
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	nh->nlmsg_len = off + RTA_SPACE(len);
-	return 0;
-}
-
-static int msg_end(const struct nlmsghdr *nh)
-{
-	return (int)NLMSG_ALIGN(nh->nlmsg_len);
 }
 
 int xm_nl_build_getlink(void *buf, size_t cap, uint32_t seq, int ifindex)
 {
-	struct nlmsghdr *nh = msg_start(buf, cap, RTM_GETLINK, 0, seq,
-					sizeof(struct ifinfomsg));
 	struct ifinfomsg *ifi;
+	struct nlmsghdr *nh = msg_start(buf, cap, RTM_GETLINK, 0, seq,
+					sizeof(*ifi), (void **)&ifi);
 
 	if (!nh)
 		return -ENOSPC;
-	ifi = NLMSG_DATA(nh);
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	return msg_end(nh);
+	return (int)nh->nlmsg_len;
 }
 
 int xm_nl_build_getaddr_dump(void *buf, size_t cap, uint32_t seq, int family)
 {
-	struct nlmsghdr *nh = msg_start(buf, cap, RTM_GETADDR, NLM_F_DUMP, seq,
-					sizeof(struct ifaddrmsg));
 	struct ifaddrmsg *ifa;
+	struct nlmsghdr *nh = msg_start(buf, cap, RTM_GETADDR, NLM_F_DUMP, seq,
+					sizeof(*ifa), (void **)&ifa);
 
 	if (!nh)
 		return -ENOSPC;
-	ifa = NLMSG_DATA(nh);
 	ifa->ifa_family = (uint8_t)family;
-	return msg_end(nh);
+	return (int)nh->nlmsg_len;
 }
 
 int xm_nl_build_getroute(void *buf, size_t cap, uint32_t seq, int family,
 			 const void *dst, int oif)
 {
-	struct nlmsghdr *nh = msg_start(buf, cap, RTM_GETROUTE, 0, seq,
-					sizeof(struct rtmsg));
 	int alen = addr_len(family);
+	struct nlmsghdr *nh;
 	struct rtmsg *rtm;
-	uint32_t o = (uint32_t)oif;
 
 	if (alen < 0)
 		return alen;
+	nh = msg_start(buf, cap, RTM_GETROUTE, 0, seq, sizeof(*rtm),
+		       (void **)&rtm);
 	if (!nh)
 		return -ENOSPC;
-	rtm = NLMSG_DATA(nh);
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = (uint8_t)(alen * 8);
-	if (msg_put(nh, cap, RTA_DST, dst, (size_t)alen))
+	if (!mnl_attr_put_check(nh, cap, RTA_DST, (size_t)alen, dst))
 		return -ENOSPC;
-	if (oif > 0 && msg_put(nh, cap, RTA_OIF, &o, sizeof(o)))
+	if (oif > 0 && !mnl_attr_put_u32_check(nh, cap, RTA_OIF, (uint32_t)oif))
 		return -ENOSPC;
-	return msg_end(nh);
+	return (int)nh->nlmsg_len;
 }
 
 static int build_neigh(void *buf, size_t cap, uint16_t type, uint16_t flags,
 		       uint32_t seq, int family, const void *addr, int ifindex,
 		       uint16_t state, uint8_t ntf)
 {
-	struct nlmsghdr *nh = msg_start(buf, cap, type, flags, seq,
-					sizeof(struct ndmsg));
 	int alen = addr_len(family);
+	struct nlmsghdr *nh;
 	struct ndmsg *ndm;
 
 	if (alen < 0)
 		return alen;
+	nh = msg_start(buf, cap, type, flags, seq, sizeof(*ndm), (void **)&ndm);
 	if (!nh)
 		return -ENOSPC;
-	ndm = NLMSG_DATA(nh);
 	ndm->ndm_family = (uint8_t)family;
 	ndm->ndm_ifindex = ifindex;
 	ndm->ndm_state = state;
 	ndm->ndm_flags = ntf;
-	if (msg_put(nh, cap, NDA_DST, addr, (size_t)alen))
+	if (!mnl_attr_put_check(nh, cap, NDA_DST, (size_t)alen, addr))
 		return -ENOSPC;
-	return msg_end(nh);
+	return (int)nh->nlmsg_len;
 }
 
 int xm_nl_build_getneigh(void *buf, size_t cap, uint32_t seq, int family,
@@ -151,174 +129,226 @@ int xm_nl_build_neigh_use(void *buf, size_t cap, uint32_t seq, int family,
 			   seq, family, addr, ifindex, NUD_NONE, NTF_USE);
 }
 
-/* Walk the attributes after a fixed body of `body` bytes. */
-#define for_each_rta(nh, body, rta, rem)                                     \
-	for (rta = (struct rtattr *)((char *)NLMSG_DATA(nh) + NLMSG_ALIGN(body)), \
-	     rem = (int)(nh)->nlmsg_len - (int)NLMSG_LENGTH(NLMSG_ALIGN(body));   \
-	     RTA_OK(rta, rem); rta = RTA_NEXT(rta, rem))
-
 static int body_ok(const struct nlmsghdr *nh, uint16_t type, size_t body)
 {
 	if (nh->nlmsg_type != type)
 		return -ENOMSG;
-	if (nh->nlmsg_len < NLMSG_LENGTH(body))
+	if (mnl_nlmsg_get_payload_len(nh) < body)
 		return -EINVAL;
 	return 0;
 }
 
-/* IFLA_LINKINFO nests the driver's kind ("veth", "bridge", ...) as
- * IFLA_INFO_KIND; a physical device has no IFLA_LINKINFO at all. */
-static int parse_linkinfo(struct rtattr *nest, char *kind, size_t cap)
+/* Run an attribute callback over the attributes after a body of `body`
+ * bytes. Callbacks store a negative errno in their state and return
+ * MNL_CB_ERROR to stop; a walk that stops reports that errno. */
+static int parse_attrs(const struct nlmsghdr *nh, size_t body, mnl_attr_cb_t cb,
+		       void *state, const int *err)
 {
-	struct rtattr *rta;
-	int rem = (int)RTA_PAYLOAD(nest);
-	size_t n;
-
-	for (rta = RTA_DATA(nest); RTA_OK(rta, rem); rta = RTA_NEXT(rta, rem)) {
-		if (rta->rta_type != IFLA_INFO_KIND)
-			continue;
-		n = strnlen(RTA_DATA(rta), RTA_PAYLOAD(rta));
-		if (n >= cap)
-			return -EINVAL;
-		memcpy(kind, RTA_DATA(rta), n);
-		kind[n] = '\0';
-	}
+	if (mnl_attr_parse(nh, (unsigned int)body, cb, state) == MNL_CB_ERROR)
+		return *err ? *err : -EINVAL;
 	return 0;
+}
+
+/* Copy a string attribute of at most cap - 1 characters (NUL or not at the
+ * end of the payload). */
+static int attr_str(const struct nlattr *a, char *dst, size_t cap)
+{
+	size_t n = strnlen(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+
+	if (n >= cap)
+		return -EINVAL;
+	memcpy(dst, mnl_attr_get_payload(a), n);
+	dst[n] = '\0';
+	return 0;
+}
+
+struct link_parse {
+	struct xm_nl_link *out;
+	int err;
+};
+
+static int linkinfo_cb(const struct nlattr *a, void *data)
+{
+	struct xm_nl_link *out = data;
+
+	/* The kind is information, not identity: one too long to be any
+	 * kind we know is left empty rather than failing the link. */
+	if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
+	    attr_str(a, out->kind, sizeof(out->kind)))
+		out->kind[0] = '\0';
+	return MNL_CB_OK;
+}
+
+static int link_attr_cb(const struct nlattr *a, void *data)
+{
+	struct link_parse *p = data;
+	struct xm_nl_link *out = p->out;
+
+	switch (mnl_attr_get_type(a)) {
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(a) == 6) {
+			memcpy(out->mac, mnl_attr_get_payload(a), 6);
+			out->has_mac = true;
+		}
+		break;
+	case IFLA_MTU:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			goto bad;
+		out->mtu = mnl_attr_get_u32(a);
+		break;
+	case IFLA_NUM_RX_QUEUES:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			goto bad;
+		out->num_rx_queues = mnl_attr_get_u32(a);
+		break;
+	case IFLA_IFNAME:
+		if (attr_str(a, out->name, sizeof(out->name)))
+			goto bad;
+		break;
+	case IFLA_LINKINFO:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
+		    mnl_attr_parse_nested(a, linkinfo_cb, out) == MNL_CB_ERROR)
+			goto bad;
+		break;
+	}
+	return MNL_CB_OK;
+bad:
+	p->err = -EINVAL;
+	return MNL_CB_ERROR;
 }
 
 int xm_nl_parse_link(const struct nlmsghdr *nh, struct xm_nl_link *out)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
-	struct rtattr *rta;
-	int rem, err = body_ok(nh, RTM_NEWLINK, sizeof(*ifi));
-	size_t n;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nh);
+	struct link_parse p = { out, 0 };
+	int err = body_ok(nh, RTM_NEWLINK, sizeof(*ifi));
 
 	if (err)
 		return err;
 	memset(out, 0, sizeof(*out));
 	out->ifindex = ifi->ifi_index;
-	for_each_rta(nh, sizeof(*ifi), rta, rem) {
-		size_t len = RTA_PAYLOAD(rta);
-
-		switch (rta->rta_type) {
-		case IFLA_ADDRESS:
-			if (len == 6) {
-				memcpy(out->mac, RTA_DATA(rta), 6);
-				out->has_mac = true;
-			}
-			break;
-		case IFLA_MTU:
-			if (len < 4)
-				return -EINVAL;
-			memcpy(&out->mtu, RTA_DATA(rta), 4);
-			break;
-		case IFLA_NUM_RX_QUEUES:
-			if (len < 4)
-				return -EINVAL;
-			memcpy(&out->num_rx_queues, RTA_DATA(rta), 4);
-			break;
-		case IFLA_IFNAME:
-			n = strnlen(RTA_DATA(rta), len);
-			if (n >= sizeof(out->name))
-				return -EINVAL;
-			memcpy(out->name, RTA_DATA(rta), n);
-			out->name[n] = '\0';
-			break;
-		case IFLA_LINKINFO:
-			err = parse_linkinfo(rta, out->kind, sizeof(out->kind));
-			if (err)
-				return err;
-			break;
-		}
-	}
+	err = parse_attrs(nh, sizeof(*ifi), link_attr_cb, &p, &p.err);
+	if (err)
+		return err;
 	return out->mtu ? 0 : -EINVAL;
+}
+
+struct addr_parse {
+	int alen;
+	const void *local, *address;
+};
+
+static int addr_attr_cb(const struct nlattr *a, void *data)
+{
+	struct addr_parse *p = data;
+
+	if (mnl_attr_validate2(a, MNL_TYPE_BINARY, (size_t)p->alen) < 0)
+		return MNL_CB_OK; /* not an address of this family: skip */
+	if (mnl_attr_get_type(a) == IFA_LOCAL)
+		p->local = mnl_attr_get_payload(a);
+	else if (mnl_attr_get_type(a) == IFA_ADDRESS)
+		p->address = mnl_attr_get_payload(a);
+	return MNL_CB_OK;
 }
 
 int xm_nl_parse_addr(const struct nlmsghdr *nh, struct xm_nl_addr *out)
 {
-	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
-	bool have_local = false, have_addr = false;
-	uint8_t local[16], address[16];
-	struct rtattr *rta;
-	int rem, alen, err = body_ok(nh, RTM_NEWADDR, sizeof(*ifa));
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nh);
+	struct addr_parse p = { 0 };
+	int err = body_ok(nh, RTM_NEWADDR, sizeof(*ifa));
 
 	if (err)
 		return err;
-	alen = addr_len(ifa->ifa_family);
-	if (alen < 0)
+	p.alen = addr_len(ifa->ifa_family);
+	if (p.alen < 0)
 		return -ENOMSG;
 	memset(out, 0, sizeof(*out));
 	out->ifindex = (int)ifa->ifa_index;
 	out->family = ifa->ifa_family;
 	out->prefixlen = ifa->ifa_prefixlen;
 	out->scope = ifa->ifa_scope;
-	for_each_rta(nh, sizeof(*ifa), rta, rem) {
-		if ((int)RTA_PAYLOAD(rta) != alen)
-			continue;
-		if (rta->rta_type == IFA_LOCAL) {
-			memcpy(local, RTA_DATA(rta), (size_t)alen);
-			have_local = true;
-		} else if (rta->rta_type == IFA_ADDRESS) {
-			memcpy(address, RTA_DATA(rta), (size_t)alen);
-			have_addr = true;
-		}
-	}
+	mnl_attr_parse(nh, sizeof(*ifa), addr_attr_cb, &p);
 	/* IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's
 	 * on point-to-point links, and the only one given for IPv6. */
-	if (have_local)
-		memcpy(out->addr, local, (size_t)alen);
-	else if (have_addr)
-		memcpy(out->addr, address, (size_t)alen);
+	if (p.local)
+		memcpy(out->addr, p.local, (size_t)p.alen);
+	else if (p.address)
+		memcpy(out->addr, p.address, (size_t)p.alen);
 	else
 		return -EINVAL;
 	return 0;
 }
 
+struct route_parse {
+	struct xm_nl_route *out;
+	size_t alen;
+	int err;
+};
+
+static int route_attr_cb(const struct nlattr *a, void *data)
+{
+	struct route_parse *p = data;
+	struct xm_nl_route *out = p->out;
+
+	switch (mnl_attr_get_type(a)) {
+	case RTA_OIF:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			goto bad;
+		out->oif = (int)mnl_attr_get_u32(a);
+		break;
+	case RTA_GATEWAY:
+		if (mnl_attr_validate2(a, MNL_TYPE_BINARY, p->alen) < 0)
+			goto bad;
+		memcpy(out->gateway, mnl_attr_get_payload(a), p->alen);
+		out->has_gateway = true;
+		break;
+	case RTA_PREFSRC:
+		if (mnl_attr_validate2(a, MNL_TYPE_BINARY, p->alen) < 0)
+			goto bad;
+		memcpy(out->prefsrc, mnl_attr_get_payload(a), p->alen);
+		out->has_prefsrc = true;
+		break;
+	}
+	return MNL_CB_OK;
+bad:
+	p->err = -EINVAL;
+	return MNL_CB_ERROR;
+}
+
 int xm_nl_parse_route(const struct nlmsghdr *nh, int family,
 		      struct xm_nl_route *out)
 {
-	const struct rtmsg *rtm = NLMSG_DATA(nh);
-	struct rtattr *rta;
-	int rem, alen = addr_len(family), err = body_ok(nh, RTM_NEWROUTE, sizeof(*rtm));
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nh);
+	struct route_parse p = { out, 0, 0 };
+	int alen = addr_len(family), err = body_ok(nh, RTM_NEWROUTE, sizeof(*rtm));
 
 	if (err)
 		return err;
 	if (alen < 0 || rtm->rtm_family != family)
 		return -EINVAL;
+	p.alen = (size_t)alen;
 	memset(out, 0, sizeof(*out));
 	out->type = rtm->rtm_type;
-	for_each_rta(nh, sizeof(*rtm), rta, rem) {
-		size_t len = RTA_PAYLOAD(rta);
+	return parse_attrs(nh, sizeof(*rtm), route_attr_cb, &p, &p.err);
+}
 
-		switch (rta->rta_type) {
-		case RTA_OIF:
-			if (len < 4)
-				return -EINVAL;
-			memcpy(&out->oif, RTA_DATA(rta), 4);
-			break;
-		case RTA_GATEWAY:
-			if ((int)len != alen)
-				return -EINVAL;
-			memcpy(out->gateway, RTA_DATA(rta), len);
-			out->has_gateway = true;
-			break;
-		case RTA_PREFSRC:
-			if ((int)len != alen)
-				return -EINVAL;
-			memcpy(out->prefsrc, RTA_DATA(rta), len);
-			out->has_prefsrc = true;
-			break;
-		}
+static int neigh_attr_cb(const struct nlattr *a, void *data)
+{
+	struct xm_nl_neigh *out = data;
+
+	if (mnl_attr_get_type(a) == NDA_LLADDR &&
+	    mnl_attr_get_payload_len(a) == 6) {
+		memcpy(out->lladdr, mnl_attr_get_payload(a), 6);
+		out->has_lladdr = true;
 	}
-	return 0;
+	return MNL_CB_OK;
 }
 
 int xm_nl_parse_neigh(const struct nlmsghdr *nh, int family,
 		      struct xm_nl_neigh *out)
 {
-	const struct ndmsg *ndm = NLMSG_DATA(nh);
-	struct rtattr *rta;
-	int rem, err = body_ok(nh, RTM_NEWNEIGH, sizeof(*ndm));
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nh);
+	int err = body_ok(nh, RTM_NEWNEIGH, sizeof(*ndm));
 
 	if (err)
 		return err;
@@ -327,12 +357,7 @@ int xm_nl_parse_neigh(const struct nlmsghdr *nh, int family,
 	memset(out, 0, sizeof(*out));
 	out->ifindex = ndm->ndm_ifindex;
 	out->state = ndm->ndm_state;
-	for_each_rta(nh, sizeof(*ndm), rta, rem) {
-		if (rta->rta_type == NDA_LLADDR && RTA_PAYLOAD(rta) == 6) {
-			memcpy(out->lladdr, RTA_DATA(rta), 6);
-			out->has_lladdr = true;
-		}
-	}
+	mnl_attr_parse(nh, sizeof(*ndm), neigh_attr_cb, out);
 	return 0;
 }
 
