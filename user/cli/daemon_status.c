@@ -43,6 +43,8 @@ void daemon_status_json(struct json *j, const struct xmd_status_reply *r)
 		json_u64(j, "sockets", c->sockets);
 		json_u64(j, "frames_held", c->frames_held);
 		json_u64(j, "bindings", c->bindings);
+		json_u64(j, "tx_queued", c->tx_queued);
+		json_u64(j, "give_pending", c->give_pending);
 		json_obj_end(j);
 	}
 	json_arr_end(j);

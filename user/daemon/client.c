@@ -189,7 +189,7 @@ static int queue_setup(struct xmd *d, struct xmd_client *c, uint32_t pi)
 		err = xm_xsk_ring_map(q->xsk_fd, XM_XSK_TX, tx, &q->tx_view, NULL, &q->tx_m);
 	if (err)
 		return err;
-	q->chan_size = xmd_chan_size(XMD_TX_LOAN, p->frames, p->frames);
+	q->chan_size = xmd_chan_size(XMD_TX_LOAN_MAX, p->frames, p->frames);
 	q->chan_fd = memfd_create("xdpmux-chan", MFD_CLOEXEC);
 	if (q->chan_fd < 0)
 		return -errno;
@@ -204,11 +204,12 @@ static int queue_setup(struct xmd *d, struct xmd_client *c, uint32_t pi)
 	q->hdr = (struct xmd_chan_hdr *)q->chan;
 	q->hdr->magic = XMD_MAGIC;
 	q->hdr->frames = p->frames;
-	q->hdr->give_size = XMD_TX_LOAN;
+	q->hdr->give_size = XMD_TX_LOAN_MAX;
+	q->hdr->tx_want = XMD_TX_LOAN;
 	q->hdr->ret_size = p->frames;
-	xmd_ring_prod_init(&q->give, q->chan + xmd_chan_give_off(), XMD_TX_LOAN);
-	xmd_ring_cons_init(&q->ret, q->chan + xmd_chan_ret_off(XMD_TX_LOAN), p->frames);
-	q->mark = q->chan + xmd_chan_mark_off(XMD_TX_LOAN, p->frames);
+	xmd_ring_prod_init(&q->give, q->chan + xmd_chan_give_off(), XMD_TX_LOAN_MAX);
+	xmd_ring_cons_init(&q->ret, q->chan + xmd_chan_ret_off(XMD_TX_LOAN_MAX), p->frames);
+	q->mark = q->chan + xmd_chan_mark_off(XMD_TX_LOAN_MAX, p->frames);
 	return 0;
 }
 
@@ -299,7 +300,7 @@ static int hello(struct xmd *d, struct xmd_client *c, const struct xmd_hello *m)
 			.queue_id = d->pools[pi].queue_id,
 			.rx_size = XMD_RX_RING,
 			.tx_size = XMD_TX_RING,
-			.give_size = XMD_TX_LOAN,
+			.give_size = XMD_TX_LOAN_MAX,
 			.ret_size = d->pools[pi].frames,
 			.umem_size = d->pools[pi].area_size,
 			.chan_size = c->q[pi].chan_size,

@@ -247,12 +247,26 @@ static void fill_refill(struct xmd_pool *p)
 static void loan_top_up(struct xmd_pool *p, struct xmd_client *c, uint32_t pi)
 {
 	struct xmd_client_q *q = &c->q[pi];
-	uint32_t want = XMD_TX_LOAN - q->loan, idx = 0;
+	uint32_t target = __atomic_load_n(&q->hdr->tx_want, __ATOMIC_RELAXED), want, idx = 0;
 
-	if (!want || !p->n_free)
+	/* Its own loan always; more only from frames the fill ring can spare. */
+	if (target < XMD_TX_LOAN)
+		target = XMD_TX_LOAN;
+	if (target > XMD_TX_LOAN_MAX)
+		target = XMD_TX_LOAN_MAX;
+	if (q->loan >= target || !p->n_free)
 		return;
+	want = target - q->loan;
+	if (q->loan >= XMD_TX_LOAN) {
+		uint32_t spare = p->n_free > XMD_FILL_RING ? p->n_free - XMD_FILL_RING : 0;
+
+		if (want > spare)
+			want = spare;
+	}
 	if (want > p->n_free)
 		want = p->n_free;
+	if (!want)
+		return;
 	if (xsk_ring_prod__reserve(&q->give, want, &idx) != want)
 		return;
 	for (uint32_t i = 0; i < want; i++) {

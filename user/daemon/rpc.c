@@ -123,8 +123,14 @@ static int status(struct xmd *d, struct xmd_status_reply *r)
 		o->sockets = d->n_pools;
 		o->bindings = c->bindings;
 		memcpy(o->comm, c->comm, sizeof(o->comm));
-		for (uint32_t pi = 0; pi < d->n_pools; pi++)
-			o->frames_held += xmd_client_frames(&d->pools[pi], &c->q[pi]);
+		for (uint32_t pi = 0; pi < d->n_pools; pi++) {
+			const struct xmd_client_q *q = &c->q[pi];
+
+			o->frames_held += xmd_client_frames(&d->pools[pi], q);
+			o->tx_queued += __atomic_load_n(q->tx_view.producer, __ATOMIC_ACQUIRE) -
+					__atomic_load_n(q->tx_view.consumer, __ATOMIC_ACQUIRE);
+			o->give_pending += xmd_ring_pending(q->chan + xmd_chan_give_off());
+		}
 		n++;
 	}
 	r->n_clients = n;

@@ -17,8 +17,9 @@
  * (the daemon binds the sockets and puts them in the xsks map; reply). Frames: per (program, queue) a shared "channel" (a memfd both map)
  * with two single-producer rings of UMEM addresses and a mark per frame:
  *
- *   give (daemon -> program): frames lent to the program for transmission,
- *        and those frames again each time the device has completed them;
+ *   give (daemon -> program): frames lent to the program for transmission
+ *        (XMD_TX_LOAN, more while it asks and the pool can), and those
+ *        frames again each time the device has completed them;
  *   ret  (program -> daemon): received frames the program is done with;
  *   mark[frame]: what the program holds, for the daemon to reclaim exactly
  *        if the program dies (XMD_MARK_*).
@@ -41,8 +42,14 @@
 
 /* Per (program, queue): ring sizes the daemon creates (powers of two). */
 #define XMD_RX_RING       1024   /* the program's XSK rx ring */
-#define XMD_TX_RING       512    /* its XSK tx ring, >= XMD_TX_LOAN */
 #define XMD_TX_LOAN       512    /* tx frames lent to a program per queue */
+/* A program that runs out of tx frames with all of them in flight asks for
+ * more (tx_want), up to this, while the pool has frames to spare: a frame
+ * sent on a veth comes back only when the receiver frees its skb, and a
+ * receiver holding a window of segments out of order waits for the one
+ * retransmission that needs a frame. */
+#define XMD_TX_LOAN_MAX   4096
+#define XMD_TX_RING       XMD_TX_LOAN_MAX   /* the program's XSK tx ring */
 #define XMD_FILL_RING     4096   /* the queue's fill ring (daemon) */
 
 enum xmd_op {
@@ -120,6 +127,8 @@ struct xmd_status_client {
 	uint32_t sockets;         /* AF_XDP sockets (one per queue) */
 	uint64_t frames_held;     /* rx frames it holds + tx frames lent */
 	uint32_t bindings;
+	uint32_t tx_queued;       /* in its tx rings, not yet read by the kernel */
+	uint32_t give_pending;    /* lent or completed, not yet taken */
 	char comm[16];
 };
 
@@ -167,7 +176,10 @@ struct xmd_chan_hdr {
 	/* Set by the daemon before it sleeps, cleared when it wakes: a
 	 * program that gives it work meanwhile writes the doorbell. */
 	uint32_t need_wakeup;
-	uint8_t pad[44];
+	/* Set by the program: the tx frames it would have lent, between
+	 * XMD_TX_LOAN and XMD_TX_LOAN_MAX. */
+	uint32_t tx_want;
+	uint8_t pad[40];
 };
 
 /* Offsets inside the channel memfd. */

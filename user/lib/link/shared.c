@@ -65,6 +65,7 @@ struct shq {
 	uint64_t lent;            /* frames the daemon lent us, in all */
 	uint64_t bad;             /* frames in a state they cannot be in */
 	uint32_t unannounced;     /* frames put on ret since the last doorbell */
+	bool want_more;           /* tx_want raised since the last doorbell */
 	struct xm_rxbuf_pool rxbufs; /* gathered chains; none without SG */
 };
 
@@ -388,6 +389,14 @@ static int sh_tx_alloc(struct xm_link *l, struct xm_frame *f, int n)
 
 		if (q->n_tx_free < (uint32_t)(n - got))
 			give_pull(s, q);
+		/* Every frame lent is out and none came back: ask for more
+		 * (proto.h, XMD_TX_LOAN_MAX). */
+		if (!q->n_tx_free && q->count[SH_TX_FLIGHT] == q->lent &&
+		    q->hdr->tx_want < XMD_TX_LOAN_MAX && q->hdr->tx_want <= q->lent) {
+			__atomic_store_n(&q->hdr->tx_want, q->hdr->tx_want + XMD_TX_LOAN,
+					 __ATOMIC_RELAXED);
+			q->want_more = true;
+		}
 		while (q->n_tx_free && got < n) {
 			uint32_t fi = q->tx_free[--q->n_tx_free];
 
@@ -501,12 +510,14 @@ static void sh_kick(struct xm_link *l)
 		if (tx_outstanding(q))
 			tx_flush(q);
 		give_pull(s, q);
-		if (q->unannounced < RING_RETURNED && q->count[SH_TX_FLIGHT] < RING_IN_FLIGHT)
+		if (q->unannounced < RING_RETURNED && q->count[SH_TX_FLIGHT] < RING_IN_FLIGHT &&
+		    !q->want_more)
 			continue;
 		if (!__atomic_load_n(&q->hdr->need_wakeup, __ATOMIC_SEQ_CST))
 			continue;
 		ring = true;
 		q->unannounced = 0;
+		q->want_more = false;
 	}
 	if (ring && !s->conn->dead) {
 		uint64_t one = 1;

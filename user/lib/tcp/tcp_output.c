@@ -402,8 +402,17 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		if (len)
 			flags |= XM_TCP_PSH;
 		r = send_segment(c, c->snd_nxt, len, flags);
-		if (r < 0)
+		if (r < 0) {
+			/* No transmit buffer (the link's frames are all out,
+			 * e.g. held by a receiver on a veth until it reads):
+			 * with nothing in flight no ACK will come to send
+			 * again, so the persist timer retries, as Linux arms
+			 * its probe timer when a send fails with nothing out
+			 * (tcp_check_probe_timer). */
+			if (!inflight && (r == -ENOBUFS || r == -EAGAIN))
+				xm_tcp_persist_arm(c);
 			break;
+		}
 		len = (uint32_t)r;
 		if (rexmit)
 			ts->stats.retrans_segs++;
