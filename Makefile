@@ -3,6 +3,7 @@
 #   bpf/*.bpf.c              -> build/bpf/*.bpf.o + build/include/*.skel.h
 #   user/lib/**.c            -> build/libxdpmux.a, build/libxdpmux.so.$(SOVER)
 #   user/cli/*.c             -> build/xdpmux
+#   user/preload/*.c         -> build/libxdpmux-preload.so (with user/lib)
 #   user/examples/NAME/*.c   -> build/NAME (with user/examples/common/*.c)
 #   tests/unit/test_*.c      -> build/tests/test_* (Criterion; tests/unit/lib/*.c shared)
 #   tests/tools/*.c          -> build/tools/* (what the selftests drive)
@@ -32,6 +33,7 @@ DEPLIBS   := libbpf libxdp
 CFLAGS    ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -pthread \
              -Iinclude -I$(BUILD)/include -DXM_VERSION='"$(VERSION)"' \
+             -DXM_PRELOAD_DIR='"$(PREFIX)/lib/xdpmux"' \
              $(shell $(PKGCONFIG) --cflags $(DEPLIBS))
 override LDLIBS += $(shell $(PKGCONFIG) --libs $(DEPLIBS)) -lelf -lz -pthread
 ifeq ($(SAN),1)
@@ -54,6 +56,12 @@ LIB_SO    := $(BUILD)/libxdpmux.so.$(SOVER)
 CLI_SRCS  := $(wildcard user/cli/*.c)
 CLI_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 CLI       := $(BUILD)/xdpmux
+
+# `xdpmux run`'s preloaded library: the runtime's objects (all -fPIC) and
+# the interposers, one shared object with no dependency on libxdpmux.so.
+PRELOAD_SRCS := $(wildcard user/preload/*.c)
+PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(PRELOAD_SRCS))
+PRELOAD_SO   := $(BUILD)/libxdpmux-preload.so
 
 # user/examples/common/ is not an example: its code is linked into each.
 EXAMPLES  := $(filter-out common,$(notdir $(wildcard user/examples/*)))
@@ -78,7 +86,7 @@ PUBLIC_HEADERS := $(wildcard include/xdpmux/*.h)
 
 .SECONDARY:
 .PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz check demo
-all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
+all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(PRELOAD_SO) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
 	@mkdir -p $(@D)
@@ -108,6 +116,10 @@ $(LIB_SO): $(LIB_OBJS)
 $(CLI): $(CLI_OBJS) $(LIB_A)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS)
+
+$(PRELOAD_SO): $(PRELOAD_OBJS) $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS) -ldl
 
 define example_rule
 $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/examples/$(1)/*.c)) \
@@ -207,6 +219,8 @@ install: all
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libxdpmux.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libxdpmux.so
 	install -m 0644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/xdpmux/
+	install -d $(DESTDIR)$(PREFIX)/lib/xdpmux
+	install -m 0755 $(PRELOAD_SO) $(DESTDIR)$(PREFIX)/lib/xdpmux/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		scripts/xdpmux.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xdpmux.pc
 
