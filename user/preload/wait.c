@@ -97,17 +97,27 @@ ssize_t pl_block(struct pl_xs *xs, bool dontwait, uint32_t ev,
 		 ssize_t (*op)(struct pl_xs *xs, void *arg), void *arg)
 {
 	uint64_t deadline = 0;
+	bool polled = false;
 	ssize_t r;
 
 	for (;;) {
 		r = op(xs, arg);
 		if (r >= 0 || errno != EAGAIN)
 			return r;
+		/* A non-blocking xm_send does not run the stack: the ACKs
+		 * that would make room may be waiting. Run it once. */
+		if (!polled) {
+			polled = true;
+			if (xm_stack_poll(pl.st) > 0)
+				continue;
+		}
 		/* The program saw EAGAIN: an edge-triggered epoll reports
 		 * the next readiness again. */
 		xs->et_seen &= ~ev;
-		if (xs->nonblock || dontwait)
+		if (xs->nonblock || dontwait) {
+			errno = EAGAIN;
 			return -1;
+		}
 		if (!deadline)
 			deadline = sock_deadline(xs, ev);
 		else if (pl_now_ns() >= deadline) {
@@ -116,5 +126,6 @@ ssize_t pl_block(struct pl_xs *xs, bool dontwait, uint32_t ev,
 		}
 		if (pl_sleep(NULL, 0, deadline, NULL) < 0)
 			return -1;
+		xm_stack_poll(pl.st);
 	}
 }
