@@ -291,7 +291,7 @@ int close(int fd)
 
 int shutdown(int fd, int how)
 {
-	XS_CALL(fd, "shutdown", real.shutdown(fd, how), xm_shutdown(xs->xfd, how));
+	XS_CALL(fd, "shutdown", real.shutdown(fd, how), (pl_cork_flush(xs), xm_shutdown(xs->xfd, how)));
 }
 
 int getsockname(int fd, struct sockaddr *a, socklen_t *len)

@@ -7,9 +7,10 @@
  * neither has anything sleeps on the epoll fd and the stack (pl_sleep).
  *
  * EPOLLET: an interest reports when readiness it had not reported appears,
- * and again after the program saw EAGAIN on that direction (pl_block), so
- * a program that reads until EAGAIN never misses data, as with the
- * kernel. EPOLLONESHOT: reported once, then off until EPOLL_CTL_MOD.
+ * and again after each read or write on that direction (pl_block), so a
+ * program never misses data that came after its last read; it may get a
+ * report the kernel would not give (readiness it left unconsumed), which
+ * edge-triggered programs handle as any spurious wakeup. EPOLLONESHOT: reported once, then off until EPOLL_CTL_MOD.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -79,6 +79,8 @@ static ssize_t xs_send(struct pl_xs *xs, const void *buf, size_t len, int flags,
 	size_t sent = 0;
 	ssize_t r;
 
+	if (pl_cork_take(xs, buf, len))
+		return (ssize_t)len;
 	do {
 		a.buf = (uint8_t *)buf + sent;
 		a.len = len - sent;

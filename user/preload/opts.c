@@ -41,13 +41,11 @@ static void remember(struct pl_ent *e, int level, int name, const void *val,
 }
 
 /* Options the stack has no use for whose only effect on Linux is on
- * packet timing or marking: accepted so that programs setting them run
- * (nginx fails a connection when TCP_CORK is refused), noted under
- * XDPMUX_DEBUG. */
+ * packet timing or marking: accepted so that programs setting them run,
+ * noted under XDPMUX_DEBUG. */
 static bool hint_only(int level, int name)
 {
-	return (level == IPPROTO_TCP && (name == TCP_CORK || name == TCP_QUICKACK ||
-					 name == TCP_DEFER_ACCEPT)) ||
+	return (level == IPPROTO_TCP && (name == TCP_QUICKACK || name == TCP_DEFER_ACCEPT)) ||
 	       (level == IPPROTO_IP && name == IP_TOS) ||
 	       (level == IPPROTO_IPV6 && name == IPV6_TCLASS) ||
 	       (level == SOL_SOCKET && name == SO_PRIORITY);
@@ -73,6 +71,13 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	}
 	pl_lock();
 	xs = pl_xs_get(fd, "setsockopt");
+	if (xs && level == IPPROTO_TCP && name == TCP_CORK && xs->type == SOCK_STREAM) {
+		r = len >= sizeof(int) && val ? pl_cork_set(xs, *(const int *)val != 0) : -1;
+		if (r < 0 && (len < sizeof(int) || !val))
+			errno = EINVAL;
+		pl_unlock();
+		return r;
+	}
 	r = xs ? xm_setsockopt(xs->xfd, level, name, val, len) : -1;
 	if (r < 0 && xs && errno == ENOPROTOOPT) {
 		if (hint_only(level, name)) {
@@ -99,6 +104,13 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return real.getsockopt(fd, level, name, val, len);
 	pl_lock();
 	xs = pl_xs_get(fd, "getsockopt");
+	if (xs && level == IPPROTO_TCP && name == TCP_CORK && val && len &&
+	    *len >= sizeof(int)) {
+		*(int *)val = xs->corked;
+		*len = sizeof(int);
+		pl_unlock();
+		return 0;
+	}
 	r = xs ? xm_getsockopt(xs->xfd, level, name, val, len) : -1;
 	if (r < 0 && xs && errno == ENOPROTOOPT) {
 		pl_debug("fd %d: getsockopt %d/%d not supported", fd, level, name);

@@ -56,6 +56,9 @@ struct pl_xs {
 	pid_t pid;          /* the process that made it (fork: the parent) */
 	bool nonblock;      /* the program's O_NONBLOCK */
 	uint32_t et_seen;   /* EPOLLET: readiness reported and not yet consumed */
+	bool corked;        /* TCP_CORK: cork.c */
+	uint8_t *cork_buf;
+	size_t cork_len;
 };
 
 struct pl_ent {
@@ -160,6 +163,15 @@ uint64_t pl_deadline(int timeout_ms);
  * report is consumed on EAGAIN. Lock held. */
 ssize_t pl_block(struct pl_xs *xs, bool dontwait, uint32_t ev,
 		 ssize_t (*op)(struct pl_xs *xs, void *arg), void *arg);
+
+/* ---- cork.c: TCP_CORK ---- */
+/* Set or clear the cork; clearing sends what it held. Lock held. */
+int pl_cork_set(struct pl_xs *xs, bool on);
+/* While corked, keep len bytes of a stream send to go out with what
+ * follows: true when they were kept (the send is done). Lock held. */
+bool pl_cork_take(struct pl_xs *xs, const void *buf, size_t len);
+/* Send what the cork holds (before a send that does not fit, at close). */
+int pl_cork_flush(struct pl_xs *xs);
 
 /* ---- the real libc functions ---- */
 struct pl_real {

@@ -195,8 +195,11 @@ void pl_forget(int fd)
 		if (--xs->refs == 0) {
 			/* A forked child never touches the parent's stack:
 			 * its rings are shared memory. */
-			if (xs->pid == pl.pid)
+			if (xs->pid == pl.pid) {
+				pl_cork_flush(xs);
 				xm_close(xs->xfd);
+			}
+			free(xs->cork_buf);
 			free(xs);
 		}
 		break;

@@ -102,7 +102,16 @@ ssize_t pl_block(struct pl_xs *xs, bool dontwait, uint32_t ev,
 
 	for (;;) {
 		r = op(xs, arg);
-		if (r >= 0 || errno != EAGAIN)
+		if (r >= 0) {
+			/* EPOLLET reports readiness again after any read
+			 * (write): data that comes after it is a new edge,
+			 * which a scan of the level alone cannot tell from
+			 * data already reported. An extra report is allowed,
+			 * a missed one stalls the program. */
+			xs->et_seen &= ~ev;
+			return r;
+		}
+		if (errno != EAGAIN)
 			return r;
 		/* A non-blocking xm_send does not run the stack: the ACKs
 		 * that would make room may be waiting. Run it once. */
