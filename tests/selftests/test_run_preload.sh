@@ -11,6 +11,12 @@
 #    (sha256);
 #  - iperf3 -s with the kernel iperf3 client: TCP both ways (-R) and UDP,
 #    the client's own report;
+#  - redis-server: redis-cli values read back (one of 1 MiB), redis-benchmark
+#    SET/GET with a BGSAVE (a fork) in the middle that succeeds while the
+#    clients keep going;
+#  - nginx, one process (master_process off), sendfile and tcp_nopush on:
+#    a $XM_RUN_NGINX_MIB MiB file (default 1024) by curl, sha256 checked,
+#    and wrk with no error and no non-2xx answer;
 #  - XDPMUX_DEBUG=1 logs the decisions: a wildcard bind moves, a loopback
 #    connect stays with the kernel (and works);
 #  - no binding is left once each program has exited.
@@ -20,7 +26,7 @@ set -uo pipefail
 ns_a=xm-h15run-a ns_b=xm-h15run-b dev_a=xmrun0a dev_b=xmrun0b
 xm_netns_pair "$ns_a" "$ns_b" "$dev_a" "$dev_b" 226
 xm_in "$ns_b" ethtool -K "$dev_b" tx off >/dev/null || xm_fail "ethtool -K $dev_b tx off"
-for tool in socat curl iperf3 jq python3; do
+for tool in socat curl iperf3 jq python3 redis-server redis-cli redis-benchmark nginx wrk; do
 	command -v $tool >/dev/null || xm_fail "no $tool (scripts/install-deps.sh)"
 done
 stream=$XM_BUILD/tools/tcp_stream
@@ -53,17 +59,15 @@ no_bindings_left() {
 }
 # run_a ARGS...: PROGRAM ARGS under xdpmux run in ns_a.
 run_a() { xm_in "$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- "$@"; }
-# wait_bound PROTO PORT PID LOG: until the program PID (under xdpmux run)
-# has its binding, i.e. its server socket moved to xdpmux.
-wait_bound() {
+# wait_listen PORT PID LOG: until the program PID, under xdpmux run with
+# XDPMUX_DEBUG=1 (LOG its stderr), listens on PORT on xdpmux.
+wait_listen() {
 	for _ in $(seq 100); do
-		[ "$(xm_cli "$ns_a" list "$dev_a" -j | jq --arg p "$1" --argjson n "$2" \
-			'[.bindings[] | select(.proto == $p and .port == $n)] | length')" = 1 ] &&
-			return 0
-		kill -0 "$3" 2>/dev/null || xm_fail "server exited: $(cat "$4")"
+		grep -qE "tcp listen .*:$1: xdpmux" "$3" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || xm_fail "server exited: $(cat "$3")"
 		sleep 0.1
 	done
-	xm_fail "no $1/$2 binding on $dev_a: $(cat "$4")"
+	xm_fail "no listener on tcp/$1 on xdpmux: $(cat "$3")"
 }
 
 xm_step "socat TCP server under xdpmux run, kernel echo client ($mib MiB)"
@@ -71,7 +75,7 @@ before=$(redirected)
 XDPMUX_DEBUG=1 nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
 	socat TCP-LISTEN:7001,reuseaddr SYSTEM:cat 2>"$work/socat-s.log" &
 spid=$!
-wait_bound tcp 7001 $spid "$work/socat-s.log"
+wait_listen 7001 $spid "$work/socat-s.log"
 grep -q "tcp bind 0.0.0.0:7001: xdpmux (wildcard address)" "$work/socat-s.log" ||
 	xm_fail "no decision logged: $(cat "$work/socat-s.log")"
 xm_in "$ns_b" timeout 120 "$stream" -e "$XM_A4" 7001 $bytes ||
@@ -120,10 +124,10 @@ no_bindings_left "curl"
 
 xm_step "iperf3 -s under xdpmux run, kernel iperf3 client: TCP both ways, UDP"
 # nsenter and xdpmux exec: $! is iperf3 itself
-nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
+XDPMUX_DEBUG=1 nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
 	iperf3 -s -p 5201 >"$work/iperf-s.log" 2>&1 &
 ipid=$!
-wait_bound tcp 5201 $ipid "$work/iperf-s.log"
+wait_listen 5201 $ipid "$work/iperf-s.log"
 for args in "" "-R" "-u -b 100M"; do
 	before=$(redirected)
 	# shellcheck disable=SC2086 # args are words
@@ -137,6 +141,92 @@ done
 kill -INT $ipid
 wait $ipid
 no_bindings_left "iperf3"
+
+xm_step "redis-server under xdpmux run: redis-cli, redis-benchmark, BGSAVE"
+mkdir -p "$work/redis"
+XDPMUX_DEBUG=1 nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
+	redis-server --port 6379 --bind 0.0.0.0 --protected-mode no --save "" \
+	--appendonly no --dir "$work/redis" --daemonize no >"$work/redis.log" 2>&1 &
+rpid=$!
+wait_listen 6379 $rpid "$work/redis.log"
+rcli() { xm_in "$ns_b" timeout 30 redis-cli -h "$XM_A4" -p 6379 "$@"; }
+xm_expect_eq "$(rcli set greeting "hello xdpmux")" OK "redis SET"
+xm_expect_eq "$(rcli get greeting)" "hello xdpmux" "redis GET"
+xm_expect_eq "$(rcli incrby counter 41)" 41 "redis INCRBY"
+head -c $((1 << 20)) /dev/urandom | base64 -w0 >"$work/big.val"
+xm_in "$ns_b" timeout 30 redis-cli -h "$XM_A4" -p 6379 -x set big <"$work/big.val" >/dev/null ||
+	xm_fail "redis SET of 1 MiB"
+# redis-cli ends the value with a newline
+[ "$(rcli get big)" = "$(cat "$work/big.val")" ] || xm_fail "redis GET of 1 MiB: not what was set"
+before=$(redirected)
+xm_in "$ns_b" timeout 120 redis-benchmark -h "$XM_A4" -p 6379 -t set,get -n 100000 -q \
+	>"$work/rb.out" 2>&1 &
+rb=$!
+sleep 1
+xm_expect_eq "$(rcli bgsave)" "Background saving started" "BGSAVE"
+wait $rb || xm_fail "redis-benchmark: $(tail -3 "$work/rb.out")"
+tr '\r' '\n' <"$work/rb.out" | grep -E "^(SET|GET): [0-9.]+ requests per second" | sed 's/^/  /'
+[ "$(tr '\r' '\n' <"$work/rb.out" | grep -cE "^(SET|GET): [0-9.]+ requests per second")" = 2 ] ||
+	xm_fail "redis-benchmark: $(tail -3 "$work/rb.out")"
+rcli info persistence | tr -d '\r' | grep -q "^rdb_last_bgsave_status:ok" ||
+	xm_fail "BGSAVE: $(rcli info persistence)"
+[ -s "$work/redis/dump.rdb" ] || xm_fail "BGSAVE wrote no dump.rdb"
+xm_expect_eq "$(rcli get greeting)" "hello xdpmux" "redis GET after the benchmark"
+expect_redirected "$before" 200000 "redis-benchmark"
+rcli shutdown nosave >/dev/null 2>&1
+wait $rpid
+no_bindings_left "redis-server"
+
+nmib=${XM_RUN_NGINX_MIB:-1024}
+xm_step "nginx (one process, sendfile) under xdpmux run: curl $nmib MiB, wrk"
+mkdir -p "$work/nginx/root" "$work/nginx/tmp"
+"$stream" $((nmib << 20)) >"$work/nginx/root/big.bin"
+nwant=$(sha256sum "$work/nginx/root/big.bin" | cut -d' ' -f1)
+echo "hello from nginx" >"$work/nginx/root/index.html"
+cat >"$work/nginx/nginx.conf" <<NGINX
+master_process off;
+daemon off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    client_body_temp_path $work/nginx/tmp;
+    proxy_temp_path $work/nginx/tmp;
+    fastcgi_temp_path $work/nginx/tmp;
+    uwsgi_temp_path $work/nginx/tmp;
+    scgi_temp_path $work/nginx/tmp;
+    server {
+        listen 8080;
+        listen [::]:8080;
+        root $work/nginx/root;
+    }
+}
+NGINX
+XDPMUX_DEBUG=1 nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
+	nginx -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" >"$work/nginx.log" 2>&1 &
+npid=$!
+wait_listen 8080 $npid "$work/nginx.log"
+before=$(redirected)
+got=$(xm_in "$ns_b" timeout 300 curl -sS --max-time 280 "http://$XM_A4:8080/big.bin" 2>"$work/curl.err" |
+	sha256sum | cut -d' ' -f1)
+xm_expect_eq "$got" "$nwant" "sha256 of $nmib MiB from nginx ($(cat "$work/curl.err"))"
+echo "  $nmib MiB, sha256 $nwant"
+expect_redirected "$before" $(((nmib << 20) / 1448 / 64)) "nginx download (ACKs)"
+xm_expect_eq "$(xm_in "$ns_b" curl -sS "http://[$XM_A6]:8080/index.html")" "hello from nginx" \
+	"index.html over IPv6"
+before=$(redirected)
+xm_in "$ns_b" timeout 60 wrk -t1 -c20 -d2 "http://$XM_A4:8080/index.html" >"$work/wrk.out" 2>&1 ||
+	xm_fail "wrk: $(cat "$work/wrk.out")"
+grep -E "Requests/sec" "$work/wrk.out" | sed 's/^/  /'
+! grep -qE "Socket errors|Non-2xx" "$work/wrk.out" || xm_fail "wrk saw errors: $(cat "$work/wrk.out")"
+expect_redirected "$before" 1000 "wrk"
+kill -TERM $npid
+wait $npid
+no_bindings_left "nginx"
 
 xm_step "a loopback connection stays with the kernel"
 xm_in "$ns_a" socat -u TCP-LISTEN:7004,bind=127.0.0.1 STDOUT >"$work/lo.out" 2>&1 &

@@ -211,6 +211,15 @@ int listen(int fd, int backlog)
 	pl_lock();
 	xs = pl_xs_get(fd, "listen");
 	r = xs ? xm_listen(xs->xfd, backlog) : -1;
+	if (r == 0 && pl.debug) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char as[80];
+
+		if (!xm_getsockname(xs->xfd, (struct sockaddr *)&ss, &len))
+			pl_debug("fd %d: tcp listen %s: xdpmux", fd,
+				 pl_addr_str((struct sockaddr *)&ss, len, as, sizeof(as)));
+	}
 	pl_unlock();
 	return r;
 }
