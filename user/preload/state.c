@@ -5,8 +5,10 @@
  * table, fork handling, and the messages it prints.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -288,8 +290,56 @@ __attribute__((constructor)) void pl_init(void)
 	pthread_once(&once, init_once);
 }
 
+/* Which fds are open, as a bitmap over the first 4096 (NULL: unknown). */
+static uint64_t *open_fds(void)
+{
+	uint64_t *set = calloc(4096 / 64, sizeof(*set));
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (!set || !d) {
+		free(set);
+		if (d)
+			closedir(d);
+		return NULL;
+	}
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] != '.' && fd >= 0 && fd < 4096)
+			set[fd / 64] |= 1ULL << (fd % 64);
+	}
+	closedir(d);
+	return set;
+}
+
+/* The stack's own fds must not leak into a program the application execs
+ * (an AF_XDP socket there would hold the device): whatever the stack and
+ * the libraries under it opened gets FD_CLOEXEC. */
+static void cloexec_new_fds(const uint64_t *before)
+{
+	uint64_t *after = open_fds();
+
+	if (!before || !after) {
+		free(after);
+		return;
+	}
+	for (int fd = 0; fd < 4096; fd++) {
+		uint64_t bit = 1ULL << (fd % 64);
+
+		if ((after[fd / 64] & bit) && !(before[fd / 64] & bit)) {
+			int fl = real.fcntl(fd, F_GETFD);
+
+			if (fl >= 0 && !(fl & FD_CLOEXEC))
+				real.fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+		}
+	}
+	free(after);
+}
+
 struct xm_stack *pl_stack(void)
 {
+	uint64_t *before;
 	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
 	char line[256];
 	int r;
@@ -297,7 +347,11 @@ struct xm_stack *pl_stack(void)
 	if (pl.st || pl.st_failed)
 		return pl.st;
 	o.spin_us = pl.spin_us;
+	before = open_fds();
 	r = xm_stack_open(pl.dev, &o, &pl.st);
+	if (r == 0)
+		cloexec_new_fds(before);
+	free(before);
 	if (r < 0) {
 		pl.st = NULL;
 		pl.st_failed = true;
