@@ -5,7 +5,9 @@
  * decide whether it moves (decide.c) and move it (move.c).
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <linux/close_range.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +298,47 @@ int close(int fd)
 		pl_unlock();
 	}
 	return real.close(fd);
+}
+
+/* Forget every fd of ours in [lo, hi] (close_range, closefrom). */
+static void forget_range(unsigned lo, unsigned hi)
+{
+	pl_lock();
+	for (unsigned fd = lo; fd <= hi && fd < (1U << 20); fd++) {
+		struct pl_ent *e = pl_ent((int)fd, false);
+
+		if (!e) {
+			fd |= (1U << 10) - 1;   /* no chunk: skip it whole */
+			continue;
+		}
+		if (e->kind != PL_NONE)
+			pl_forget((int)fd);
+	}
+	pl_unlock();
+}
+
+int close_range(unsigned lo, unsigned hi, int flags)
+{
+	static int (*real_close_range)(unsigned, unsigned, int);
+
+	pl_init();
+	if (!real_close_range)
+		real_close_range = (int (*)(unsigned, unsigned, int))dlsym(RTLD_NEXT, "close_range");
+	if (!real_close_range) {
+		errno = ENOSYS;
+		return -1;
+	}
+	/* CLOSE_RANGE_CLOEXEC only marks the fds: nothing closes yet. */
+	if (!pl_inside && !(flags & CLOSE_RANGE_CLOEXEC) && lo <= hi)
+		forget_range(lo, hi);
+	return real_close_range(lo, hi, flags);
+}
+
+void closefrom(int lo)
+{
+	if (lo < 0)
+		lo = 0;
+	close_range((unsigned)lo, ~0U, 0);
 }
 
 int shutdown(int fd, int how)
