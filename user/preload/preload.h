@@ -215,6 +215,11 @@ struct pl_real {
 };
 extern struct pl_real real;
 
+/* ---- signals.c ---- */
+/* Set when a handler of the program ran on this thread: 1 if installed
+ * with SA_RESTART, 0 if not; -1 before any. */
+extern __thread int pl_sig_restart __attribute__((tls_model("initial-exec")));
+
 /* ---- poll.c ---- */
 /* poll(2) over a mix of kernel fds and placeholders. */
 int pl_poll(struct pollfd *fds, nfds_t n, uint64_t until_ns, const sigset_t *mask);

@@ -133,8 +133,10 @@ ssize_t pl_block(struct pl_xs *xs, bool dontwait, uint32_t ev,
 			errno = EAGAIN;
 			return -1;
 		}
-		if (pl_sleep(NULL, 0, deadline, NULL) < 0)
-			return -1;
+		pl_sig_restart = -1;
+		if (pl_sleep(NULL, 0, deadline, NULL) < 0 &&
+		    (errno != EINTR || pl_sig_restart != 1))
+			return -1;   /* EINTR: a handler without SA_RESTART ran */
 		xm_stack_poll(pl.st);
 	}
 }
