@@ -22,6 +22,8 @@
 #    inherited xdpmux socket gets EBADF and a message, and closes it
 #    without harm to the parent; two threads serve a UDP and a TCP socket
 #    at once; dup and close of a moved socket;
+#  - SA_RESTART: a blocking recv restarts after a handler installed with
+#    it and fails with EINTR after one without (tools/sig_restart);
 #  - XDPMUX_DEBUG=1 logs the decisions: a wildcard bind moves, a loopback
 #    connect stays with the kernel (and works);
 #  - no binding is left once each program has exited.
@@ -322,6 +324,19 @@ wait $ppid_ || xm_fail "probe: $(cat "$work/probe.log")"
 grep -q "threads done" "$work/probe.log" || xm_fail "probe: $(cat "$work/probe.log")"
 sed 's/^/  /' "$work/probe.log"
 no_bindings_left "the probe"
+
+xm_step "SA_RESTART: a blocking recv restarts, or ends with EINTR, as on the kernel"
+for mode in restart norestart; do
+	nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
+		"$XM_BUILD/tools/sig_restart" 7030 $mode >"$work/sig.log" 2>&1 &
+	sig=$!
+	# the alarm fires 200 ms after the program is ready; send after it
+	for _ in $(seq 50); do grep -q waiting "$work/sig.log" && break; sleep 0.1; done
+	sleep 1
+	echo datagram | xm_in "$ns_b" socat -u - "UDP:$XM_A4:7030"
+	wait $sig || xm_fail "sig_restart $mode: $(cat "$work/sig.log")"
+	echo "  $mode: $(tail -1 "$work/sig.log")"
+done
 
 xm_step "a loopback connection stays with the kernel"
 xm_in "$ns_a" socat -u TCP-LISTEN:7004,bind=127.0.0.1 STDOUT >"$work/lo.out" 2>&1 &

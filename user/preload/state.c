@@ -365,13 +365,33 @@ struct xm_stack *pl_stack(void)
 	return pl.st;
 }
 
-/* At exit the bindings go with the stack, so the ports return to the
- * kernel at once rather than when `xdpmux gc` finds the owner dead. */
+#define EXIT_DRAIN_NS (10ULL * 1000000000ULL)
+
+/* At exit the kernel would close the program's sockets and go on sending
+ * what they hold; here the stack dies with the process. So: close every
+ * socket the program still has, and run the stack until the TCP send
+ * buffers are empty (acknowledged) or EXIT_DRAIN_NS passed. Then the
+ * bindings go with the stack, so the ports return to the kernel at once
+ * rather than when `xdpmux gc` finds the owner dead. */
 __attribute__((destructor)) static void pl_fini(void)
 {
+	uint64_t deadline = pl_now_ns() + EXIT_DRAIN_NS;
+	struct xm_stack_stats s;
+
 	if (!pl.st || pl.pid != getpid())
 		return;
 	pl_lock();
+	for (int c = 0; c < NCHUNKS; c++) {
+		struct pl_ent *ch = atomic_load(&chunks[c]);
+
+		for (int i = 0; ch && i < CHUNK; i++)
+			if (ch[i].kind == PL_XM)
+				pl_forget(c * CHUNK + i);
+	}
+	while (!xm_stack_stats(pl.st, &s) && s.tcp_mem_bytes && pl_now_ns() < deadline)
+		if (xm_stack_poll(pl.st) <= 0 && pl_sleep(NULL, 0, deadline, NULL) < 0 &&
+		    errno != EINTR)
+			break;
 	xm_stack_close(pl.st);
 	pl.st = NULL;
 	pl.st_failed = true;
