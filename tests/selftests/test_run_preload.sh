@@ -22,6 +22,8 @@
 #    inherited xdpmux socket gets EBADF and a message, and closes it
 #    without harm to the parent; two threads serve a UDP and a TCP socket
 #    at once; dup and close of a moved socket;
+#  - exec: a program that moved a socket execs socat, which binds the same
+#    port on a stack of its own and receives on it (then idles out: -T 2);
 #  - SA_RESTART: a blocking recv restarts after a handler installed with
 #    it and fails with EINTR after one without (tools/sig_restart);
 #  - XDPMUX_DEBUG=1 logs the decisions: a wildcard bind moves, a loopback
@@ -324,6 +326,29 @@ wait $ppid_ || xm_fail "probe: $(cat "$work/probe.log")"
 grep -q "threads done" "$work/probe.log" || xm_fail "probe: $(cat "$work/probe.log")"
 sed 's/^/  /' "$work/probe.log"
 no_bindings_left "the probe"
+
+xm_step "exec: the new program uses xdpmux again"
+cat >"$work/exec.py" <<'PY'
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7050))
+print("bound, exec", flush=True)
+os.execvp("socat", ["socat", "-T", "2", "-u", "UDP-RECV:7050", "STDOUT"])
+PY
+XDPMUX_DEBUG=1 nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
+	python3 "$work/exec.py" >"$work/exec.out" 2>"$work/exec.log" &
+ex=$!
+for _ in $(seq 100); do
+	[ "$(grep -c "udp bind 0.0.0.0:7050: xdpmux" "$work/exec.log")" = 2 ] && break
+	kill -0 $ex 2>/dev/null || xm_fail "exec: $(cat "$work/exec.log")"
+	sleep 0.1
+done
+[ "$(grep -c "udp bind 0.0.0.0:7050: xdpmux" "$work/exec.log")" = 2 ] ||
+	xm_fail "the exec'd program did not move its socket: $(cat "$work/exec.log")"
+echo "after exec" | xm_in "$ns_b" socat -u - "UDP:$XM_A4:7050"
+wait $ex || xm_fail "socat after exec: $(cat "$work/exec.log")"
+xm_expect_eq "$(tail -1 "$work/exec.out")" "after exec" "datagram received after exec"
+no_bindings_left "the exec'd socat"
 
 xm_step "SA_RESTART: a blocking recv restarts, or ends with EINTR, as on the kernel"
 for mode in restart norestart; do

@@ -5,6 +5,7 @@
  * table, fork handling, and the messages it prints.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <xdpmux/control.h>
 
 #include "preload.h"
 
@@ -337,6 +340,29 @@ static void cloexec_new_fds(const uint64_t *before)
 	free(after);
 }
 
+/* Bindings owned by our pid that this image did not make (it has no
+ * stack yet) are those of the image before an exec: its stack went
+ * without a word (exec runs no destructor). Removed, so that ours start
+ * clean and go when we close. */
+static void drop_bindings_of_exec(void)
+{
+	struct xm_binding *b;
+	struct xm_ctl *ctl;
+	size_t n;
+
+	if (xm_ctl_open(pl.dev, &ctl))
+		return;
+	if (!xm_ctl_list(ctl, &b, &n)) {
+		for (size_t i = 0; i < n; i++)
+			if (b[i].val.owner_pid == (uint32_t)pl.pid &&
+			    !xm_ctl_unbind(ctl, &b[i].key))
+				pl_debug("removed a binding of the program before exec (port %u)",
+					 ntohs(b[i].key.port));
+		free(b);
+	}
+	xm_ctl_close(ctl);
+}
+
 struct xm_stack *pl_stack(void)
 {
 	uint64_t *before;
@@ -347,6 +373,7 @@ struct xm_stack *pl_stack(void)
 	if (pl.st || pl.st_failed)
 		return pl.st;
 	o.spin_us = pl.spin_us;
+	drop_bindings_of_exec();
 	before = open_fds();
 	r = xm_stack_open(pl.dev, &o, &pl.st);
 	if (r == 0)
