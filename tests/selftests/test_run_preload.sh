@@ -28,7 +28,9 @@
 #    it and fails with EINTR after one without (tools/sig_restart);
 #  - XDPMUX_DEBUG=1 logs the decisions: a wildcard bind moves, a loopback
 #    connect stays with the kernel (and works);
-#  - no binding is left once each program has exited.
+#  - no binding is left once each program has exited;
+#  - xdpmux run's own errors: exit 2 for usage (no "--", a bad port), 1
+#    for a missing device, a device without xdpmux, a missing program.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -78,6 +80,21 @@ wait_listen() {
 	done
 	xm_fail "no listener on tcp/$1 on xdpmux: $(cat "$3")"
 }
+
+xm_step "xdpmux run: usage and errors"
+# expect_run STATUS PATTERN ARGS...: xdpmux run ARGS exits STATUS saying PATTERN.
+expect_run() {
+	local want=$1 pat=$2 out st; shift 2
+	out=$(xm_cli "$ns_a" run "$@" 2>&1); st=$?
+	xm_expect_eq "$st" "$want" "exit status of xdpmux run $*"
+	echo "$out" | grep -q "$pat" || xm_fail "xdpmux run $*: '$out' does not say '$pat'"
+}
+expect_run 2 "missing '-- PROGRAM" "$dev_a" socat
+expect_run 2 "invalid port 'x'" "$dev_a" --ports 80,x -- true
+expect_run 1 "no device 'xmnosuch0'" xmnosuch0 -- true
+expect_run 1 "not attached to lo" lo -- true
+expect_run 1 "cannot run '/nonexistent'" "$dev_a" -- /nonexistent
+echo "  usage errors exit 2, failures 1, each with its reason"
 
 xm_step "socat TCP server under xdpmux run, kernel echo client ($mib MiB)"
 before=$(redirected)

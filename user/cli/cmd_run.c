@@ -82,6 +82,13 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 
 	for (dd = 1; dd < argc && strcmp(argv[dd], "--"); dd++)
 		;
+	/* Without "--" the program's name would read as a second DEV. */
+	if (dd == argc) {
+		for (int i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+				return cli_parse(cli, argc, argv, opts, pos, 1, 1, &n, names);
+		return cli_usage_err(cli, "missing '-- PROGRAM [ARGS]'");
+	}
 	r = cli_parse(cli, dd, argv, opts, pos, 1, 1, &n, names);
 	if (r)
 		return r;
