@@ -22,6 +22,8 @@
 #    inherited xdpmux socket gets EBADF and a message, and closes it
 #    without harm to the parent; two threads serve a UDP and a TCP socket
 #    at once; dup and close of a moved socket;
+#  - a socket put in an epoll set before its connect moved it stays in the
+#    set (non-blocking connect, EPOLLOUT, then EPOLLIN after MOD);
 #  - exec: a program that moved a socket execs socat, which binds the same
 #    port on a stack of its own and receives on it (then idles out: -T 2);
 #  - SA_RESTART: a blocking recv restarts after a handler installed with
@@ -343,6 +345,32 @@ wait $ppid_ || xm_fail "probe: $(cat "$work/probe.log")"
 grep -q "threads done" "$work/probe.log" || xm_fail "probe: $(cat "$work/probe.log")"
 sed 's/^/  /' "$work/probe.log"
 no_bindings_left "the probe"
+
+xm_step "epoll: a socket registered before its connect moved it"
+xm_echo_server "$ns_b" tcp 7070 &
+xm_wait_port "$ns_b" tcp 7070
+cat >"$work/ep.py" <<'PY'
+import errno, select, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setblocking(False)
+ep = select.epoll()
+ep.register(s.fileno(), select.EPOLLOUT)      # before the connect moves it
+r = s.connect_ex((host, port))
+assert r == errno.EINPROGRESS, r
+ev = ep.poll(5)
+assert ev and ev[0][1] & select.EPOLLOUT, ev
+assert s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+s.send(b"registered before connect")
+ep.modify(s.fileno(), select.EPOLLIN)
+ev = ep.poll(5)
+assert ev and ev[0][1] & select.EPOLLIN, ev
+print(s.recv(100).decode())
+PY
+got=$(run_a python3 "$work/ep.py" "$XM_B4" 7070 2>"$work/ep.log") ||
+	xm_fail "epoll before connect: $(cat "$work/ep.log")"
+xm_expect_eq "$got" "registered before connect" "echo through a socket registered before it moved"
+echo "  EPOLLOUT at connect, EPOLLIN for the echo"
 
 xm_step "exec: the new program uses xdpmux again"
 cat >"$work/exec.py" <<'PY'

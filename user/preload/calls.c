@@ -44,6 +44,7 @@ int socket(int domain, int type, int protocol)
 	e->type = base;
 	e->nopts = 0;
 	e->opts = NULL;
+	e->ncand_ep = 0;
 	atomic_store_explicit(&e->kind, PL_CAND, memory_order_release);
 	pl_unlock();
 	pl_debug("fd %d: %s%s socket: decided at bind or connect", fd,

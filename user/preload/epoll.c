@@ -118,11 +118,54 @@ static int ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	}
 }
 
+void pl_epoll_adopt(int fd, struct pl_ent *e)
+{
+	for (int i = 0; i < e->ncand_ep; i++)
+		if (ctl(e->cand_epfd[i], EPOLL_CTL_ADD, fd, &e->cand_ev[i]) < 0)
+			pl_debug("fd %d: not carried into epoll fd %d: %m", fd, e->cand_epfd[i]);
+	e->ncand_ep = 0;
+}
+
+/* Note a candidate's membership of epfd (lock held). */
+static void cand_note(struct pl_ent *e, int epfd, int op, const struct epoll_event *ev)
+{
+	int i;
+
+	for (i = 0; i < e->ncand_ep && e->cand_epfd[i] != epfd; i++)
+		;
+	if (op == EPOLL_CTL_DEL) {
+		if (i < e->ncand_ep) {
+			e->cand_epfd[i] = e->cand_epfd[--e->ncand_ep];
+			e->cand_ev[i] = e->cand_ev[e->ncand_ep];
+		}
+		return;
+	}
+	if (i == PL_CAND_EPOLLS) {
+		pl_debug("fd in more than %d epoll sets: the rest lose it if it moves",
+			 PL_CAND_EPOLLS);
+		return;
+	}
+	e->cand_epfd[i] = epfd;
+	e->cand_ev[i] = *ev;
+	if (i == e->ncand_ep)
+		e->ncand_ep++;
+}
+
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	int r;
 
 	pl_init();
+	if (!pl_inside && pl_kind_of(fd) == PL_CAND) {
+		r = real.epoll_ctl(epfd, op, fd, ev);
+		if (r == 0) {
+			pl_lock();
+			if (pl_kind_of(fd) == PL_CAND)
+				cand_note(pl_ent(fd, false), epfd, op, ev);
+			pl_unlock();
+		}
+		return r;
+	}
 	if (pl_inside || pl_kind_of(fd) != PL_XM)
 		return real.epoll_ctl(epfd, op, fd, ev);
 	pl_lock();

@@ -79,5 +79,6 @@ int pl_move(int fd, struct pl_ent *e, const struct sockaddr *a, socklen_t len,
 	e->nopts = 0;
 	e->xs = xs;
 	atomic_store_explicit(&e->kind, PL_XM, memory_order_release);
+	pl_epoll_adopt(fd, e);
 	return 0;
 }

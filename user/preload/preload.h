@@ -41,6 +41,7 @@ enum pl_kind {
 
 /* Options set on a candidate, replayed on the xdpmux socket when it moves. */
 #define PL_CAND_OPTS 12
+#define PL_CAND_EPOLLS 4
 struct pl_opt {
 	int level, name;
 	socklen_t len;
@@ -66,6 +67,11 @@ struct pl_ent {
 	int domain, type;            /* PL_CAND */
 	struct pl_opt *opts;         /* PL_CAND: malloc'd, PL_CAND_OPTS */
 	int nopts;
+	/* PL_CAND: the epoll sets it is in, which lose it when it moves (the
+	 * kernel socket's file goes) and get it back as an xdpmux interest */
+	int cand_epfd[PL_CAND_EPOLLS];
+	struct epoll_event cand_ev[PL_CAND_EPOLLS];
+	int ncand_ep;
 	struct pl_xs *xs;            /* PL_XM */
 	int n_xm_watch;              /* PL_EPOLL: interests on xdpmux sockets */
 };
@@ -226,6 +232,8 @@ int pl_poll(struct pollfd *fds, nfds_t n, uint64_t until_ns, const sigset_t *mas
 
 /* ---- epoll.c ---- */
 void pl_epoll_forget_fd(int fd);
+/* Carry a candidate's epoll memberships over to its xdpmux socket. */
+void pl_epoll_adopt(int fd, struct pl_ent *e);
 void pl_epoll_forget_epfd(int epfd);
 
 #endif /* XM_PRELOAD_H */

@@ -192,6 +192,7 @@ void pl_forget(int fd)
 		free(e->opts);
 		e->opts = NULL;
 		e->nopts = 0;
+		e->ncand_ep = 0;
 		break;
 	case PL_XM:
 		xs = e->xs;
