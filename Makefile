@@ -4,6 +4,7 @@
 #   user/lib/**.c            -> build/libxdpmux.a, build/libxdpmux.so.$(SOVER)
 #   user/cli/*.c             -> build/xdpmux
 #   user/daemon/*.c          -> build/xdpmuxd (the device daemon)
+#   user/preload/*.c         -> build/libxdpmux-preload.so (with user/lib)
 #   user/examples/NAME/*.c   -> build/NAME (with user/examples/common/*.c)
 #   tests/unit/test_*.c      -> build/tests/test_* (Criterion; tests/unit/lib/*.c shared)
 #   tests/tools/*.c          -> build/tools/* (what the selftests drive)
@@ -37,6 +38,7 @@ DEPLIBS   := libbpf libxdp libmnl
 CFLAGS    ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -pthread \
              -Iinclude -I$(BUILD)/include -DXM_VERSION='"$(VERSION)"' \
+             -DXM_PRELOAD_DIR='"$(PREFIX)/lib/xdpmux"' \
              $(shell $(PKGCONFIG) --cflags $(DEPLIBS))
 override LDLIBS += $(shell $(PKGCONFIG) --libs $(DEPLIBS)) -lelf -lz -pthread
 ifeq ($(SAN),1)
@@ -63,6 +65,12 @@ CLI       := $(BUILD)/xdpmux
 DAEMON_SRCS := $(wildcard user/daemon/*.c)
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRCS))
 DAEMON      := $(BUILD)/xdpmuxd
+
+# `xdpmux run`'s preloaded library: the runtime's objects (all -fPIC) and
+# the interposers, one shared object with no dependency on libxdpmux.so.
+PRELOAD_SRCS := $(wildcard user/preload/*.c)
+PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(PRELOAD_SRCS))
+PRELOAD_SO   := $(BUILD)/libxdpmux-preload.so
 
 # user/examples/common/ is not an example: its code is linked into each.
 EXAMPLES  := $(filter-out common,$(notdir $(wildcard user/examples/*)))
@@ -92,7 +100,7 @@ MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 
 .SECONDARY:
 .PHONY: all clean test unit selftest bench vmtest vmlinux install fuzz check demo
-all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(DAEMON) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
+all: $(SKELS) $(LIB_A) $(LIB_SO) $(CLI) $(DAEMON) $(PRELOAD_SO) $(EXAMPLE_BINS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/xdpmux/*.h) vmlinux/vmlinux.h
 	@mkdir -p $(@D)
@@ -134,6 +142,10 @@ $(CLI): $(CLI_OBJS) $(LIB_A)
 $(DAEMON): $(DAEMON_OBJS) $(LIB_A)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB_A) $(LDLIBS)
+
+$(PRELOAD_SO): $(PRELOAD_OBJS) $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS) -ldl
 
 define example_rule
 $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/examples/$(1)/*.c)) \

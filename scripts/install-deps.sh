@@ -9,7 +9,7 @@ pkgs=(
 	libelf-dev zlib1g-dev libmnl-dev scdoc
 	# tests
 	libcriterion-dev iproute2 socat netcat-openbsd curl jq procps
-	util-linux ethtool iputils-ping python3
+	util-linux ethtool iputils-ping python3 redis-server redis-tools
 	# benchmarks
 	iperf3 nginx-light wrk tcpdump gnuplot-nox
 	# Debian packages (make deb) and the man pages read by the tests

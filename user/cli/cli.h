@@ -132,6 +132,7 @@ int cmd_unbind(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_gc(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
 
 /* daemon_status.c: the device daemon's part of `xdpmux status`. */
 struct xmd_status_reply;

@@ -45,6 +45,14 @@ static const struct cli_cmd commands[] = {
 	{ "gc", "[DEV]",
 	  "Remove the stale bindings (whose owner process died).",
 	  NULL, true, cmd_gc },
+	{ "run", "DEV [--ports LIST] [--spin-us N] -- PROGRAM [ARGS]",
+	  "Run an unmodified PROGRAM with its TCP and UDP sockets on DEV moved to\n"
+	  "xdpmux: those that bind DEV's addresses or the wildcard, or connect to a\n"
+	  "destination routed out of DEV. Every other socket stays with the kernel.\n"
+	  "XDPMUX_DEBUG=1 in the environment logs each socket's decision on stderr.",
+	  "  --ports LIST        only binds to these ports move (80,443,8000-8100)\n"
+	  "  --spin-us N         a blocking call polls N microseconds before it sleeps\n",
+	  false, cmd_run },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
