@@ -22,7 +22,6 @@ done
 [ -f "$XM_BUILD/libxdpmux-preload.so" ] || xm_fail "no $XM_BUILD/libxdpmux-preload.so: build first"
 
 xm_netns_pair "$ns_x" "$ns_k" "$dev_x" "$dev_k" 229
-xm_in "$ns_k" ethtool -K "$dev_k" tx off >/dev/null || xm_fail "ethtool -K $dev_k tx off"
 work=$(mktemp -d /tmp/xm-b-run.XXXXXX)
 xm_on_exit "rm -rf '$work'"
 bench_xdp_attach "$ns_x" "$dev_x" generic >/dev/null

@@ -23,7 +23,8 @@ xmd_setup() {
 	xm_netns_pair "$1" "$2" "$3" "$4" "$5"
 	xmd_logs=$(mktemp -d /tmp/xm-daemon.XXXXXX)
 	chmod 755 "$xmd_logs"
-	xm_on_exit "[ -n "${XMD_KEEP_LOGS:-}" ] || rm -rf '$xmd_logs'"
+	# XMD_KEEP_LOGS=1 keeps them, to look at after a failure.
+	[ -n "${XMD_KEEP_LOGS:-}" ] || xm_on_exit "rm -rf '$xmd_logs'"
 	xm_on_exit "rm -f /run/xdpmux/$xmd_dev.sock"
 	for b in xdpmuxd xdpmux xdpmux-echo xdpmux-httpd; do
 		[ -x "$XM_BUILD/$b" ] || xm_fail "no $XM_BUILD/$b: build first"

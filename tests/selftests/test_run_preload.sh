@@ -38,7 +38,6 @@ set -uo pipefail
 
 ns_a=xm-h15run-a ns_b=xm-h15run-b dev_a=xmrun0a dev_b=xmrun0b
 xm_netns_pair "$ns_a" "$ns_b" "$dev_a" "$dev_b" 226
-xm_in "$ns_b" ethtool -K "$dev_b" tx off >/dev/null || xm_fail "ethtool -K $dev_b tx off"
 for tool in socat curl iperf3 jq python3 redis-server redis-cli redis-benchmark nginx wrk; do
 	command -v $tool >/dev/null || xm_fail "no $tool (scripts/install-deps.sh)"
 done

@@ -26,7 +26,6 @@ echo_bin=$XM_BUILD/xdpmux-echo
 
 ns_a=xm-svcunit-a ns_b=xm-svcunit-b dev_a=xmsvc0a dev_b=xmsvc0b
 xm_netns_pair "$ns_a" "$ns_b" "$dev_a" "$dev_b" 85
-xm_in "$ns_b" ethtool -K "$dev_b" tx off >/dev/null || xm_fail "ethtool -K $dev_b tx off"
 # Not under /tmp: the daemon gets a private one (PrivateTmp).
 work=$(mktemp -d /run/xm-svcunit.XXXXXX)
 chmod 755 "$work"

@@ -138,6 +138,8 @@ int cmd_run(struct cli *cli, int argc, char **argv);
 struct xmd_status_reply;
 /* 0, or -ENOENT when no daemon serves dev. */
 int daemon_status(const char *dev, struct xmd_status_reply *r);
+/* Whether a device daemon answers for dev. */
+bool daemon_serves(const char *dev);
 void daemon_status_json(struct json *j, const struct xmd_status_reply *r);
 void daemon_status_print(FILE *f, const char *dev, const struct xmd_status_reply *r);
 

@@ -107,13 +107,17 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		cli_err("run: no device '%s'", pos[0]);
 		return CLI_FAIL;
 	}
-	if (cli_require_privileges(cli))
-		return CLI_FAIL;
-	/* The program's stack needs the demultiplexer on DEV: say so now,
-	 * not as a line from inside the program. */
-	if (cli_ctl_open("run", pos[0], &ctl))
-		return CLI_FAIL;
-	xm_ctl_close(ctl);
+	/* Through a device daemon the program needs no privilege (the daemon
+	 * holds them and applies its policy); alone, it needs root and the
+	 * demultiplexer on DEV: say so now, not as a line from inside the
+	 * program. */
+	if (!daemon_serves(pos[0])) {
+		if (cli_require_privileges(cli))
+			return CLI_FAIL;
+		if (cli_ctl_open("run", pos[0], &ctl))
+			return CLI_FAIL;
+		xm_ctl_close(ctl);
+	}
 	if (find_preload(so, sizeof(so))) {
 		cli_err("run: %s not found next to xdpmux nor in %s; build it with make",
 			PRELOAD_NAME, XM_PRELOAD_DIR);

@@ -12,6 +12,13 @@ int daemon_status(const char *dev, struct xmd_status_reply *r)
 	return xmd_status_query(dev, r);
 }
 
+bool daemon_serves(const char *dev)
+{
+	static struct xmd_status_reply r;
+
+	return daemon_status(dev, &r) == 0;
+}
+
 void daemon_status_json(struct json *j, const struct xmd_status_reply *r)
 {
 	json_obj_begin(j, "daemon");
