@@ -4,7 +4,8 @@
 # and a closing "N passed, N failed" line; exits non-zero when any failed.
 #   scripts/run-tests.sh BUILD [unit|selftest|vm]
 # vm: the selftests plus the VM-only ones (tests/selftests/vm/, they need
-# sch_netem), as scripts/vmtest.sh runs them in the guest. Logs go to
+# sch_netem), as scripts/vmtest.sh runs them in the guest, less those marked
+# "# xm-vm: skip" (kernel-independent, or run in full on the host). Logs go to
 # BUILD/test-logs, or /tmp/xdpmux-test-logs when BUILD is read-only (the VM).
 # A selftest is killed after $XM_TEST_TIMEOUT seconds (default 600).
 set -uo pipefail
@@ -58,6 +59,13 @@ esac
 for d in "${selftest_dirs[@]}"; do
 	for t in "$top"/tests/$d/test_*.sh; do
 		[ -f "$t" ] || continue
+		# In the VM (an emulated CPU, minutes per test) only what another
+		# kernel can change: a test that only checks userspace, or that the
+		# host already runs in full, says so with a "# xm-vm: skip" line.
+		if [ "$which" = vm ] && grep -q '^# xm-vm: skip' "$t"; then
+			printf 'SKIP  %-40s (# xm-vm: skip)\n' "${d/selftests/selftest}/$(basename "$t" .sh)"
+			continue
+		fi
 		run_one "${d/selftests/selftest}/$(basename "$t" .sh)" \
 			timeout --kill-after=10 "${XM_TEST_TIMEOUT:-600}" bash "$t"
 	done

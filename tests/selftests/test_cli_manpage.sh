@@ -6,6 +6,7 @@
 # run` matches xdpmux-run(8) and `xdpmuxd --help` xdpmuxd(8) when this build
 # has them. Pages are read as man renders them (build/man, scdoc's output).
 # No namespace, no root needed.
+# xm-vm: skip (man pages against --help: userspace only)
 set -u
 . "$(dirname "$0")/lib.sh"
 

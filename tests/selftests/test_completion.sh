@@ -3,6 +3,7 @@
 # (COMP_WORDS, COMP_CWORD, then the function): commands, each command's
 # options, --mode and --fallback values, the devices of the namespace, and
 # for unbind the ports bound on the device, per protocol.
+# xm-vm: skip (bash completion: userspace only)
 set -u
 . "$(dirname "$0")/lib.sh"
 

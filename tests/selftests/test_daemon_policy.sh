@@ -4,6 +4,7 @@
 # capability; a bind outside the policy fails with EACCES, a user the policy
 # does not name is refused; each refusal is one line in the daemon's log and
 # in the program's error; root binds any port; bad rules are usage errors.
+# xm-vm: skip (the policy is userspace only)
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"

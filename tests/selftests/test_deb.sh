@@ -13,6 +13,7 @@
 # The packages are (re)built first when $XM_BUILD/deb has none or they are
 # older than the tree (a minute or two; in the VM, whose build is read-only,
 # they must be there already).
+# xm-vm: skip (packaging: the same on every kernel)
 set -u
 . "$(dirname "$0")/lib.sh"
 

@@ -14,6 +14,7 @@
 # a namespace, logs its policy, serves its socket (root's and an allowed
 # user's program echo datagrams through it; a port outside the policy is
 # refused), and on SIGTERM exits 0, removes its socket and detaches xdpmux.
+# xm-vm: skip (the unit's settings: userspace only)
 set -u
 . "$(dirname "$0")/lib.sh"
 
