@@ -68,9 +68,16 @@ DAEMON      := $(BUILD)/xdpmuxd
 
 # `xdpmux run`'s preloaded library: the runtime's objects (all -fPIC) and
 # the interposers, one shared object with no dependency on libxdpmux.so.
+# It goes into programs we did not build, so it is never built with the
+# sanitizers (their runtime must load before everything else): under
+# SAN=1 its objects are compiled a second time without them.
 PRELOAD_SRCS := $(wildcard user/preload/*.c)
-PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(PRELOAD_SRCS))
 PRELOAD_SO   := $(BUILD)/libxdpmux-preload.so
+ifeq ($(SAN),1)
+PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/obj-plain/%.o,$(PRELOAD_SRCS) $(LIB_SRCS))
+else
+PRELOAD_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(PRELOAD_SRCS)) $(LIB_OBJS)
+endif
 
 # user/examples/common/ is not an example: its code is linked into each.
 EXAMPLES  := $(filter-out common,$(notdir $(wildcard user/examples/*)))
@@ -143,9 +150,14 @@ $(DAEMON): $(DAEMON_OBJS) $(LIB_A)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIB_A) $(LDLIBS)
 
-$(PRELOAD_SO): $(PRELOAD_OBJS) $(LIB_OBJS)
+$(PRELOAD_SO): $(PRELOAD_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS) -ldl
+	$(Q)$(CC) -shared $(filter-out -fsanitize=%,$(LDFLAGS)) -o $@ $^ $(LDLIBS) -ldl
+
+$(BUILD)/obj-plain/%.o: %.c $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS)) -MMD -MP -c $< -o $@
 
 define example_rule
 $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/examples/$(1)/*.c)) \
@@ -305,4 +317,4 @@ deb:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-plain -name '*.d' 2>/dev/null)
