@@ -19,18 +19,21 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 unit_in=$XM_TOP/dist/xdpmuxd@.service.in
-daemon=$XM_BUILD/xdpmuxd
+build_daemon=$XM_BUILD/xdpmuxd
 echo_bin=$XM_BUILD/xdpmux-echo
 [ -f "$unit_in" ] || xm_fail "no $unit_in"
-[ -x "$daemon" ] || xm_fail "no $daemon: this build has no xdpmuxd (user/daemon/); build it first"
+[ -x "$build_daemon" ] || xm_fail "no $build_daemon: this build has no xdpmuxd (user/daemon/); build it first"
 [ -x "$echo_bin" ] || xm_fail "no $echo_bin: build first"
 
 ns_a=xm-svcunit-a ns_b=xm-svcunit-b dev_a=xmsvc0a dev_b=xmsvc0b
 xm_netns_pair "$ns_a" "$ns_b" "$dev_a" "$dev_b" 85
-# Not under /tmp: the daemon gets a private one (PrivateTmp).
+# Not under /tmp: the daemon gets a private one (PrivateTmp), which would
+# hide a build under /tmp (a CI clone) too: the daemon runs from here.
 work=$(mktemp -d /run/xm-svcunit.XXXXXX)
 chmod 755 "$work"
 xm_on_exit "rm -rf '$work'"
+daemon=$work/xdpmuxd
+cp "$build_daemon" "$daemon" || xm_fail "copy $build_daemon"
 
 # setting NAME: the value of the unit's NAME= line (the last one).
 setting() {
