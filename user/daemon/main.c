@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 	char err_msg[256] = "";
 	const char *sock_path = NULL;
 	sigset_t mask;
-	int c, err;
+	int c, err, rc;
 
 	if (xm_policy_new(&d.policy)) {
 		fprintf(stderr, "%s: out of memory\n", prog_name);
@@ -311,13 +311,15 @@ int main(int argc, char **argv)
 		case 'a':
 			if (xm_policy_add(d.policy, optarg, err_msg, sizeof(err_msg))) {
 				fprintf(stderr, "%s: --allow %s: %s\n", prog_name, optarg, err_msg);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			break;
 		case 'p':
 			if (xm_policy_load(d.policy, optarg, err_msg, sizeof(err_msg))) {
 				fprintf(stderr, "%s: --policy: %s\n", prog_name, err_msg);
-				return 1;
+				rc = 1;
+				goto out;
 			}
 			break;
 		case 's':
@@ -327,7 +329,8 @@ int main(int argc, char **argv)
 			if (xm_mode_parse(optarg, &d.mode)) {
 				fprintf(stderr, "%s: bad --mode '%s': want auto, native or generic\n",
 					prog_name, optarg);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			break;
 		case 'f': {
@@ -337,7 +340,8 @@ int main(int argc, char **argv)
 			if (*end || v < 8192 || v > (1u << 20) || (v & (v - 1))) {
 				fprintf(stderr, "%s: bad --frames '%s': a power of two, "
 					"8192 to 1048576\n", prog_name, optarg);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			d.frames = (uint32_t)v;
 			break;
@@ -347,34 +351,41 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		case 'V':
 			printf("xdpmuxd %s\n", XM_VERSION);
-			return 0;
+			rc = 0;
+			goto out;
 		default:
 			usage(stderr);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
 	if (optind != argc - 1 || strlen(argv[optind]) >= sizeof(d.dev)) {
 		usage(stderr);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	snprintf(d.dev, sizeof(d.dev), "%s", argv[optind]);
 	d.ifindex = (int)if_nametoindex(d.dev);
 	if (!d.ifindex) {
 		fprintf(stderr, "%s: %s: no such device\n", prog_name, d.dev);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	if (sock_path) {
 		if (strlen(sock_path) >= sizeof(d.sock_path)) {
 			fprintf(stderr, "%s: --socket: path too long\n", prog_name);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 		snprintf(d.sock_path, sizeof(d.sock_path), "%s", sock_path);
 	} else if (xmd_sock_path(d.dev, d.sock_path, sizeof(d.sock_path))) {
 		fprintf(stderr, "%s: socket path too long\n", prog_name);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
@@ -404,4 +415,9 @@ int main(int argc, char **argv)
 	close(d.epfd);
 	close(d.sigfd);
 	return err ? 1 : 0;
+out:
+	/* Before serving: only the policy is held (a clean exit for --help,
+	 * and no leak for the sanitizers to report). */
+	xm_policy_free(d.policy);
+	return rc;
 }
