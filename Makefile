@@ -300,7 +300,8 @@ install: install-targets
 
 # Debian packages (debian/, debhelper) into $(BUILD)/deb/: built from a copy
 # of the tree (git's files, committed or not) so that debhelper's work files
-# stay out of it. Without this make's variables: a BUILD= given here would
+# stay out of it. Without this make's variables (SAN=1 included, which
+# would build the packages with the sanitizers): a BUILD= given here would
 # reach debian/rules' own make (its clean would remove this build).
 DEB_SRC := $(BUILD)/deb/src/xdpmux-$(VERSION)
 deb:
@@ -308,7 +309,7 @@ deb:
 	git ls-files -z --cached --others --exclude-standard | \
 		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' _ | \
 		tar -c --null -T - | tar -x -C $(DEB_SRC)
-	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u SAN -u BUILD \
 		dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
 		{ tail -n 40 ../build.log; exit 1; }
 	mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/
