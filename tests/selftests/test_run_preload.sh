@@ -55,27 +55,20 @@ min_pkts=$((bytes / 1448))
 xm_cli "$ns_a" attach "$dev_a" --mode generic >/dev/null || xm_fail "attach $dev_a"
 xm_on_exit "xm_cli $ns_a detach $dev_a"
 
-redirected() {
-	xm_cli "$ns_a" stats "$dev_a" -j | jq '.devices[0].counters.redirect.packets'
-}
-# expect_redirected BEFORE MIN WHAT
-expect_redirected() {
-	local now; now=$(redirected)
-	[ $((now - $1)) -ge "$2" ] ||
-		xm_fail "$3: only $((now - $1)) packets redirected to xdpmux, expected >= $2"
-	echo "  $3: $((now - $1)) packets through xdpmux"
-}
-# The same in bytes, where the kernel peer sends the stream to xdpmux: at its
+# redirected [packets|bytes]: the device's redirect counter (default packets).
+# Count bytes where the kernel peer sends the stream to xdpmux: at its
 # default offloads it sends TSO superpackets of up to 64 KB, so the packets
 # are fewer than the stream's segments, but its bytes all come through.
-redirected_bytes() {
-	xm_cli "$ns_a" stats "$dev_a" -j | jq '.devices[0].counters.redirect.bytes'
+redirected() {
+	xm_cli "$ns_a" stats "$dev_a" -j | jq ".devices[0].counters.redirect.${1:-packets}"
 }
-expect_redirected_bytes() {
-	local now; now=$(redirected_bytes)
+# expect_redirected BEFORE MIN WHAT [packets|bytes]
+expect_redirected() {
+	local unit=${4:-packets} now
+	now=$(redirected "$unit")
 	[ $((now - $1)) -ge "$2" ] ||
-		xm_fail "$3: only $((now - $1)) bytes redirected to xdpmux, expected >= $2"
-	echo "  $3: $((now - $1)) bytes through xdpmux"
+		xm_fail "$3: only $((now - $1)) $unit redirected to xdpmux, expected >= $2"
+	echo "  $3: $((now - $1)) $unit through xdpmux"
 }
 no_bindings_left() {
 	local n
@@ -111,7 +104,7 @@ expect_run 1 "cannot run '/nonexistent'" "$dev_a" -- /nonexistent
 echo "  usage errors exit 2, failures 1, each with its reason"
 
 xm_step "socat TCP server under xdpmux run, kernel echo client ($mib MiB)"
-before=$(redirected_bytes)
+before=$(redirected bytes)
 XDPMUX_DEBUG=1 nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
 	socat TCP-LISTEN:7001,reuseaddr SYSTEM:cat 2>"$work/socat-s.log" &
 spid=$!
@@ -121,7 +114,7 @@ grep -q "tcp bind 0.0.0.0:7001: xdpmux (wildcard address)" "$work/socat-s.log" |
 xm_in "$ns_b" timeout 120 "$stream" -e "$XM_A4" 7001 $bytes ||
 	xm_fail "echo through socat under xdpmux run: $(cat "$work/socat-s.log")"
 wait $spid || xm_fail "socat server: $(cat "$work/socat-s.log")"
-expect_redirected_bytes "$before" $bytes "socat server"
+expect_redirected "$before" $bytes "socat server" bytes
 no_bindings_left "socat server"
 
 xm_step "socat TCP client under xdpmux run: send and receive $mib MiB (active open)"
@@ -141,11 +134,11 @@ expect_redirected "$before" $((min_pkts / 256)) "socat client send"
 "$stream" $bytes | xm_in "$ns_b" socat -u STDIN TCP6-LISTEN:7003,reuseaddr 2>"$work/src.err" &
 src=$!
 xm_wait_port "$ns_b" tcp 7003
-before=$(redirected_bytes)
+before=$(redirected bytes)
 run_a socat -u "TCP:[$XM_B6]:7003" STDOUT 2>"$work/socat-c6.log" | "$stream" -c $bytes ||
 	xm_fail "socat client receive over IPv6: $(cat "$work/socat-c6.log" "$work/src.err")"
 wait $src
-expect_redirected_bytes "$before" $bytes "socat client receive (IPv6)"
+expect_redirected "$before" $bytes "socat client receive (IPv6)" bytes
 no_bindings_left "socat client"
 
 xm_step "curl under xdpmux run downloads from a kernel HTTP server"
@@ -156,10 +149,10 @@ want=$(sha256sum "$work/www/file.bin" | cut -d' ' -f1)
 	>"$work/http.log" 2>&1) &
 xm_wait_port "$ns_b" tcp 8081
 for url in "http://$XM_B4:8081/file.bin" "http://[$XM_B6]:8081/file.bin"; do
-	before=$(redirected_bytes)
+	before=$(redirected bytes)
 	got=$(run_a curl -sS --max-time 120 "$url" 2>"$work/curl.err" | sha256sum | cut -d' ' -f1)
 	xm_expect_eq "$got" "$want" "sha256 of $url via curl under xdpmux run ($(cat "$work/curl.err"))"
-	expect_redirected_bytes "$before" $bytes "curl $url"
+	expect_redirected "$before" $bytes "curl $url" bytes
 done
 no_bindings_left "curl"
 
