@@ -32,6 +32,25 @@ Test(net_csum, odd_lengths_and_split_sums_agree_with_reference)
 	}
 }
 
+/* Every tail length (the 32-, 4-, 2- and 1-byte steps), every alignment,
+ * and all-ones words whose sums carry the most. */
+Test(net_csum, every_tail_and_alignment_and_carry_agree_with_reference)
+{
+	uint8_t buf[200];
+
+	for (int fill = 0; fill < 2; fill++) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = fill ? 0xff : (uint8_t)(i * 2654435761u >> 11);
+		for (size_t off = 0; off < 8; off++)
+			for (size_t len = 0; off + len <= sizeof(buf); len++) {
+				uint16_t ref = fb_csum_fold(fb_csum_add(0xfffe, buf + off, len));
+
+				cr_assert_eq(xm_csum_fold(xm_csum_add(0xfffe, buf + off, len)),
+					     ref, "fill %d off %zu len %zu", fill, off, len);
+			}
+	}
+}
+
 Test(net_csum, l4_checksum_verifies_to_zero)
 {
 	struct xm_ipinfo ip = { .family = AF_INET6, .proto = IPPROTO_UDP,
