@@ -12,11 +12,20 @@
 #                         taken whole by multi-buffer AF_XDP.
 #   tcp_bulk_from_xdpmux  xdpmux-perf client -> kernel socat receiver;
 #                         baseline kernel socat sender -> the same receiver.
+#   tcp_bulk_from_xdpmux_gso_off  the same xdpmux figure against a kernel
+#                         sender whose veth has TSO and GSO off: segments
+#                         of one MSS each, as xdpmux sends (AF_XDP has no
+#                         segmentation offload), so the ratio is the cost
+#                         per segment, not the 64 KB superpackets'.
 # Gbit/s: bytes / seconds. The xdpmux figure is xdpmux-perf's own (accept
 # or connect to EOF); the kernel one is the sender's wall time until the
 # receiver saw EOF, which includes socat's start (a few ms). Medians of the
 # rounds. Every transfer is bounded by a timeout: a transfer that fails or
 # stalls is reported ("skip: ...") and its measure not recorded.
+#
+# XM_BULK_PERF=FILE: record the xdpmux sender of the first from_xdpmux round
+# with `perf record -g` into FILE (README, "Where a bulk sender's time
+# goes"); read it with `perf report -i FILE --no-children`.
 . "$(dirname "$0")/lib.sh"
 
 ns_x=xm-h-bulk-x ns_k=xm-h-bulk-k dev_x=xmhb0x dev_k=xmhb0k
@@ -75,13 +84,15 @@ to_xdpmux() {
 	gbps "$bytes" "$secs"
 }
 
-# from_xdpmux PORT: xdpmux-perf client -> socat receiver in ns_k; Gbit/s.
+# from_xdpmux PORT [PERF_FILE]: xdpmux-perf client -> socat receiver in
+# ns_k; Gbit/s. With PERF_FILE, the client runs under `perf record -g`.
 from_xdpmux() {
-	local port=$1 rpid sent secs
+	local port=$1 rpid sent secs rec=()
 	xm_in "$ns_k" timeout $limit socat -u -b 262144 "TCP4-LISTEN:$port,reuseaddr" OPEN:/dev/null &
 	rpid=$!
 	xm_wait_port "$ns_k" tcp "$port"
-	nsenter --net="/run/netns/$ns_x" timeout $limit "$perf" "$dev_x" client "$K4" "$port" \
+	[ -n "${2:-}" ] && rec=(perf record -q -g -o "$2" --)
+	nsenter --net="/run/netns/$ns_x" timeout $limit "${rec[@]}" "$perf" "$dev_x" client "$K4" "$port" \
 		--bytes $bytes --json >"$logs/cli.json" 2>"$logs/cli.err" ||
 		{ kill $rpid 2>/dev/null; wait $rpid; return 1; }
 	wait $rpid
@@ -92,7 +103,7 @@ from_xdpmux() {
 }
 
 xm_step "$rounds round(s) of $mib MiB each way"
-to_x=() to_xd=() to_k=() from_x=() from_k=()
+to_x=() to_xd=() to_k=() from_x=() from_k=() from_kn=()
 port=9100
 for r in $(seq "$rounds"); do
 	port=$((port + 10))
@@ -105,9 +116,15 @@ for r in $(seq "$rounds"); do
 	if v=$(to_xdpmux $((port + 4))); then to_xd+=("$v"); else
 		skip "kernel (default offloads)->xdpmux round $r: $(cat "$logs/srv.err" "$logs/snd.err" 2>/dev/null | tail -3)"; fi
 	if v=$(kernel_pair "$ns_x" "$ns_k" "$K4" $((port + 2))); then from_k+=("$v"); else skip "kernel->kernel (reverse) round $r failed"; fi
-	if v=$(from_xdpmux $((port + 3))); then from_x+=("$v"); else
+	prof=
+	[ "$r" = 1 ] && prof=${XM_BULK_PERF:-}
+	if v=$(from_xdpmux $((port + 3)) "$prof"); then from_x+=("$v"); else
 		skip "xdpmux->kernel round $r: $(tail -3 "$logs/cli.err" 2>/dev/null)"; fi
-	echo "round $r: to_xdpmux ${to_x[*]:-}, default peer ${to_xd[*]:-} (kernel ${to_k[*]:-}); from_xdpmux ${from_x[*]:-} (kernel ${from_k[*]:-}) Gbit/s"
+	xm_in "$ns_x" ethtool -K "$dev_x" tso off gso off >/dev/null || xm_fail "ethtool -K $dev_x tso off gso off"
+	if v=$(kernel_pair "$ns_x" "$ns_k" "$K4" $((port + 5))); then from_kn+=("$v"); else
+		skip "kernel (TSO/GSO off)->kernel round $r failed"; fi
+	xm_in "$ns_x" ethtool -K "$dev_x" tso on gso on >/dev/null || xm_fail "ethtool -K $dev_x tso on gso on"
+	echo "round $r: to_xdpmux ${to_x[*]:-}, default peer ${to_xd[*]:-} (kernel ${to_k[*]:-}); from_xdpmux ${from_x[*]:-} (kernel ${from_k[*]:-}, TSO/GSO off ${from_kn[*]:-}) Gbit/s"
 done
 
 if [ ${#to_x[@]} -gt 0 ] && [ ${#to_k[@]} -gt 0 ]; then
@@ -127,4 +144,10 @@ if [ ${#from_x[@]} -gt 0 ] && [ ${#from_k[@]} -gt 0 ]; then
 		"$(bench_median "${from_k[@]}")" kernel_tcp true
 else
 	skip "tcp_bulk_from_xdpmux: no successful round"
+fi
+if [ ${#from_x[@]} -gt 0 ] && [ ${#from_kn[@]} -gt 0 ]; then
+	bench_record tcp_bulk_from_xdpmux_gso_off Gbit/s "$(bench_median "${from_x[@]}")" \
+		"$(bench_median "${from_kn[@]}")" kernel_tcp_gso_off true
+else
+	skip "tcp_bulk_from_xdpmux_gso_off: no successful round"
 fi
