@@ -536,3 +536,45 @@ Test(tcp_input, limited_transmit_sends_new_data_on_the_first_duplicate_acks)
 	}
 	pair_finish(&p, c, s, l);
 }
+
+/* PSH marks the segment that empties what the application wrote, as Linux
+ * marks the end of a write, not every segment: a receiver's GRO ends its
+ * aggregate at each PSH. The frames A sends are read off B's link. */
+Test(tcp_input, psh_only_on_the_segment_that_empties_what_was_written)
+{
+	static char out[6 * 1460];
+	struct xm_frame f[64];
+	struct pair p;
+	int l, c, s, n, got = 0, psh = 0, data = 0, one = 1;
+	bool last_psh = false;
+
+	pair_open(&p, 43, 1500, NULL, NULL);
+	l = pair_connect(&p, AF_INET, 8080, &c, &s);
+	pair_run(&p, 100 * MS);
+	/* Not Nagle: the short last segment goes out at once. */
+	cr_assert_eq(xm_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	cr_assert_eq(xm_send(c, out, sizeof(out), 0), (ssize_t)sizeof(out));
+	while (xm_sim_in_flight(p.sim) && got < 64) {
+		uint64_t t = xm_sim_next_delivery(p.sim);
+
+		if (t > xm_sim_now(p.sim))
+			xm_sim_advance(p.sim, t - xm_sim_now(p.sim));
+		n = p.lb->ops->rx(p.lb, f, 64);
+		for (int i = 0; i < n; i++) {
+			const uint8_t *ip = f[i].data + 14, *th = ip + 20;
+			uint32_t plen = (uint32_t)(ip[2] << 8 | ip[3]) - 20 - (th[12] >> 4) * 4;
+
+			if (!plen)
+				continue;
+			data++;
+			psh += (th[13] & XM_TCP_PSH) != 0;
+			last_psh = (th[13] & XM_TCP_PSH) != 0;
+		}
+		p.lb->ops->rx_release(p.lb, f, n);
+		got += n;
+	}
+	cr_assert_gt(data, 4, "%d data segments", data);
+	cr_assert_eq(psh, 1, "PSH on %d of %d data segments", psh, data);
+	cr_assert(last_psh, "the last data segment carries PSH");
+	pair_finish(&p, c, s, l);
+}

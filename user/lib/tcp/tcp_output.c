@@ -136,10 +136,11 @@ static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
 		uint32_t off = seq - c->snd_una;
 
 		/* The MSS bounds data plus options (RFC 9293 3.7.1); a
-		 * trimmed segment no longer ends the stream: no FIN. */
+		 * trimmed segment no longer ends the stream, nor what the
+		 * application wrote: no FIN, no PSH. */
 		if (len + optlen > c->mss && !syn) {
 			len = c->mss > optlen ? c->mss - optlen : 1;
-			flags &= (uint8_t)~XM_TCP_FIN;
+			flags &= (uint8_t)~(XM_TCP_FIN | XM_TCP_PSH);
 		}
 		if (c->sndbuf.head + off < c->sndbuf.cap &&
 		    c->sndbuf.head + off + len <= c->sndbuf.cap) {
@@ -399,7 +400,12 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 			flags |= XM_TCP_FIN;
 		if (!len && !(flags & XM_TCP_FIN))
 			break;
-		if (len)
+		/* PSH only where the segment empties what the application
+		 * wrote, as Linux marks the end of a write: a receiver's GRO
+		 * ends its aggregate at a PSH, so PSH on every segment would
+		 * cost a Linux receiver a wakeup and an ACK per segment or
+		 * two instead of per 64 KB. */
+		if (len && c->snd_nxt + len == end)
 			flags |= XM_TCP_PSH;
 		r = send_segment(c, c->snd_nxt, len, flags);
 		if (r < 0) {
