@@ -24,7 +24,9 @@
  *     leaves from that address (IP_PKTINFO / IPV6_PKTINFO) with the TOS
  *     asked in its own control message, which the peer checks; a short
  *     control buffer sets MSG_CTRUNC; FIONREAD is the next datagram's
- *     length; an unknown control message fails with EINVAL.
+ *     length; with IP(V6)_MTU_DISCOVER DO a datagram that would fragment
+ *     fails with EMSGSIZE; with IP(V6)_RECVERR MSG_ERRQUEUE gives EAGAIN;
+ *     an unknown control message fails with EINVAL.
  * Prints "listening" when the peer may start, then what it checked; exit 0 when all held, 1 with "FAIL: why".
  */
 #define _GNU_SOURCE
@@ -520,6 +522,23 @@ static void udp_family(int family, int port)
 	CHECK(rx.flags & MSG_CTRUNC, "no MSG_CTRUNC with %zu bytes of control buffer",
 	      sizeof(ctl));
 	CHECK(rx.ncmsg <= 1, "%d control messages in a buffer for one", rx.ncmsg);
+	/* IP_PMTUDISC_DO: what would fragment fails; the error queue (with
+	 * IP_RECVERR) is empty and does not wait */
+	{
+		static char big[3000];
+		struct iovec iov = { big, sizeof(big) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		int lvl = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+
+		CHECK(opt_int(fd, lvl, v4 ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER) ==
+		      IP_PMTUDISC_WANT, "MTU_DISCOVER default");
+		set_int(fd, lvl, v4 ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER, IP_PMTUDISC_DO);
+		CHECK(sendto(fd, big, sizeof(big), 0, (void *)&rx.from, rx.fromlen) < 0 &&
+		      errno == EMSGSIZE, "3000 bytes with PMTUDISC_DO not EMSGSIZE");
+		set_int(fd, lvl, v4 ? IP_RECVERR : IPV6_RECVERR, 1);
+		CHECK(recvmsg(fd, &m, MSG_ERRQUEUE) < 0 && errno == EAGAIN,
+		      "MSG_ERRQUEUE not EAGAIN");
+	}
 	/* an unknown control message on send: EINVAL, as Linux */
 	{
 		union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } bad = { 0 };
@@ -534,7 +553,8 @@ static void udp_family(int family, int port)
 		CHECK(sendmsg(fd, &m, 0) < 0 && errno == EINVAL, "unknown cmsg not EINVAL");
 	}
 	(void)alen;
-	printf("%s: MSG_CTRUNC on a short control buffer; unknown cmsg EINVAL\n",
+	printf("%s: MSG_CTRUNC on a short control buffer; PMTUDISC_DO EMSGSIZE; "
+	       "MSG_ERRQUEUE EAGAIN; unknown cmsg EINVAL\n",
 	       v4 ? "IPv4" : "IPv6");
 	close(fd);
 }

@@ -212,3 +212,39 @@ Test(sock_msg, udp_pktinfo_tos_ttl_in_and_out)
 	xm_close(fb);
 	env_close(&e);
 }
+
+Test(sock_msg, udp_pmtudisc_do_refuses_what_would_fragment_and_errqueue_is_empty)
+{
+	static uint8_t big[3000];
+	struct sim_env e;
+	struct sockaddr_storage to;
+	struct iovec iov = { big, sizeof(big) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	socklen_t tl, vl = sizeof(int);
+	int fa, fb, v;
+
+	env_open(&e, 3, NULL);
+	fa = env_udp(e.a, AF_INET, PORT_A);
+	fb = env_udp(e.b, AF_INET, 5000);
+	tl = env_addr(AF_INET, 'b', 5000, &to);
+	cr_assert_eq(xm_getsockopt(fa, IPPROTO_IP, IP_MTU_DISCOVER, &v, &vl), 0);
+	cr_assert_eq(v, IP_PMTUDISC_WANT);
+	/* WANT: fragmented and delivered */
+	cr_assert_eq(xm_sendto(fa, big, sizeof(big), 0, (void *)&to, tl), (ssize_t)sizeof(big));
+	env_settle(&e);
+	cr_assert_eq(xm_recv(fb, big, sizeof(big), MSG_DONTWAIT), (ssize_t)sizeof(big));
+	set_int(fa, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+	cr_assert_eq(xm_sendto(fa, big, sizeof(big), 0, (void *)&to, tl), -1);
+	cr_assert_eq(errno, EMSGSIZE);
+	cr_assert_eq(xm_sendto(fa, big, 1000, 0, (void *)&to, tl), 1000);
+	v = 6;
+	cr_assert_eq(xm_setsockopt(fa, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v)), -1);
+	cr_assert_eq(errno, EINVAL);
+	/* IP_RECVERR: kept; the error queue is empty and never waits */
+	set_int(fa, IPPROTO_IP, IP_RECVERR, 1);
+	cr_assert_eq(xm_recvmsg(fa, &m, MSG_ERRQUEUE), -1);
+	cr_assert_eq(errno, EAGAIN);
+	xm_close(fa);
+	xm_close(fb);
+	env_close(&e);
+}

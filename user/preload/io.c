@@ -149,9 +149,10 @@ static ssize_t sendmsg_op(struct pl_xs *xs, void *arg)
 }
 
 /* Lock held. A datagram, or stream data with a control buffer (for its
- * SO_TIMESTAMP), is the library's recvmsg with its ancillary data;
- * otherwise a stream fills the iovecs in order, waiting only for the
- * first bytes (all of them with MSG_WAITALL). */
+ * SO_TIMESTAMP), is the library's recvmsg with its ancillary data, as is
+ * MSG_ERRQUEUE (which never waits: the queue stays empty); otherwise a
+ * stream fills the iovecs in order, waiting only for the first bytes
+ * (all of them with MSG_WAITALL). */
 static ssize_t xs_recvmsg(struct pl_xs *xs, struct msghdr *m, int flags)
 {
 	struct io_args a = { .buf = m, .flags = flags };
@@ -159,9 +160,10 @@ static ssize_t xs_recvmsg(struct pl_xs *xs, struct msghdr *m, int flags)
 	ssize_t r;
 	int i;
 
-	if (xs->type != SOCK_STREAM ||
+	if (xs->type != SOCK_STREAM || (flags & MSG_ERRQUEUE) ||
 	    (m->msg_control && m->msg_controllen && !(flags & MSG_WAITALL)))
-		return pl_block(xs, flags & MSG_DONTWAIT, EPOLLIN, recvmsg_op, &a);
+		return pl_block(xs, flags & (MSG_DONTWAIT | MSG_ERRQUEUE), EPOLLIN,
+				recvmsg_op, &a);
 	m->msg_controllen = 0;
 	m->msg_flags = 0;
 	m->msg_namelen = 0;

@@ -226,7 +226,7 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 		p = eth_put(st, f[i].data, mac, v6 ? XM_ETH_P_IPV6 : XM_ETH_P_IP);
 		if (!v6) {
 			uint16_t fo = frag ? (uint16_t)((off >> 3) | (more ? IP_MF : 0))
-					   : IP_DF;
+					   : ip->df_off ? 0 : IP_DF;
 
 			if (!frag)
 				id = (uint16_t)++st->ipv4_id;
@@ -305,8 +305,10 @@ int xm_ip_output_owned(struct xm_stack *st, const struct xm_ipinfo *ip,
 	uint8_t mac[6];
 	int err = 0, r;
 
-	if (hlen + plen > xm_ip_max_l4(ip->family))
-		return -EMSGSIZE;
+	if (hlen + plen > xm_ip_max_l4(ip->family) ||
+	    (ip->no_frag && hlen + plen + (ip->family == AF_INET6 ? XM_IPV6_HLEN : XM_IPV4_HLEN) >
+				    st->info.mtu))
+		return -EMSGSIZE;   /* before a neighbour queue could take it */
 	e = route_get(st, ip->family, ip->dst, &err);
 	if (!e) {
 		st->stats.tx_no_route++;

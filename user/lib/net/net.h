@@ -39,6 +39,11 @@ struct xm_ipinfo {
 	 * send; hop_limit: TTL / hop limit, 0 on output for the default. */
 	uint8_t tos;
 	uint8_t hop_limit;
+	/* Output, IP_MTU_DISCOVER: never fragment (a datagram above the MTU
+	 * fails with EMSGSIZE: DO, PROBE, INTERFACE), or leave DF clear on
+	 * an IPv4 packet (DONT). */
+	bool no_frag;
+	bool df_off;
 };
 
 static inline uint32_t xm_addr_len(int family)

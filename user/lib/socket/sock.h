@@ -118,6 +118,8 @@ struct xm_sock {
 	uint8_t tos;                 /* IP_TOS / IPV6_TCLASS of what it sends */
 	uint8_t hop_limit;           /* IP_TTL / IPV6_UNICAST_HOPS; 0: default */
 	int priority;                /* SO_PRIORITY: kept and reported only */
+	uint8_t pmtudisc;            /* IP(V6)_MTU_DISCOVER, IP_PMTUDISC_* */
+	bool recverr;                /* IP(V6)_RECVERR: nothing is ever queued */
 	uint16_t rx_cmsgs;           /* XM_RX_*: ancillary data recvmsg gives */
 	bool v6only;
 	bool bound;

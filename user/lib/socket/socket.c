@@ -4,6 +4,7 @@
  * blocking (drive the stack while waiting), then the protocol's ops.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ int xm_sock_new(struct xm_stack *st, const struct xm_proto *proto, int domain,
 	s->type = proto->type;
 	s->rcvbuf = st->opts.rcvbuf_default;
 	s->sndbuf = st->opts.sndbuf_default;
+	s->pmtudisc = IP_PMTUDISC_WANT;   /* Linux's default */
 	s->local.family = domain;
 	r = xm_fd_alloc(s);
 	if (r < 0) {
@@ -326,6 +328,8 @@ ssize_t xm_send(int fd, const void *buf, size_t len, int flags)
 ssize_t xm_sock_recvfrom(struct xm_sock *s, void *buf, size_t len, int flags,
 			 struct xm_ep *from, struct xm_pktmeta *meta)
 {
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;   /* never waits; ICMP errors stay with the kernel */
 	return io_wait(s, false, buf, len, flags, from, meta);
 }
 

@@ -85,6 +85,19 @@ static int set_ip_field(struct xm_sock *s, int level, int name, int v)
 
 	if (v6 && s->domain != AF_INET6)
 		return -ENOPROTOOPT;
+	if ((name == IP_MTU_DISCOVER && !v6) || (name == IPV6_MTU_DISCOVER && v6)) {
+		/* IP_PMTUDISC_DONT .. OMIT, the same numbers for IPv6 */
+		if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		s->pmtudisc = (uint8_t)v;
+		return 0;
+	}
+	if ((name == IP_RECVERR && !v6) || (name == IPV6_RECVERR && v6)) {
+		/* ICMP errors reach the kernel, not the stack: the queue
+		 * this asks for stays empty (MSG_ERRQUEUE: EAGAIN). */
+		s->recverr = v != 0;
+		return 0;
+	}
 	if ((name == IP_TOS && !v6) || (name == IPV6_TCLASS && v6)) {
 		if (v6 && (v < -1 || v > 255))
 			return -EINVAL;
@@ -97,10 +110,14 @@ static int set_ip_field(struct xm_sock *s, int level, int name, int v)
 	return 0;
 }
 
+/* Options kept on the socket as an int-sized value of the IP level:
+ * header fields, path MTU discovery, the (always empty) error queue. */
 static bool is_ip_field(int level, int name)
 {
-	return (level == IPPROTO_IP && (name == IP_TOS || name == IP_TTL)) ||
-	       (level == IPPROTO_IPV6 && (name == IPV6_TCLASS || name == IPV6_UNICAST_HOPS));
+	return (level == IPPROTO_IP && (name == IP_TOS || name == IP_TTL ||
+					name == IP_MTU_DISCOVER || name == IP_RECVERR)) ||
+	       (level == IPPROTO_IPV6 && (name == IPV6_TCLASS || name == IPV6_UNICAST_HOPS ||
+					  name == IPV6_MTU_DISCOVER || name == IPV6_RECVERR));
 }
 
 int xm_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -215,6 +232,17 @@ int xm_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		v = s->tos;
 	} else if (level == IPPROTO_IP && name == IP_TTL) {
 		v = s->hop_limit ? s->hop_limit : XM_IP_TTL_DEFAULT;
+	} else if ((level == IPPROTO_IP && name == IP_MTU_DISCOVER) ||
+		   (level == IPPROTO_IPV6 && name == IPV6_MTU_DISCOVER && s->domain == AF_INET6)) {
+		v = s->pmtudisc;
+	} else if ((level == IPPROTO_IP && name == IP_RECVERR) ||
+		   (level == IPPROTO_IPV6 && name == IPV6_RECVERR && s->domain == AF_INET6)) {
+		v = s->recverr;
+	} else if ((level == IPPROTO_IP && name == IP_MTU) ||
+		   (level == IPPROTO_IPV6 && name == IPV6_MTU && s->domain == AF_INET6)) {
+		if (!s->connected)
+			return fail(-ENOTCONN);   /* as Linux: the path's, once known */
+		v = (int)s->st->info.mtu;
 	} else if (level == IPPROTO_IPV6 && s->domain == AF_INET6 &&
 		   (name == IPV6_TCLASS || name == IPV6_UNICAST_HOPS)) {
 		v = name == IPV6_TCLASS ? s->tos

@@ -147,6 +147,9 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 	ip.tos = meta && meta->tos >= 0 ? (uint8_t)meta->tos : s->tos;
 	ip.hop_limit = meta && meta->hop_limit >= 0 ? (uint8_t)meta->hop_limit
 						    : s->hop_limit;
+	ip.no_frag = s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE ||
+		     s->pmtudisc == IP_PMTUDISC_INTERFACE;
+	ip.df_off = s->pmtudisc == IP_PMTUDISC_DONT;
 	if (xm_sock_local_scope(s, to->family) == 0)
 		return -ENETUNREACH;   /* as Linux: v4-bound socket to v6 */
 	else if (meta && meta->has_src)   /* IP_PKTINFO wins, as Linux; msg.c checked it */
