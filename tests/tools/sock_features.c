@@ -208,7 +208,8 @@ static void tcp_opts_checks(int fd, int lfd)
 	CHECK(opt_int(fd, IPPROTO_IP, IP_TTL) == 64, "IP_TTL default");
 	set_int(fd, IPPROTO_IP, IP_TTL, 33);
 	CHECK(opt_int(fd, IPPROTO_IP, IP_TTL) == 33, "IP_TTL reads back");
-	printf("options: TCP_QUICKACK, TCP_DEFER_ACCEPT (5 -> 7), SO_PRIORITY, IP_TOS, IP_TTL\n");
+	printf("options: TCP_QUICKACK, TCP_DEFER_ACCEPT (5 -> 7), SO_PRIORITY, IP_TOS (also "
+	       "from the listener), IP_TTL\n");
 }
 
 static int tcp_server(int port)
@@ -222,10 +223,13 @@ static int tcp_server(int port)
 	char tail[32];
 
 	CHECK(lfd >= 0, "bind tcp/%d: %s", port, strerror(err));
+	set_int(lfd, IPPROTO_IP, IP_TOS, 0x20);
 	printf("listening\n");
 	d = accept(lfd, NULL, NULL);   /* the data connection, then control */
 	c = accept(lfd, NULL, NULL);
 	CHECK(d >= 0 && c >= 0, "accept");
+	CHECK(opt_int(d, IPPROTO_IP, IP_TOS) == 0x20, "accepted socket's IP_TOS %d, the listener's 0x20",
+	      opt_int(d, IPPROTO_IP, IP_TOS));
 	/* after the accepts: the kernel would hold the (silent) control one */
 	set_int(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5);
 	await_ioctl(d, FIONREAD, TCP_BYTES, "FIONREAD of the peer's bytes");

@@ -193,6 +193,13 @@ static int tcp_accept(struct xm_sock *s, struct xm_sock **child)
 	cs->pcb.tcp.conn = c;
 	cs->rcvbuf = s->rcvbuf;
 	cs->sndbuf = s->sndbuf;
+	/* the IP-level options a Linux child inherits (sk_clone) */
+	cs->tos = s->tos;
+	cs->hop_limit = s->hop_limit;
+	cs->priority = s->priority;
+	cs->rx_cmsgs = s->rx_cmsgs;
+	cs->pmtudisc = s->pmtudisc;
+	cs->recverr = s->recverr;
 	cs->bound = true;
 	cs->connected = true;
 	cs->local.family = c->family;
