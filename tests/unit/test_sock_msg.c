@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The xm_* side of what `xdpmux run` serves beyond data, between two stacks
  * over the simulated link: SO_REUSEPORT groups, recvmsg/sendmsg ancillary
- * data (PKTINFO, TOS, TTL, MSG_CTRUNC, EINVAL for the unknown) and the
- * SIOCINQ / SIOCOUTQ queue sizes of UDP. */
+ * data (PKTINFO, TOS, TTL, MSG_CTRUNC, EINVAL for the unknown), the
+ * SIOCINQ / SIOCOUTQ queue sizes of UDP, IP_MTU_DISCOVER, IP_RECVERR and
+ * SO_RCVBUFFORCE. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <linux/sockios.h>
@@ -213,7 +214,7 @@ Test(sock_msg, udp_pktinfo_tos_ttl_in_and_out)
 	env_close(&e);
 }
 
-Test(sock_msg, udp_pmtudisc_do_refuses_what_would_fragment_and_errqueue_is_empty)
+Test(sock_msg, udp_pmtudisc_do_refuses_what_would_fragment_errqueue_empty_bufforce)
 {
 	static uint8_t big[3000];
 	struct sim_env e;
@@ -240,6 +241,10 @@ Test(sock_msg, udp_pmtudisc_do_refuses_what_would_fragment_and_errqueue_is_empty
 	v = 6;
 	cr_assert_eq(xm_setsockopt(fa, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v)), -1);
 	cr_assert_eq(errno, EINVAL);
+	/* SO_RCVBUFFORCE is SO_RCVBUF (doubled, as Linux) */
+	set_int(fa, SOL_SOCKET, SO_RCVBUFFORCE, 100000);
+	cr_assert_eq(xm_getsockopt(fa, SOL_SOCKET, SO_RCVBUF, &v, &vl), 0);
+	cr_assert_eq(v, 200000);
 	/* IP_RECVERR: kept; the error queue is empty and never waits */
 	set_int(fa, IPPROTO_IP, IP_RECVERR, 1);
 	cr_assert_eq(xm_recvmsg(fa, &m, MSG_ERRQUEUE), -1);

@@ -160,9 +160,11 @@ int xm_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_RCVBUF:
+		case SO_RCVBUFFORCE:   /* the same here: nothing caps SO_RCVBUF */
 			s->rcvbuf = buf_size(v, XM_MIN_RCVBUF);
 			return 0;
 		case SO_SNDBUF:
+		case SO_SNDBUFFORCE:
 			s->sndbuf = buf_size(v, XM_MIN_SNDBUF);
 			return 0;
 		case SO_REUSEADDR:
