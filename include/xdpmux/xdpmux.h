@@ -241,12 +241,35 @@ ssize_t xm_sendto(int fd, const void *buf, size_t len, int flags,
 		  const struct sockaddr *to, socklen_t tolen);
 ssize_t xm_recvfrom(int fd, void *buf, size_t len, int flags,
 		    struct sockaddr *from, socklen_t *fromlen);
+/* As recvmsg(2) / sendmsg(2), with the ancillary data Linux gives and
+ * takes for UDP (enabled by setsockopt as on Linux): SO_TIMESTAMP,
+ * SO_TIMESTAMPNS, IP_PKTINFO, IP_RECVTOS, IP_RECVTTL, IPV6_RECVPKTINFO,
+ * IPV6_RECVTCLASS, IPV6_RECVHOPLIMIT on receive (MSG_CTRUNC when the
+ * control buffer is short; TCP gives the timestamps only), IP_PKTINFO /
+ * IPV6_PKTINFO (source address), IP_TOS / IPV6_TCLASS and IP_TTL /
+ * IPV6_HOPLIMIT on send; other control messages fail with EINVAL, as
+ * Linux for what it does not know. */
+ssize_t xm_recvmsg(int fd, struct msghdr *msg, int flags);
+ssize_t xm_sendmsg(int fd, const struct msghdr *msg, int flags);
 int xm_shutdown(int fd, int how);
 int xm_close(int fd);
 int xm_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int xm_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+/* Beyond the socket-level basics: SO_REUSEPORT (several sockets on one
+ * address and port, each connection or datagram to one of them by a hash
+ * of its addresses and ports), TCP_INFO (struct tcp_info from the
+ * connection's state), IP_TOS / IPV6_TCLASS and IP_TTL / IPV6_UNICAST_HOPS
+ * (the header fields sent), SO_PRIORITY (kept; AF_XDP has no qdisc), and
+ * the receive options of xm_recvmsg(). */
 int xm_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int xm_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+/* FIONBIO, and the queue sizes as Linux's socket ioctls give them:
+ * FIONREAD/SIOCINQ (TCP: bytes readable in order; UDP: the next datagram's
+ * length, 0 when none), SIOCOUTQ (TCP: bytes not yet acknowledged, sent or
+ * not; UDP: bytes of datagrams the device has not sent yet) and SIOCOUTQNSD
+ * (TCP: bytes not yet sent). A listening socket: EINVAL; other requests:
+ * ENOTTY. */
+int xm_ioctl(int fd, unsigned long req, int *arg);
 /* F_GETFL / F_SETFL (O_NONBLOCK) only. */
 int xm_fcntl(int fd, int cmd, ...);
 /* POLLIN / POLLOUT / POLLERR / POLLHUP / POLLRDHUP / POLLNVAL on xm fds; drives the

@@ -28,6 +28,15 @@
 #    port on a stack of its own and receives on it (then idles out: -T 2);
 #  - SA_RESTART: a blocking recv restarts after a handler installed with
 #    it and fails with EINTR after one without (tools/sig_restart);
+#  - tools/sock_features, run on the kernel (the oracle) and then under
+#    xdpmux run, each against its peer mode in the other namespace:
+#    FIONREAD/SIOCINQ, SIOCOUTQ/SIOCOUTQNSD, TCP_INFO (and a short optlen),
+#    MSG_PEEK/MSG_TRUNC/MSG_WAITALL, TCP_QUICKACK, TCP_DEFER_ACCEPT,
+#    SO_PRIORITY, IP_TOS, IP_TTL; SO_REUSEPORT (two TCP listeners and two
+#    UDP sockets on one port each get some of 64 flows, a third socket
+#    without it EADDRINUSE); UDP ancillary data (PKTINFO in and out on a
+#    wildcard server, IPv4 and IPv6, TOS/TCLASS both ways, TTL, receive
+#    timestamps, MSG_CTRUNC, EINVAL for an unknown control message);
 #  - XDPMUX_DEBUG=1 logs the decisions: a wildcard bind moves, a loopback
 #    connect stays with the kernel (and works);
 #  - no binding is left once each program has exited;
@@ -415,6 +424,49 @@ for mode in restart norestart; do
 	wait $sig || xm_fail "sig_restart $mode: $(cat "$work/sig.log")"
 	echo "  $mode: $(tail -1 "$work/sig.log")"
 done
+
+# features MODE PORT PEER_ARGS...: tools/sock_features MODE-server PORT on
+# the kernel (the oracle), then under xdpmux run, each against MODE-peer in
+# the other namespace; under xdpmux run its sockets must have moved and
+# the traffic come through xdpmux.
+feat=$XM_BUILD/tools/sock_features
+features() {
+	local mode=$1 port=$2 how out pid before; shift 2
+	for how in kernel xdpmux; do
+		out=$work/feat-$mode-$how.log
+		before=$(redirected)
+		if [ $how = kernel ]; then
+			xm_in "$ns_a" "$feat" "$mode-server" "$port" >"$out" 2>&1 &
+		else
+			XDPMUX_DEBUG=1 ASAN_OPTIONS=$asan_opts nsenter --net="/run/netns/$ns_a" \
+				"$XM_BUILD/xdpmux" run "$dev_a" -- "$feat" "$mode-server" "$port" >"$out" 2>&1 &
+		fi
+		pid=$!
+		for _ in $(seq 100); do
+			grep -q '^listening' "$out" && break
+			kill -0 $pid 2>/dev/null || break
+			sleep 0.1
+		done
+		xm_in "$ns_b" timeout 90 "$feat" "$mode-peer" "$@" >"$out.peer" 2>&1 ||
+			xm_fail "sock_features $mode-peer against the $how: $(cat "$out" "$out.peer")"
+		wait $pid || xm_fail "sock_features $mode-server on the $how: $(cat "$out")"
+		if [ $how = xdpmux ]; then
+			grep -q ":$port: xdpmux" "$out" ||
+				xm_fail "$mode-server's sockets did not move: $(cat "$out")"
+			expect_redirected "$before" 4 "sock_features $mode"   # udp: 4 datagrams
+		fi
+		echo "  $how:"
+		grep -vE '^(listening|ok|xdpmux[:[])' "$out" | sed 's/^/    /'
+	done
+	no_bindings_left "sock_features $mode-server"
+}
+
+xm_step "TCP: FIONREAD, TCP_INFO, SIOCOUTQ/SIOCOUTQNSD, MSG_PEEK/TRUNC/WAITALL, options (as on the kernel)"
+features tcp 7040 "$XM_A4" 7040
+xm_step "SO_REUSEPORT: two TCP listeners and two UDP sockets on one port share the flows"
+features reuse 7041 "$XM_A4" 7041
+xm_step "UDP ancillary data: PKTINFO in and out, TOS/TCLASS, TTL, timestamps, MSG_CTRUNC"
+features udp 7042 "$XM_A4" "$XM_A6" 7042
 
 xm_step "a loopback connection stays with the kernel"
 xm_in "$ns_a" socat -u TCP-LISTEN:7004,bind=127.0.0.1 STDOUT >"$work/lo.out" 2>&1 &

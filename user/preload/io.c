@@ -134,90 +134,105 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 		xs_send(xs, buf, len, flags, to, tolen));
 }
 
-/* Lock held. A stream fills the iovecs in order, waiting only for the
- * first bytes; a datagram is received whole and scattered (MSG_TRUNC when
- * it did not fit). */
-static ssize_t xs_recvmsg(struct pl_xs *xs, struct msghdr *m, int flags)
+static ssize_t recvmsg_op(struct pl_xs *xs, void *arg)
 {
-	size_t total = 0, cap = 0;
-	ssize_t r;
-	int i;
+	struct io_args *a = arg;
 
-	m->msg_controllen = 0;
-	m->msg_flags = 0;
-	for (i = 0; i < (int)m->msg_iovlen; i++)
-		cap += m->msg_iov[i].iov_len;
-	if (xs->type == SOCK_STREAM) {
-		m->msg_namelen = 0;
-		for (i = 0; i < (int)m->msg_iovlen; i++) {
-			struct iovec *v = &m->msg_iov[i];
-
-			if (!v->iov_len)
-				continue;
-			r = xs_recv(xs, v->iov_base, v->iov_len, total ? flags | MSG_DONTWAIT : flags,
-				    NULL, NULL);
-			if (r <= 0)
-				return total ? (ssize_t)total : r;
-			total += (size_t)r;
-			if ((size_t)r < v->iov_len)
-				break;
-		}
-		return (ssize_t)total;
-	}
-	r = xs_recv(xs, dgram_buf, sizeof(dgram_buf), flags & ~MSG_TRUNC,
-		    m->msg_name, m->msg_name ? &m->msg_namelen : NULL);
-	if (r < 0)
-		return r;
-	for (i = 0; i < (int)m->msg_iovlen && total < (size_t)r; i++) {
-		size_t n = m->msg_iov[i].iov_len;
-
-		if (n > (size_t)r - total)
-			n = (size_t)r - total;
-		memcpy(m->msg_iov[i].iov_base, dgram_buf + total, n);
-		total += n;
-	}
-	if ((size_t)r > cap)
-		m->msg_flags |= MSG_TRUNC;
-	return (flags & MSG_TRUNC) ? r : (ssize_t)total;
+	return xm_recvmsg(xs->xfd, a->buf, a->flags | MSG_DONTWAIT);
 }
 
-/* Lock held. Ancillary data is not supported: said, and refused. */
-static ssize_t xs_sendmsg(struct pl_xs *xs, const struct msghdr *m, int flags)
+static ssize_t sendmsg_op(struct pl_xs *xs, void *arg)
 {
+	struct io_args *a = arg;
+
+	return xm_sendmsg(xs->xfd, a->buf, (a->flags & ~MSG_NOSIGNAL) | MSG_DONTWAIT);
+}
+
+/* Lock held. A datagram, or stream data with a control buffer (for its
+ * SO_TIMESTAMP), is the library's recvmsg with its ancillary data, as is
+ * MSG_ERRQUEUE (which never waits: the queue stays empty); otherwise a
+ * stream fills the iovecs in order, waiting only for the first bytes
+ * (all of them with MSG_WAITALL). */
+static ssize_t xs_recvmsg(struct pl_xs *xs, struct msghdr *m, int flags)
+{
+	struct io_args a = { .buf = m, .flags = flags };
 	size_t total = 0;
 	ssize_t r;
 	int i;
 
-	if (m->msg_controllen) {
-		pl_unsupported("sendmsg with ancillary data");
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	if (xs->type == SOCK_STREAM) {
-		for (i = 0; i < (int)m->msg_iovlen; i++) {
-			const struct iovec *v = &m->msg_iov[i];
-
-			if (!v->iov_len)
-				continue;
-			r = xs_send(xs, v->iov_base, v->iov_len, total ? flags | MSG_DONTWAIT : flags,
-				    NULL, 0);
-			if (r < 0)
-				return total ? (ssize_t)total : r;
-			total += (size_t)r;
-			if ((size_t)r < v->iov_len)
-				break;
-		}
-		return (ssize_t)total;
-	}
+	if (xs->type != SOCK_STREAM || (flags & MSG_ERRQUEUE) ||
+	    (m->msg_control && m->msg_controllen && !(flags & MSG_WAITALL)))
+		return pl_block(xs, flags & (MSG_DONTWAIT | MSG_ERRQUEUE), EPOLLIN,
+				recvmsg_op, &a);
+	m->msg_controllen = 0;
+	m->msg_flags = 0;
+	m->msg_namelen = 0;
 	for (i = 0; i < (int)m->msg_iovlen; i++) {
-		if (m->msg_iov[i].iov_len > sizeof(dgram_buf) - total) {
-			errno = EMSGSIZE;
+		struct iovec *v = &m->msg_iov[i];
+
+		if (!v->iov_len)
+			continue;
+		r = xs_recv(xs, v->iov_base, v->iov_len, total ? flags | MSG_DONTWAIT : flags,
+			    NULL, NULL);
+		if (r <= 0)
+			return total ? (ssize_t)total : r;
+		total += (size_t)r;
+		if ((size_t)r < v->iov_len)
+			break;
+	}
+	return (ssize_t)total;
+}
+
+/* A control message the library refused: named under XDPMUX_DEBUG, said
+ * once. */
+static void cmsg_refused(int fd, const struct msghdr *m)
+{
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR((struct msghdr *)m, h))
+		pl_debug("fd %d: sendmsg control message %d/%d", fd, h->cmsg_level,
+			 h->cmsg_type);
+	pl_unsupported("sendmsg with this control message (XDPMUX_DEBUG=1 names it)");
+}
+
+/* Lock held. A datagram goes whole through the library's sendmsg, which
+ * takes its ancillary data; a stream's control messages are checked
+ * there alone (a send of no bytes) and its bytes sent as a write. */
+static ssize_t xs_sendmsg(struct pl_xs *xs, int fd, const struct msghdr *m, int flags)
+{
+	struct io_args a = { .buf = (void *)m, .flags = flags };
+	size_t total = 0;
+	ssize_t r;
+	int i;
+
+	if (xs->type != SOCK_STREAM) {
+		r = pl_block(xs, flags & MSG_DONTWAIT, EPOLLOUT, sendmsg_op, &a);
+		if (r < 0 && errno == EINVAL && m->msg_controllen)
+			cmsg_refused(fd, m);
+		return r;
+	}
+	if (m->msg_controllen) {
+		struct msghdr ctl = { .msg_control = m->msg_control,
+				      .msg_controllen = m->msg_controllen };
+
+		if (xm_sendmsg(xs->xfd, &ctl, MSG_DONTWAIT) < 0) {
+			if (errno == EINVAL)
+				cmsg_refused(fd, m);
 			return -1;
 		}
-		memcpy(dgram_buf + total, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len);
-		total += m->msg_iov[i].iov_len;
 	}
-	return xs_send(xs, dgram_buf, total, flags, m->msg_name, m->msg_namelen);
+	for (i = 0; i < (int)m->msg_iovlen; i++) {
+		const struct iovec *v = &m->msg_iov[i];
+
+		if (!v->iov_len)
+			continue;
+		r = xs_send(xs, v->iov_base, v->iov_len, total ? flags | MSG_DONTWAIT : flags,
+			    NULL, 0);
+		if (r < 0)
+			return total ? (ssize_t)total : r;
+		total += (size_t)r;
+		if ((size_t)r < v->iov_len)
+			break;
+	}
+	return (ssize_t)total;
 }
 
 ssize_t recvmsg(int fd, struct msghdr *m, int flags)
@@ -230,7 +245,7 @@ ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	pl_init();
 	if (m)
 		pl_sendto_decide(fd, m->msg_name, m->msg_namelen);
-	XS_CALL(fd, "sendmsg", real.sendmsg(fd, m, flags), xs_sendmsg(xs, m, flags));
+	XS_CALL(fd, "sendmsg", real.sendmsg(fd, m, flags), xs_sendmsg(xs, fd, m, flags));
 }
 
 ssize_t readv(int fd, const struct iovec *iov, int n)
@@ -244,7 +259,7 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
 
-	XS_CALL(fd, "writev", real.writev(fd, iov, n), xs_sendmsg(xs, &m, 0));
+	XS_CALL(fd, "writev", real.writev(fd, iov, n), xs_sendmsg(xs, fd, &m, 0));
 }
 
 /* Batches: the first message may wait (MSG_WAITFORONE: only it), the rest
@@ -271,12 +286,12 @@ static int xs_recvmmsg(struct pl_xs *xs, struct mmsghdr *v, unsigned n, int flag
 	return (int)n;
 }
 
-static int xs_sendmmsg(struct pl_xs *xs, struct mmsghdr *v, unsigned n, int flags)
+static int xs_sendmmsg(struct pl_xs *xs, int fd, struct mmsghdr *v, unsigned n, int flags)
 {
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		ssize_t r = xs_sendmsg(xs, &v[i].msg_hdr, flags);
+		ssize_t r = xs_sendmsg(xs, fd, &v[i].msg_hdr, flags);
 
 		if (r < 0)
 			return i ? (int)i : -1;
@@ -296,7 +311,7 @@ int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	pl_init();
 	if (n && v)
 		pl_sendto_decide(fd, v[0].msg_hdr.msg_name, v[0].msg_hdr.msg_namelen);
-	XS_CALL(fd, "sendmmsg", real.sendmmsg(fd, v, n, flags), xs_sendmmsg(xs, v, n, flags));
+	XS_CALL(fd, "sendmmsg", real.sendmmsg(fd, v, n, flags), xs_sendmmsg(xs, fd, v, n, flags));
 }
 
 /* sendfile to an xdpmux socket: the file is read in pieces and sent; what

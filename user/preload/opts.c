@@ -40,17 +40,6 @@ static void remember(struct pl_ent *e, int level, int name, const void *val,
 		e->nopts++;
 }
 
-/* Options the stack has no use for whose only effect on Linux is on
- * packet timing or marking: accepted so that programs setting them run,
- * noted under XDPMUX_DEBUG. */
-static bool hint_only(int level, int name)
-{
-	return (level == IPPROTO_TCP && (name == TCP_QUICKACK || name == TCP_DEFER_ACCEPT)) ||
-	       (level == IPPROTO_IP && name == IP_TOS) ||
-	       (level == IPPROTO_IPV6 && name == IPV6_TCLASS) ||
-	       (level == SOL_SOCKET && name == SO_PRIORITY);
-}
-
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	enum pl_kind k;
@@ -80,15 +69,9 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	}
 	r = xs ? xm_setsockopt(xs->xfd, level, name, val, len) : -1;
 	if (r < 0 && xs && errno == ENOPROTOOPT) {
-		if (hint_only(level, name)) {
-			pl_debug("fd %d: option %d/%d accepted, no effect on xdpmux",
-				 fd, level, name);
-			r = 0;
-		} else {
-			pl_debug("fd %d: setsockopt %d/%d not supported", fd, level, name);
-			pl_unsupported("setsockopt of this option (XDPMUX_DEBUG=1 names it)");
-			errno = ENOPROTOOPT;
-		}
+		pl_debug("fd %d: setsockopt %d/%d not supported", fd, level, name);
+		pl_unsupported("setsockopt of this option (XDPMUX_DEBUG=1 names it)");
+		errno = ENOPROTOOPT;
 	}
 	pl_unlock();
 	return r;
@@ -184,20 +167,6 @@ int fcntl(int fd, int cmd, ...)
 /* What a program built with _FILE_OFFSET_BITS=64 calls. */
 int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
-/* Bytes a read would return now: for a stream what is queued (up to 64
- * KiB, what one peek sees), for a datagram socket the next datagram's
- * length, as Linux. Lock held. */
-static int inq(struct pl_xs *xs, int *out)
-{
-	static __thread uint8_t buf[65536];
-	ssize_t r = xm_recv(xs->xfd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-
-	if (r < 0 && errno != EAGAIN)
-		return -1;
-	*out = r < 0 ? 0 : (int)r;
-	return 0;
-}
-
 int ioctl(int fd, unsigned long req, ...)
 {
 	struct pl_xs *xs;
@@ -211,7 +180,7 @@ int ioctl(int fd, unsigned long req, ...)
 	pl_init();
 	if (pl_inside || pl_kind_of(fd) != PL_XM)
 		return real.ioctl(fd, req, arg);
-	if (req >= 0x8910 && req <= 0x89ff && req != SIOCOUTQ && req != SIOCINQ) {
+	if (req >= 0x8910 && req <= 0x89ff && req != SIOCOUTQNSD) {
 		/* Interface queries (SIOCGIF*) name a device, not the socket:
 		 * any socket answers them. */
 		k = real.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -228,14 +197,17 @@ int ioctl(int fd, unsigned long req, ...)
 	} else if (req == FIONBIO) {
 		xs->nonblock = !!*(int *)arg;
 		r = 0;
-	} else if (req == FIONREAD) {
-		r = inq(xs, arg);
+	} else if (req == FIONREAD || req == SIOCOUTQ || req == SIOCOUTQNSD) {
+		/* SIOCINQ is FIONREAD, SIOCOUTQ is TIOCOUTQ. What TCP_CORK
+		 * holds here is still in the send queue, as on Linux. */
+		r = xm_ioctl(xs->xfd, req, arg);
+		if (r == 0 && req != FIONREAD)
+			*(int *)arg += (int)xs->cork_len;
 	} else if (req == FIOCLEX || req == FIONCLEX) {
 		r = real.ioctl(fd, req, arg);
 	} else {
 		pl_debug("fd %d: ioctl 0x%lx not supported", fd, req);
-		pl_unsupported(req == SIOCOUTQ ? "ioctl SIOCOUTQ"
-			       : "ioctl with this request (XDPMUX_DEBUG=1 names it)");
+		pl_unsupported("ioctl with this request (XDPMUX_DEBUG=1 names it)");
 		errno = ENOTTY;   /* as Linux for a request the socket lacks */
 	}
 	pl_unlock();

@@ -138,6 +138,7 @@ int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 	if (r < 0)
 		goto fail;
 	seed_rand(st);
+	st->flow_key = xm_stack_rand(st);
 	r = xm_ports_init(&st->udp_ports, IPPROTO_UDP, ephemeral_start(st));
 	if (r < 0)
 		goto fail;

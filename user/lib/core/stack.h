@@ -102,6 +102,7 @@ struct xm_stack {
 
 	struct xm_ctl *ctl;               /* NULL unless opened on a device */
 	uint64_t rand_state;
+	uint32_t flow_key;                /* xm_flow_hash (ports.h) */
 };
 
 /* Current time on the stack's clock. */

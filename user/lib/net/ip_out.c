@@ -22,7 +22,6 @@
 #define NEIGH_Q_MAX      64
 #define NEIGH_RETRY_NS   (5 * 1000000ULL)
 #define NEIGH_WAIT_NS    (3 * 1000000000ULL)  /* ~ kernel's 3 probes */
-#define IP_TTL_DEFAULT   64
 #define IP_DF            0x4000
 #define IP_MF            0x2000
 
@@ -155,11 +154,11 @@ static void ipv4_put(uint8_t *p, const struct xm_ipinfo *ip, uint32_t tot,
 		     uint16_t id, uint16_t frag)
 {
 	p[0] = 0x45;
-	p[1] = 0;
+	p[1] = ip->tos;
 	put16(p + 2, (uint16_t)tot);
 	put16(p + 4, id);
 	put16(p + 6, frag);
-	p[8] = IP_TTL_DEFAULT;
+	p[8] = ip->hop_limit ? ip->hop_limit : XM_IP_TTL_DEFAULT;
 	p[9] = ip->proto;
 	put16(p + 10, 0);
 	memcpy(p + 12, ip->src, 4);
@@ -170,10 +169,10 @@ static void ipv4_put(uint8_t *p, const struct xm_ipinfo *ip, uint32_t tot,
 static void ipv6_put(uint8_t *p, const struct xm_ipinfo *ip, uint32_t plen,
 		     uint8_t next)
 {
-	put32(p, 0x60000000u);
+	put32(p, 0x60000000u | (uint32_t)ip->tos << 20);
 	put16(p + 4, (uint16_t)plen);
 	p[6] = next;
-	p[7] = IP_TTL_DEFAULT;
+	p[7] = ip->hop_limit ? ip->hop_limit : XM_IP_TTL_DEFAULT;
 	memcpy(p + 8, ip->src, 16);
 	memcpy(p + 24, ip->dst, 16);
 }
@@ -227,7 +226,7 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 		p = eth_put(st, f[i].data, mac, v6 ? XM_ETH_P_IPV6 : XM_ETH_P_IP);
 		if (!v6) {
 			uint16_t fo = frag ? (uint16_t)((off >> 3) | (more ? IP_MF : 0))
-					   : IP_DF;
+					   : ip->df_off ? 0 : IP_DF;
 
 			if (!frag)
 				id = (uint16_t)++st->ipv4_id;
@@ -306,8 +305,10 @@ int xm_ip_output_owned(struct xm_stack *st, const struct xm_ipinfo *ip,
 	uint8_t mac[6];
 	int err = 0, r;
 
-	if (hlen + plen > xm_ip_max_l4(ip->family))
-		return -EMSGSIZE;
+	if (hlen + plen > xm_ip_max_l4(ip->family) ||
+	    (ip->no_frag && hlen + plen + (ip->family == AF_INET6 ? XM_IPV6_HLEN : XM_IPV4_HLEN) >
+				    st->info.mtu))
+		return -EMSGSIZE;   /* before a neighbour queue could take it */
 	e = route_get(st, ip->family, ip->dst, &err);
 	if (!e) {
 		st->stats.tx_no_route++;

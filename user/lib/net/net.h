@@ -21,6 +21,8 @@ struct xm_wmem;
 #define XM_ETH_P_IPV6 0x86DD
 #define XM_IPV4_HLEN 20
 #define XM_IPV6_HLEN 40
+/* TTL / hop limit sent unless a socket sets one: Linux's ip_default_ttl */
+#define XM_IP_TTL_DEFAULT 64
 #define XM_IPV6_FRAG_HLEN 8
 #define XM_IP_MAXPACKET 65535
 
@@ -33,6 +35,15 @@ struct xm_ipinfo {
 	/* Received, unfragmented, on a link whose sender leaves checksums
 	 * partial (a veth): the partial form counts as verified. */
 	bool csum_partial_ok;
+	/* IPv4 TOS / IPv6 traffic class (DSCP and ECN), as received or to
+	 * send; hop_limit: TTL / hop limit, 0 on output for the default. */
+	uint8_t tos;
+	uint8_t hop_limit;
+	/* Output, IP_MTU_DISCOVER: never fragment (a datagram above the MTU
+	 * fails with EMSGSIZE: DO, PROBE, INTERFACE), or leave DF clear on
+	 * an IPv4 packet (DONT). */
+	bool no_frag;
+	bool df_off;
 };
 
 static inline uint32_t xm_addr_len(int family)
@@ -109,6 +120,7 @@ void xm_ipv6_input(struct xm_stack *st, const uint8_t *pkt, uint32_t len);
 struct xm_frag {
 	int family;
 	uint8_t proto;       /* upper-layer protocol */
+	uint8_t tos;         /* of the first fragment seen: RFC 3168 5.3 */
 	uint32_t id;
 	uint8_t src[16];
 	uint8_t dst[16];

@@ -64,6 +64,8 @@ int xm_ipv4_parse(const uint8_t *pkt, uint32_t len, struct xm_l3 *out)
 	memset(out, 0, sizeof(*out));
 	out->ip.family = AF_INET;
 	out->ip.proto = pkt[9];
+	out->ip.tos = pkt[1];
+	out->ip.hop_limit = pkt[8];
 	memcpy(out->ip.src, pkt + 12, 4);
 	memcpy(out->ip.dst, pkt + 16, 4);
 	out->l4_off = ihl;
@@ -73,6 +75,7 @@ int xm_ipv4_parse(const uint8_t *pkt, uint32_t len, struct xm_l3 *out)
 		out->frag = true;
 		out->fr.family = AF_INET;
 		out->fr.proto = pkt[9];
+		out->fr.tos = out->ip.tos;
 		out->fr.id = rd16(pkt + 4);
 		out->fr.offset = (uint32_t)(frag & IP_OFFSET) * 8;
 		out->fr.more = !!(frag & IP_MF);
@@ -117,6 +120,8 @@ int xm_ipv6_parse(const uint8_t *pkt, uint32_t len, const struct xm_ip_limits *l
 		return XM_PARSE_MALFORMED;
 	memset(out, 0, sizeof(*out));
 	out->ip.family = AF_INET6;
+	out->ip.tos = (uint8_t)((pkt[0] & 0xf) << 4 | pkt[1] >> 4);
+	out->ip.hop_limit = pkt[7];
 	memcpy(out->ip.src, pkt + 8, 16);
 	memcpy(out->ip.dst, pkt + 24, 16);
 	out->end = end;
@@ -133,6 +138,7 @@ int xm_ipv6_parse(const uint8_t *pkt, uint32_t len, const struct xm_ip_limits *l
 			fo = rd16(pkt + off + 2);
 			out->fr.family = AF_INET6;
 			out->fr.proto = pkt[off];
+			out->fr.tos = out->ip.tos;
 			out->fr.offset = fo & ~7u;
 			out->fr.more = fo & 1;
 			out->fr.id = (uint32_t)pkt[off + 4] << 24 | (uint32_t)pkt[off + 5] << 16 |

@@ -30,6 +30,7 @@ struct xm_reasm_entry {
 	struct xm_timer timer;
 	int family;
 	uint8_t proto;
+	uint8_t tos;
 	uint32_t id;
 	uint8_t src[16];
 	uint8_t dst[16];
@@ -92,6 +93,7 @@ static struct xm_reasm_entry *entry_get(struct xm_stack *st,
 		return NULL;
 	e->family = fr->family;
 	e->proto = fr->proto;
+	e->tos = fr->tos;
 	e->id = fr->id;
 	memcpy(e->src, fr->src, 16);
 	memcpy(e->dst, fr->dst, 16);
@@ -122,7 +124,7 @@ static bool entry_complete(const struct xm_reasm_entry *e)
 
 static void entry_deliver(struct xm_stack *st, struct xm_reasm_entry *e)
 {
-	struct xm_ipinfo ip = { .family = e->family, .proto = e->proto };
+	struct xm_ipinfo ip = { .family = e->family, .proto = e->proto, .tos = e->tos };
 	uint32_t total = e->total;
 	uint8_t *buf = malloc(total ? total : 1);
 

@@ -46,6 +46,19 @@ struct xm_ep {
 
 struct xm_sock;
 
+/* What a datagram carries besides its payload and peer: recvmsg's and
+ * sendmsg's ancillary data (socket/msg.c). On receive every field is
+ * filled; on send, has_src asks for that source address and tos /
+ * hop_limit >= 0 override the socket's for this datagram. */
+struct xm_pktmeta {
+	int family;                  /* of dst (receive) */
+	uint8_t dst[16];             /* receive: the address it was sent to */
+	uint8_t src[16];             /* send: the source to use */
+	bool has_src;
+	int tos, hop_limit;
+	uint64_t rx_ns;              /* receive: stack clock when it came */
+};
+
 /* Per-protocol operations; every function returns >= 0 or -errno. A NULL
  * entry means the operation does not apply (EOPNOTSUPP). */
 struct xm_proto {
@@ -58,11 +71,13 @@ struct xm_proto {
 	int (*connect)(struct xm_sock *s, const struct xm_ep *peer);
 	int (*listen)(struct xm_sock *s, int backlog);
 	int (*accept)(struct xm_sock *s, struct xm_sock **child);
-	/* to NULL: the connected peer. -EAGAIN when it would block. */
+	/* to NULL: the connected peer. -EAGAIN when it would block. meta
+	 * (NULL: none) as struct xm_pktmeta says; a stream ignores it. */
 	ssize_t (*sendto)(struct xm_sock *s, const void *buf, size_t len,
-			  int flags, const struct xm_ep *to);
+			  int flags, const struct xm_ep *to,
+			  const struct xm_pktmeta *meta);
 	ssize_t (*recvfrom)(struct xm_sock *s, void *buf, size_t len,
-			    int flags, struct xm_ep *from);
+			    int flags, struct xm_ep *from, struct xm_pktmeta *meta);
 	/* POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP as poll(2) has
 	 * them; the socket layer masks them with the caller's events. */
 	short (*poll)(struct xm_sock *s);
@@ -74,6 +89,9 @@ struct xm_proto {
 			  const void *val, socklen_t len);
 	int (*getsockopt)(struct xm_sock *s, int level, int name, void *val,
 			  socklen_t *len);
+	/* Optional: the queue sizes of xm_ioctl (SIOCINQ, SIOCOUTQ,
+	 * SIOCOUTQNSD) into *out; -ENOTTY for a request it does not serve. */
+	int (*ioctl)(struct xm_sock *s, unsigned long req, int *out);
 	/* The application closed the fd. 0: free the socket now;
 	 * XM_SOCK_KEEP: the protocol still needs it (e.g. TCP's FIN exchange)
 	 * and calls xm_sock_destroy() when done. */
@@ -96,6 +114,13 @@ struct xm_sock {
 	int type;
 	bool nonblock;
 	bool reuseaddr;
+	bool reuseport;              /* SO_REUSEPORT: ports.h */
+	uint8_t tos;                 /* IP_TOS / IPV6_TCLASS of what it sends */
+	uint8_t hop_limit;           /* IP_TTL / IPV6_UNICAST_HOPS; 0: default */
+	int priority;                /* SO_PRIORITY: kept and reported only */
+	uint8_t pmtudisc;            /* IP(V6)_MTU_DISCOVER, IP_PMTUDISC_* */
+	bool recverr;                /* IP(V6)_RECVERR: nothing is ever queued */
+	uint16_t rx_cmsgs;           /* XM_RX_*: ancillary data recvmsg gives */
 	bool v6only;
 	bool bound;
 	bool connected;
@@ -113,6 +138,16 @@ struct xm_sock {
 	} pcb;
 };
 
+/* Ancillary data asked for (setsockopt), given by recvmsg (msg.c). */
+#define XM_RX_PKTINFO     0x01   /* IP_PKTINFO */
+#define XM_RX_PKTINFO6    0x02   /* IPV6_RECVPKTINFO */
+#define XM_RX_TOS         0x04   /* IP_RECVTOS */
+#define XM_RX_TCLASS      0x08   /* IPV6_RECVTCLASS */
+#define XM_RX_TTL         0x10   /* IP_RECVTTL */
+#define XM_RX_HOPLIMIT    0x20   /* IPV6_RECVHOPLIMIT */
+#define XM_RX_TIMESTAMP   0x40   /* SO_TIMESTAMP */
+#define XM_RX_TIMESTAMPNS 0x80   /* SO_TIMESTAMPNS */
+
 #define XM_SHUT_RD 1
 #define XM_SHUT_WR 2
 
@@ -120,6 +155,12 @@ struct xm_sock {
  * (for socket() and for a protocol's accept()); -errno. */
 int xm_sock_new(struct xm_stack *st, const struct xm_proto *proto, int domain,
 		struct xm_sock **out);
+/* The send / receive of xm_sendto / xm_recvfrom with ancillary data
+ * (msg.c), waiting as the socket's flags say; -errno. */
+ssize_t xm_sock_sendto(struct xm_sock *s, const void *buf, size_t len, int flags,
+		       const struct xm_ep *to, const struct xm_pktmeta *meta);
+ssize_t xm_sock_recvfrom(struct xm_sock *s, void *buf, size_t len, int flags,
+			 struct xm_ep *from, struct xm_pktmeta *meta);
 /* Release a socket's fd (if it still has one) and free it. */
 void xm_sock_destroy(struct xm_sock *s);
 

@@ -4,6 +4,7 @@
  * blocking (drive the stack while waiting), then the protocol's ops.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ int xm_sock_new(struct xm_stack *st, const struct xm_proto *proto, int domain,
 	s->type = proto->type;
 	s->rcvbuf = st->opts.rcvbuf_default;
 	s->sndbuf = st->opts.sndbuf_default;
+	s->pmtudisc = IP_PMTUDISC_WANT;   /* Linux's default */
 	s->local.family = domain;
 	r = xm_fd_alloc(s);
 	if (r < 0) {
@@ -265,13 +267,43 @@ int xm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	return c->fd;
 }
 
+/* Send or receive, waiting as the socket's flags and timeouts say. */
+static ssize_t io_wait(struct xm_sock *s, bool send, void *buf, size_t len, int flags,
+		       struct xm_ep *ep, struct xm_pktmeta *meta)
+{
+	bool polled = send;   /* sending needs no prior receive */
+	uint64_t deadline = deadline_after(s->st, send ? s->sndtimeo_ns : s->rcvtimeo_ns);
+	ssize_t r;
+
+	for (;;) {
+		r = send ? s->proto->sendto(s, buf, len, flags, ep, meta)
+			 : s->proto->recvfrom(s, buf, len, flags, ep, meta);
+		if (r != -EAGAIN)
+			return r;
+		r = block_step(s->st, s->nonblock || (flags & MSG_DONTWAIT),
+			       &polled, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
+ssize_t xm_sock_sendto(struct xm_sock *s, const void *buf, size_t len, int flags,
+		       const struct xm_ep *to, const struct xm_pktmeta *meta)
+{
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (len && !buf)
+		return -EFAULT;
+	/* io_wait writes neither through a send */
+	return io_wait(s, true, (void *)buf, len, flags, (struct xm_ep *)to,
+		       (struct xm_pktmeta *)meta);
+}
+
 ssize_t xm_sendto(int fd, const void *buf, size_t len, int flags,
 		  const struct sockaddr *to, socklen_t tolen)
 {
 	struct xm_sock *s = xm_fd_get(fd);
 	struct xm_ep ep, *pep = NULL;
-	bool polled = true;   /* sending needs no prior receive */
-	uint64_t deadline;
 	ssize_t r;
 
 	if (!s)
@@ -284,18 +316,7 @@ ssize_t xm_sendto(int fd, const void *buf, size_t len, int flags,
 			return fail((int)r);
 		pep = &ep;
 	}
-	if (len && !buf)
-		return fail(-EFAULT);
-	deadline = deadline_after(s->st, s->sndtimeo_ns);
-	for (;;) {
-		r = s->proto->sendto(s, buf, len, flags, pep);
-		if (r != -EAGAIN)
-			break;
-		r = block_step(s->st, s->nonblock || (flags & MSG_DONTWAIT),
-			       &polled, deadline);
-		if (r < 0)
-			break;
-	}
+	r = xm_sock_sendto(s, buf, len, flags, pep, NULL);
 	return r < 0 ? fail((int)r) : r;
 }
 
@@ -304,27 +325,24 @@ ssize_t xm_send(int fd, const void *buf, size_t len, int flags)
 	return xm_sendto(fd, buf, len, flags, NULL, 0);
 }
 
+ssize_t xm_sock_recvfrom(struct xm_sock *s, void *buf, size_t len, int flags,
+			 struct xm_ep *from, struct xm_pktmeta *meta)
+{
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;   /* never waits; ICMP errors stay with the kernel */
+	return io_wait(s, false, buf, len, flags, from, meta);
+}
+
 ssize_t xm_recvfrom(int fd, void *buf, size_t len, int flags,
 		    struct sockaddr *from, socklen_t *fromlen)
 {
 	struct xm_sock *s = xm_fd_get(fd);
-	bool polled = false;
-	uint64_t deadline;
 	struct xm_ep ep;
 	ssize_t r;
 
 	if (!s)
 		return -1;
-	deadline = deadline_after(s->st, s->rcvtimeo_ns);
-	for (;;) {
-		r = s->proto->recvfrom(s, buf, len, flags, &ep);
-		if (r != -EAGAIN)
-			break;
-		r = block_step(s->st, s->nonblock || (flags & MSG_DONTWAIT),
-			       &polled, deadline);
-		if (r < 0)
-			break;
-	}
+	r = xm_sock_recvfrom(s, buf, len, flags, &ep, NULL);
 	if (r < 0)
 		return fail((int)r);
 	if (from) {

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../core/timer.h"
 #include "cc.h"
@@ -177,11 +178,21 @@ struct xm_tcp_conn {
 	bool quickack;
 
 	/* options */
+	uint8_t tos, hop_limit;          /* IP_TOS / IP_TTL of the socket */
 	bool nodelay;
 	bool keepalive;
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 	uint32_t keep_probes;
 	uint64_t last_rcv_time;
+
+	/* counts for TCP_INFO (tcp_info.c); times on the stack clock, us */
+	struct {
+		uint32_t segs_in, segs_out, data_segs_in, data_segs_out;
+		uint32_t total_retrans;
+		uint32_t rcv_mss;        /* largest payload received */
+		uint64_t bytes_sent, bytes_retrans;
+		uint64_t last_data_sent, last_data_recv;
+	} info;
 
 	int error;                       /* pending error for the socket */
 	bool orphan;                     /* the application closed it */
@@ -239,8 +250,11 @@ void xm_tcp_conn_unhash(struct xm_tcp_conn *c);
 struct xm_tcp_conn *xm_tcp_lookup(struct xm_tcp_stack *ts, int family,
 				  const uint8_t *laddr, uint16_t lport,
 				  const uint8_t *raddr, uint16_t rport);
+/* The listener for a connection request to laddr:lport; hash
+ * (xm_flow_hash of the request) chooses within an SO_REUSEPORT group. */
 struct xm_tcp_conn *xm_tcp_lookup_listener(struct xm_tcp_stack *ts, int family,
-					   const uint8_t *laddr, uint16_t lport);
+					   const uint8_t *laddr, uint16_t lport,
+					   uint32_t hash);
 int xm_tcp_port_get(struct xm_tcp_conn *c, uint16_t port);
 void xm_tcp_port_put(struct xm_tcp_conn *c);
 int xm_tcp_port_pick(struct xm_tcp_conn *c, const uint8_t *raddr, uint16_t rport,
@@ -268,6 +282,13 @@ uint32_t xm_tcp_ring_read(const struct xm_tcp_ring *r, uint32_t off,
 void xm_tcp_ring_consume(struct xm_tcp_ring *r, uint32_t n);
 int xm_tcp_ring_grow(struct xm_tcp_stack *ts, struct xm_tcp_ring *r,
 		     uint32_t cap);
+
+/* ---- tcp_info.c ---- */
+/* TCP_INFO: struct tcp_info of c, truncated to *len as Linux does. */
+int xm_tcp_info_get(const struct xm_tcp_conn *c, void *val, socklen_t *len);
+/* SIOCINQ, SIOCOUTQ, SIOCOUTQNSD of c into *out; -EINVAL listening,
+ * -ENOTTY for another request. */
+int xm_tcp_queue_size(const struct xm_tcp_conn *c, unsigned long req, int *out);
 
 /* ---- tcp_output.c ---- */
 /* The state lets data (and a FIN) out: ESTABLISHED, CLOSE-WAIT, and the

@@ -21,6 +21,7 @@ struct xm_tcp_pcb {
 	bool linger;          /* SO_LINGER */
 	uint32_t linger_s;
 	bool connecting;      /* non-blocking connect not yet reported */
+	uint32_t defer_accept_s;  /* TCP_DEFER_ACCEPT: kept, reported */
 };
 
 extern const struct xm_proto xm_proto_tcp;

@@ -11,6 +11,7 @@
 
 #include "../core/stack.h"
 #include "../socket/sock.h"
+#include "../transport/ports.h"
 #include "isn.h"
 #include "tcb.h"
 #include "tcp.h"
@@ -301,27 +302,55 @@ static bool addr_is_any(const uint8_t *a, uint32_t n)
 
 /* A listener matches an exact local address before a wildcard one; an
  * IPv6 wildcard listener also takes IPv4 unless IPV6_V6ONLY. */
+/* How well listener l takes a segment to laddr:lport: 0 not at all, 3 its
+ * own address, 2 its family's wildcard, 1 a dual-stack IPv6 wildcard. */
+static int listener_score(const struct xm_tcp_conn *l, int family,
+			  const uint8_t *laddr, uint16_t lport)
+{
+	bool any;
+
+	if (l->lport != lport)
+		return 0;
+	any = addr_is_any(l->laddr, xm_addr_len(l->family));
+	if (l->family == family)
+		return any ? 2 : memcmp(l->laddr, laddr, xm_addr_len(family)) ? 0 : 3;
+	if (family == AF_INET && l->family == AF_INET6 && any &&
+	    !(l->sock && l->sock->v6only))
+		return 1;
+	return 0;
+}
+
+static bool in_reuseport_group(const struct xm_tcp_conn *l)
+{
+	return l->sock && l->sock->reuseport;
+}
+
 struct xm_tcp_conn *xm_tcp_lookup_listener(struct xm_tcp_stack *ts, int family,
-					   const uint8_t *laddr, uint16_t lport)
+					   const uint8_t *laddr, uint16_t lport,
+					   uint32_t hash)
 {
 	struct xm_tcp_conn *best = NULL;
+	int best_sc = 0;
+	uint32_t n = 0, k;
 
 	for (struct xm_tcp_conn *l = ts->listeners; l; l = l->hnext) {
-		bool any = addr_is_any(l->laddr, xm_addr_len(l->family));
+		int sc = listener_score(l, family, laddr, lport);
 
-		if (l->lport != lport)
-			continue;
-		if (l->family == family) {
-			if (!any && memcmp(l->laddr, laddr, xm_addr_len(family)))
-				continue;
-			if (!any)
-				return l;
+		if (sc > best_sc) {
 			best = l;
-		} else if (family == AF_INET && l->family == AF_INET6 && any &&
-			   !(l->sock && l->sock->v6only) && !best) {
-			best = l;
+			best_sc = sc;
+			n = 0;
 		}
+		if (sc && sc == best_sc && in_reuseport_group(l))
+			n++;
 	}
+	if (n < 2 || !in_reuseport_group(best))
+		return best;
+	k = xm_reuseport_index(hash, n);
+	for (struct xm_tcp_conn *l = ts->listeners; l; l = l->hnext)
+		if (in_reuseport_group(l) &&
+		    listener_score(l, family, laddr, lport) == best_sc && !k--)
+			return l;
 	return best;
 }
 
@@ -380,7 +409,7 @@ int xm_tcp_port_pick(struct xm_tcp_conn *c, const uint8_t *raddr, uint16_t rport
 							    : (uint16_t)(p + 1);
 		if (ts->port_refs[p] &&
 		    (!raddr || xm_tcp_lookup(ts, c->family, c->laddr, p, raddr, rport) ||
-		     xm_tcp_lookup_listener(ts, c->family, c->laddr, p)))
+		     xm_tcp_lookup_listener(ts, c->family, c->laddr, p, 0)))
 			continue;
 		*out = p;
 		return 0;

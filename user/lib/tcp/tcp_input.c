@@ -13,6 +13,7 @@
 #include "../core/stack.h"
 #include "../net/net.h"
 #include "../socket/sock.h"
+#include "../transport/ports.h"
 #include "tcb.h"
 
 #define PAWS_24DAYS_US (24ull * 86400 * 1000000)
@@ -500,6 +501,13 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 	uint32_t wnd;
 	bool gone = false, ack_now = false;
 
+	c->info.segs_in++;
+	if (seg->len) {
+		c->info.data_segs_in++;
+		c->info.last_data_recv = xm_tcp_now_us(c);
+		if (seg->len > c->info.rcv_mss)
+			c->info.rcv_mss = seg->len;
+	}
 	if (c->state == XM_TCP_SYN_SENT) {
 		syn_sent_in(c, ip, seg);
 		return;
@@ -672,6 +680,12 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 	xm_tcp_output(c);
 }
 
+static uint32_t flow_hash(const struct xm_stack *st, const struct xm_ipinfo *ip,
+			  const struct xm_tcp_seg *seg)
+{
+	return xm_flow_hash(st, ip->family, ip->src, ip->dst, seg->sport, seg->dport);
+}
+
 void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		  const uint8_t *l4, uint32_t len)
 {
@@ -736,7 +750,8 @@ void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		 * 6191, Linux tcp_timewait_state_process): end TIME-WAIT and
 		 * let a listener take the SYN. */
 		struct xm_tcp_conn *l = xm_tcp_lookup_listener(ts, ip->family,
-							       ip->dst, seg.dport);
+							       ip->dst, seg.dport,
+							       flow_hash(st, ip, &seg));
 
 		if (l) {
 			xm_tcp_set_closed(c, 0);
@@ -748,7 +763,8 @@ void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 		xm_tcp_conn_input(c, ip, &seg);
 		return;
 	}
-	c = xm_tcp_lookup_listener(ts, ip->family, ip->dst, seg.dport);
+	c = xm_tcp_lookup_listener(ts, ip->family, ip->dst, seg.dport,
+				   flow_hash(st, ip, &seg));
 	if (c) {
 		xm_tcp_listen_input(c, ip, &seg);
 		return;

@@ -29,10 +29,11 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 static int emit(struct xm_stack *st, int family, const uint8_t *src,
-		const uint8_t *dst, uint8_t *hdr, uint32_t hlen,
-		const uint8_t *payload, uint32_t plen)
+		const uint8_t *dst, const struct xm_tcp_conn *c, uint8_t *hdr,
+		uint32_t hlen, const uint8_t *payload, uint32_t plen)
 {
-	struct xm_ipinfo ip = { .family = family, .proto = IPPROTO_TCP };
+	struct xm_ipinfo ip = { .family = family, .proto = IPPROTO_TCP,
+				.tos = c ? c->tos : 0, .hop_limit = c ? c->hop_limit : 0 };
 
 	memcpy(ip.src, src, xm_addr_len(family));
 	memcpy(ip.dst, dst, xm_addr_len(family));
@@ -99,6 +100,7 @@ static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
 	uint8_t hdr[XM_TCP_HLEN + XM_TCP_OPTS_MAX];
 	struct xm_tcp_opts o = { 0 };
 	const uint8_t *payload = NULL;
+	const struct xm_sock *sock;
 	bool syn = flags & XM_TCP_SYN;
 	uint32_t optlen, wnd;
 	int r;
@@ -160,11 +162,22 @@ static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
 	/* RFC 7323 2.2: the window of a SYN is never scaled. */
 	put16(hdr + 14, syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale);
 	hdr[18] = hdr[19] = 0;
-	r = emit(c->st, c->family, c->laddr, c->raddr, hdr, XM_TCP_HLEN + optlen,
+	sock = c->sock ? c->sock : c->listener ? c->listener->sock : NULL;
+	if (sock) {   /* an orphan goes on with what its socket last set */
+		c->tos = sock->tos & ~3u;   /* ECN bits are TCP's, as Linux */
+		c->hop_limit = sock->hop_limit;
+	}
+	r = emit(c->st, c->family, c->laddr, c->raddr, c, hdr, XM_TCP_HLEN + optlen,
 		 payload, len);
 	if (r < 0)
 		return r;
 	ts->stats.segs_out++;
+	c->info.segs_out++;
+	if (len) {
+		c->info.data_segs_out++;
+		c->info.bytes_sent += len;
+		c->info.last_data_sent = xm_tcp_now_us(c);
+	}
 	if (len && !syn)
 		xm_tcp_recovery_sent(c, seq, len);
 	if (flags & XM_TCP_ACK) {
@@ -257,6 +270,8 @@ int xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
 	if (r < 0)
 		return r;
 	ts->stats.retrans_segs++;
+	c->info.total_retrans++;
+	c->info.bytes_retrans += (uint32_t)r;
 	/* Karn: no RTT sample from a retransmitted range. */
 	if (c->rtt_timing && seq_le(seq, c->rtt_seq))
 		c->rtt_timing = false;
@@ -420,8 +435,11 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 			break;
 		}
 		len = (uint32_t)r;
-		if (rexmit)
+		if (rexmit) {
 			ts->stats.retrans_segs++;
+			c->info.total_retrans++;
+			c->info.bytes_retrans += len;
+		}
 		if (!c->rtt_timing && !rexmit && len && !c->ts_ok) {
 			c->rtt_timing = true;
 			c->rtt_seq = c->snd_nxt;
@@ -464,7 +482,7 @@ void xm_tcp_send_reset(struct xm_stack *st, const struct xm_ipinfo *ip,
 	put32(hdr + 8, ack);
 	hdr[12] = (XM_TCP_HLEN / 4) << 4;
 	hdr[13] = flags;
-	if (emit(st, ip->family, ip->dst, ip->src, hdr, XM_TCP_HLEN, NULL, 0) == 0 && ts)
+	if (emit(st, ip->family, ip->dst, ip->src, NULL, hdr, XM_TCP_HLEN, NULL, 0) == 0 && ts)
 		ts->stats.rst_out++;
 	xm_tx_flush(st);
 }

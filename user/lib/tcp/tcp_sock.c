@@ -76,8 +76,9 @@ static void sync_bufs(struct xm_sock *s, struct xm_tcp_conn *c)
  * Whether binding s to `local` clashes with what already holds its port, as
  * Linux decides: only sockets whose local addresses overlap (same address,
  * a wildcard of the family, or an IPv6 wildcard without IPV6_V6ONLY for
- * IPv4) clash, and SO_REUSEADDR lets a socket share a port with anything but
- * a listener. `refs` counts every connection on the port, so references
+ * IPv4) clash, SO_REUSEADDR lets a socket share a port with anything but
+ * a listener, and SO_REUSEPORT on both lets them share it, listeners too.
+ * `refs` counts every connection on the port, so references
  * beyond the sockets found belong to orphans (FIN-WAIT, TIME-WAIT) whose
  * addresses are not kept with a socket: those clash unless SO_REUSEADDR.
  */
@@ -99,7 +100,7 @@ static bool port_conflicts(struct xm_sock *s, const struct xm_ep *local,
 			continue;
 		oc = o->pcb.tcp.conn;
 		socks++;
-		if (!xm_socks_overlap(s, o))
+		if (!xm_socks_overlap(s, o) || (s->reuseport && o->reuseport))
 			continue;
 		if (!s->reuseaddr || !o->reuseaddr ||
 		    (oc && oc->state == XM_TCP_LISTEN))
@@ -192,6 +193,13 @@ static int tcp_accept(struct xm_sock *s, struct xm_sock **child)
 	cs->pcb.tcp.conn = c;
 	cs->rcvbuf = s->rcvbuf;
 	cs->sndbuf = s->sndbuf;
+	/* the IP-level options a Linux child inherits (sk_clone) */
+	cs->tos = s->tos;
+	cs->hop_limit = s->hop_limit;
+	cs->priority = s->priority;
+	cs->rx_cmsgs = s->rx_cmsgs;
+	cs->pmtudisc = s->pmtudisc;
+	cs->recverr = s->recverr;
 	cs->bound = true;
 	cs->connected = true;
 	cs->local.family = c->family;
@@ -341,7 +349,8 @@ static bool can_send_state(enum xm_tcp_state st)
 }
 
 static ssize_t tcp_sendto(struct xm_sock *s, const void *buf, size_t len,
-			  int flags, const struct xm_ep *to)
+			  int flags, const struct xm_ep *to,
+			  const struct xm_pktmeta *meta)
 {
 	struct xm_tcp_conn *c = s->pcb.tcp.conn;
 	bool block = !(s->nonblock || (flags & MSG_DONTWAIT));
@@ -350,6 +359,9 @@ static ssize_t tcp_sendto(struct xm_sock *s, const void *buf, size_t len,
 	int r;
 
 	(void)to;   /* Linux ignores the address of a connected TCP socket */
+	(void)meta;
+	if (flags & MSG_FASTOPEN)
+		return -EOPNOTSUPP;   /* no TCP Fast Open: as Linux with it off */
 	if (s->so_error && (!c || c->state == XM_TCP_CLOSED))
 		return take_error(s);
 	if (!c || c->state == XM_TCP_CLOSED || c->state == XM_TCP_LISTEN)
@@ -415,7 +427,7 @@ static void rcv_autotune(struct xm_tcp_conn *c, uint32_t copied)
 }
 
 static ssize_t tcp_recvfrom(struct xm_sock *s, void *buf, size_t len,
-			    int flags, struct xm_ep *from)
+			    int flags, struct xm_ep *from, struct xm_pktmeta *meta)
 {
 	struct xm_tcp_conn *c = s->pcb.tcp.conn;
 	uint32_t n;
@@ -424,11 +436,15 @@ static ssize_t tcp_recvfrom(struct xm_sock *s, void *buf, size_t len,
 		*from = s->peer;
 	if (!c || c->state == XM_TCP_LISTEN)
 		return -ENOTCONN;
+	if (meta)   /* SO_TIMESTAMP: when the last data came, as Linux's */
+		meta->rx_ns = c->info.last_data_recv * 1000;
 	if (c->rcvbuf.len && len) {
 		n = len > c->rcvbuf.len ? c->rcvbuf.len : (uint32_t)len;
-		if (!buf)
+		/* MSG_TRUNC: the bytes are dropped, not copied, as Linux */
+		if (!buf && !(flags & MSG_TRUNC))
 			return -EFAULT;
-		xm_tcp_ring_read(&c->rcvbuf, 0, buf, n);
+		if (!(flags & MSG_TRUNC))
+			xm_tcp_ring_read(&c->rcvbuf, 0, buf, n);
 		if (flags & MSG_PEEK)
 			return n;
 		xm_tcp_ring_consume(&c->rcvbuf, n);
@@ -585,6 +601,24 @@ static int int_arg(const void *val, socklen_t len, int *v)
 	return 0;
 }
 
+/* TCP_DEFER_ACCEPT as Linux keeps it: in SYN-ACK retransmissions (from
+ * 1 s, doubling, at most 120 s apart), so that a value reads back as the
+ * seconds those retransmissions take (5 -> 7). */
+static uint32_t defer_accept_round(int secs)
+{
+	uint32_t period = 0, timeout = 1;
+
+	if (secs <= 0)
+		return 0;
+	for (uint32_t n = 0; n < 255; n++) {
+		period += timeout;
+		if ((uint32_t)secs <= period)
+			break;
+		timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+	}
+	return period;
+}
+
 static int tcp_setsockopt(struct xm_sock *s, int level, int name,
 			  const void *val, socklen_t len)
 {
@@ -661,6 +695,19 @@ static int tcp_setsockopt(struct xm_sock *s, int level, int name,
 		return 0;
 	case TCP_MAXSEG:
 		return 0;   /* accepted; the MSS comes from the path (MTU) */
+	case TCP_QUICKACK:
+		/* As Linux: on, every segment is acknowledged at once and an
+		 * ACK being delayed goes now; off, ACKs are delayed again. */
+		c->quickack = v != 0;
+		if (c->quickack && xm_timer_armed(&c->t_dack))
+			xm_tcp_send_ack(c);
+		return 0;
+	case TCP_DEFER_ACCEPT:
+		/* Kept and reported; accept() gets a connection when its
+		 * handshake completes, without waiting for its first data
+		 * (the program then waits in its read). */
+		s->pcb.tcp.defer_accept_s = defer_accept_round(v);
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -712,6 +759,12 @@ static int tcp_getsockopt(struct xm_sock *s, int level, int name, void *val,
 		return put_int(val, len, (int)c->keep_cnt);
 	case TCP_MAXSEG:
 		return put_int(val, len, c->mss ? c->mss : XM_TCP_DEFAULT_MSS);
+	case TCP_QUICKACK:
+		return put_int(val, len, c->quickack);
+	case TCP_DEFER_ACCEPT:
+		return put_int(val, len, (int)s->pcb.tcp.defer_accept_s);
+	case TCP_INFO:
+		return xm_tcp_info_get(c, val, len);
 	case TCP_CONGESTION: {
 		socklen_t n = (socklen_t)strlen(c->cc.ops->name) + 1;
 
@@ -723,6 +776,13 @@ static int tcp_getsockopt(struct xm_sock *s, int level, int name, void *val,
 	}
 	}
 	return -ENOPROTOOPT;
+}
+
+static int tcp_ioctl(struct xm_sock *s, unsigned long req, int *out)
+{
+	struct xm_tcp_conn *c = conn_get(s);
+
+	return c ? xm_tcp_queue_size(c, req, out) : -ENOMEM;
 }
 
 const struct xm_proto xm_proto_tcp = {
@@ -740,4 +800,5 @@ const struct xm_proto xm_proto_tcp = {
 	.close = tcp_close,
 	.setsockopt = tcp_setsockopt,
 	.getsockopt = tcp_getsockopt,
+	.ioctl = tcp_ioctl,
 };

@@ -132,3 +132,28 @@ bool xm_socks_overlap(const struct xm_sock *a, const struct xm_sock *b)
 	}
 	return false;
 }
+
+/* A 4-tuple mixed with the stack's key: FNV-1a over the fields, then a
+ * murmur3 finaliser so that every bit of the result depends on all of
+ * them (the group index takes the top bits). Not cryptographic; it only
+ * spreads flows. */
+uint32_t xm_flow_hash(const struct xm_stack *st, int family, const uint8_t *saddr,
+		      const uint8_t *daddr, uint16_t sport, uint16_t dport)
+{
+	uint32_t h = 2166136261u ^ st->flow_key, n = xm_addr_len(family);
+	uint8_t ports[4] = { (uint8_t)(sport >> 8), (uint8_t)sport,
+			     (uint8_t)(dport >> 8), (uint8_t)dport };
+
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ saddr[i]) * 16777619u;
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ daddr[i]) * 16777619u;
+	for (int i = 0; i < 4; i++)
+		h = (h ^ ports[i]) * 16777619u;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}

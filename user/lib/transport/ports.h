@@ -49,4 +49,20 @@ int xm_sock_local_scope(const struct xm_sock *s, int family);
 bool xm_socks_overlap(const struct xm_sock *a, const struct xm_sock *b);
 bool xm_addr_is_any(const uint8_t *a, int family);
 
+/*
+ * SO_REUSEPORT, as Linux has it within one process: sockets that all set
+ * the option may bind the same address and port (TCP listeners and UDP
+ * alike), and each arriving connection request or datagram goes to one of
+ * the group chosen by a hash of its 4-tuple, so one flow always meets the
+ * same socket. xm_flow_hash() is that hash (keyed per stack, so a peer
+ * cannot aim its flows at one socket); xm_reuseport_index() maps it onto a
+ * group of n, as the kernel's reciprocal_scale().
+ */
+uint32_t xm_flow_hash(const struct xm_stack *st, int family, const uint8_t *saddr,
+		      const uint8_t *daddr, uint16_t sport, uint16_t dport);
+static inline uint32_t xm_reuseport_index(uint32_t hash, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)hash * n) >> 32);
+}
+
 #endif /* XM_TRANSPORT_PORTS_H */

@@ -13,6 +13,8 @@
  */
 #define _GNU_SOURCE   /* POLLRDHUP */
 #include <errno.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -27,6 +29,9 @@
 struct xm_dgram {
 	struct xm_dgram *next;
 	struct xm_ep from;
+	uint8_t dst[16];             /* for IP_PKTINFO */
+	uint8_t tos, hop_limit;
+	uint64_t rx_ns;
 	uint32_t len;
 	uint8_t data[];
 };
@@ -35,7 +40,7 @@ static bool port_conflicts(const struct xm_sock *s, uint16_t port)
 {
 	for (const struct xm_sock *o = xm_ports_first(&s->st->udp_ports, port); o;
 	     o = o->port_next) {
-		if (s->reuseaddr && o->reuseaddr)
+		if ((s->reuseaddr && o->reuseaddr) || (s->reuseport && o->reuseport))
 			continue;
 		if (xm_socks_overlap(s, o))
 			return true;
@@ -112,7 +117,8 @@ static bool sndbuf_room(struct xm_sock *s)
 }
 
 static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
-			  int flags, const struct xm_ep *to)
+			  int flags, const struct xm_ep *to,
+			  const struct xm_pktmeta *meta)
 {
 	struct xm_stack *st = s->st;
 	struct xm_ipinfo ip = { .proto = IPPROTO_UDP };
@@ -138,10 +144,18 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 		return r;
 	ip.family = to->family;
 	memcpy(ip.dst, to->addr, 16);
-	if (xm_sock_local_scope(s, to->family) == 2)
-		memcpy(ip.src, s->local.addr, 16);
-	else if (xm_sock_local_scope(s, to->family) == 0)
+	ip.tos = meta && meta->tos >= 0 ? (uint8_t)meta->tos : s->tos;
+	ip.hop_limit = meta && meta->hop_limit >= 0 ? (uint8_t)meta->hop_limit
+						    : s->hop_limit;
+	ip.no_frag = s->pmtudisc == IP_PMTUDISC_DO || s->pmtudisc == IP_PMTUDISC_PROBE ||
+		     s->pmtudisc == IP_PMTUDISC_INTERFACE;
+	ip.df_off = s->pmtudisc == IP_PMTUDISC_DONT;
+	if (xm_sock_local_scope(s, to->family) == 0)
 		return -ENETUNREACH;   /* as Linux: v4-bound socket to v6 */
+	else if (meta && meta->has_src)   /* IP_PKTINFO wins, as Linux; msg.c checked it */
+		memcpy(ip.src, meta->src, 16);
+	else if (xm_sock_local_scope(s, to->family) == 2)
+		memcpy(ip.src, s->local.addr, 16);
 	else if ((r = xm_ip_route(st, to->family, to->addr, NULL, ip.src)) < 0)
 		return r;
 	if (!s->pcb.udp.wmem && !(s->pcb.udp.wmem = xm_wmem_new()))
@@ -172,7 +186,7 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 }
 
 static ssize_t udp_recvfrom(struct xm_sock *s, void *buf, size_t len,
-			    int flags, struct xm_ep *from)
+			    int flags, struct xm_ep *from, struct xm_pktmeta *meta)
 {
 	struct xm_udp_pcb *u = &s->pcb.udp;
 	struct xm_dgram *d = u->rxq_head;
@@ -196,6 +210,13 @@ static ssize_t udp_recvfrom(struct xm_sock *s, void *buf, size_t len,
 	memcpy(buf, d->data, n);
 	if (from)
 		*from = d->from;
+	if (meta) {
+		meta->family = d->from.family;
+		memcpy(meta->dst, d->dst, 16);
+		meta->tos = d->tos;
+		meta->hop_limit = d->hop_limit;
+		meta->rx_ns = d->rx_ns;
+	}
 	if (flags & MSG_TRUNC)
 		n = d->len;
 	if (!(flags & MSG_PEEK))
@@ -203,34 +224,58 @@ static ssize_t udp_recvfrom(struct xm_sock *s, void *buf, size_t len,
 	return (ssize_t)n;
 }
 
-/* The best socket for a datagram: connected beats bound-to-address beats
- * wildcard (RFC 1122 4.1.3.3 leaves it open; this is what Linux scores). */
+/* How well s matches a datagram: -1 not at all; connected beats
+ * bound-to-address beats wildcard (RFC 1122 4.1.3.3 leaves it open; this
+ * is what Linux scores). */
+static int udp_score(const struct xm_sock *s, const struct xm_ipinfo *ip,
+		     uint16_t sport)
+{
+	int sc = xm_sock_local_scope(s, ip->family), score;
+
+	if (!sc)
+		return -1;
+	if (sc == 2 && memcmp(s->local.addr, ip->dst, xm_addr_len(ip->family)))
+		return -1;
+	score = sc == 2 ? 1 : 0;
+	if (s->connected) {
+		if (s->peer.family != ip->family || s->peer.port != sport ||
+		    memcmp(s->peer.addr, ip->src, xm_addr_len(ip->family)))
+			return -1;
+		score += 2;
+	}
+	return score;
+}
+
+/* The best socket for a datagram; among an SO_REUSEPORT group of equally
+ * good unconnected sockets, the one the flow hash picks (ports.h). */
 static struct xm_sock *udp_lookup(struct xm_stack *st, const struct xm_ipinfo *ip,
 				  uint16_t sport, uint16_t dport)
 {
 	struct xm_sock *best = NULL;
 	int best_score = -1;
+	uint32_t n = 0, k;
 
 	for (struct xm_sock *s = xm_ports_first(&st->udp_ports, dport); s;
 	     s = s->port_next) {
-		int sc = xm_sock_local_scope(s, ip->family), score;
+		int score = udp_score(s, ip, sport);
 
-		if (!sc)
-			continue;
-		if (sc == 2 && memcmp(s->local.addr, ip->dst, xm_addr_len(ip->family)))
-			continue;
-		score = sc == 2 ? 1 : 0;
-		if (s->connected) {
-			if (s->peer.family != ip->family || s->peer.port != sport ||
-			    memcmp(s->peer.addr, ip->src, xm_addr_len(ip->family)))
-				continue;
-			score += 2;
-		}
 		if (score > best_score) {
 			best = s;
 			best_score = score;
+			n = 0;
 		}
+		if (score == best_score && s->reuseport && !s->connected)
+			n++;
 	}
+	if (n < 2 || !best->reuseport || best->connected)
+		return best;
+	k = xm_reuseport_index(xm_flow_hash(st, ip->family, ip->src, ip->dst,
+					    sport, dport), n);
+	for (struct xm_sock *s = xm_ports_first(&st->udp_ports, dport); s;
+	     s = s->port_next)
+		if (s->reuseport && !s->connected && udp_score(s, ip, sport) == best_score &&
+		    !k--)
+			return s;
 	return best;
 }
 
@@ -289,6 +334,11 @@ static void udp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 	d->from.family = ip->family;
 	memcpy(d->from.addr, ip->src, 16);
 	d->from.port = sport;
+	memcpy(d->dst, ip->dst, 16);
+	d->tos = ip->tos;
+	d->hop_limit = ip->hop_limit;
+	/* the clock only when asked: it costs a call per datagram */
+	d->rx_ns = s->rx_cmsgs & (XM_RX_TIMESTAMP | XM_RX_TIMESTAMPNS) ? xm_now(st) : 0;
 	d->len = ulen - XM_UDP_HLEN;
 	memcpy(d->data, l4 + XM_UDP_HLEN, d->len);
 	if (u->rxq_tail)
@@ -353,6 +403,23 @@ static int udp_getsockopt(struct xm_sock *s, int level, int name, void *val,
 	return -ENOPROTOOPT;
 }
 
+/* As Linux's udp_ioctl: SIOCINQ the next datagram's payload, SIOCOUTQ
+ * the bytes sent and not yet given back by the device. */
+static int udp_ioctl(struct xm_sock *s, unsigned long req, int *out)
+{
+	switch (req) {
+	case SIOCINQ:
+		*out = s->pcb.udp.rxq_head ? (int)s->pcb.udp.rxq_head->len : 0;
+		return 0;
+	case SIOCOUTQ:
+		if (s->pcb.udp.wmem)
+			xm_tx_reap(s->st);
+		*out = s->pcb.udp.wmem ? (int)s->pcb.udp.wmem->bytes : 0;
+		return 0;
+	}
+	return -ENOTTY;
+}
+
 static int udp_close(struct xm_sock *s)
 {
 	struct xm_udp_pcb *u = &s->pcb.udp;
@@ -384,5 +451,6 @@ const struct xm_proto xm_proto_udp = {
 	.poll = udp_poll,
 	.shutdown = udp_shutdown,
 	.getsockopt = udp_getsockopt,
+	.ioctl = udp_ioctl,
 	.close = udp_close,
 };
