@@ -231,6 +231,7 @@ static int wait_common(int epfd, struct epoll_event *evs, int max, int timeout,
 		return -1;
 	}
 	pl_lock();
+	pl_tx_release();
 	for (;;) {
 		struct pollfd k = { .fd = epfd, .events = POLLIN };
 
@@ -252,6 +253,8 @@ static int wait_common(int epfd, struct epoll_event *evs, int max, int timeout,
 			break;
 		}
 	}
+	if (got > 0)
+		pl_tx_hold();
 	pl_unlock();
 	return got;
 }
@@ -259,8 +262,10 @@ static int wait_common(int epfd, struct epoll_event *evs, int max, int timeout,
 int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
 	pl_init();
-	if (pl_inside || pl_kind_of(epfd) != PL_EPOLL)
+	if (pl_inside || pl_kind_of(epfd) != PL_EPOLL) {
+		pl_tx_release_outside();
 		return real.epoll_wait(epfd, evs, max, timeout);
+	}
 	return wait_common(epfd, evs, max, timeout, NULL);
 }
 
@@ -268,7 +273,9 @@ int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 		const sigset_t *mask)
 {
 	pl_init();
-	if (pl_inside || pl_kind_of(epfd) != PL_EPOLL)
+	if (pl_inside || pl_kind_of(epfd) != PL_EPOLL) {
+		pl_tx_release_outside();
 		return real.epoll_pwait(epfd, evs, max, timeout, mask);
+	}
 	return wait_common(epfd, evs, max, timeout, mask);
 }
