@@ -109,8 +109,8 @@ void pl_lock_after_sleep(void);
 /* Batching of transmit kicks (lock held): a wait that returned events
  * holds the frames the program's sends make, so that the replies of one
  * turn of its event loop leave with one kick; anything that may block or
- * stop serving releases them: the next wait (or sleep), a close, a call on
- * a kernel fd, exit. */
+ * stop serving releases them: the next wait (or sleep), a close, I/O,
+ * connect or accept on a kernel fd, exit. */
 void pl_tx_hold(void);
 void pl_tx_release(void);
 /* A call on a kernel fd: release the hold first (no lock when none). */
