@@ -10,6 +10,10 @@
 #                        nginx, one process (master_process off), sendfile;
 #                        target 1.5x
 #   iperf3_run_gbit      kernel iperf3 client -> iperf3 -s (TCP), Gbit/s
+# Placement: with two CPUs or more, every server (xdpmux run and kernel
+# alike) runs on CPU 1 and every client on CPU 0 (taskset), so the two sides
+# never take turns on one core and both instances get the same share; the
+# kernel's receive work runs in the sender's context on either path.
 . "$(dirname "$0")/lib.sh"
 
 ns_x=xm-b-run-a ns_k=xm-b-run-b dev_x=xmbr0a dev_k=xmbr0b
@@ -20,6 +24,10 @@ for tool in wrk nginx redis-server redis-benchmark iperf3; do
 	command -v $tool >/dev/null || bench_skip "$tool is missing: run scripts/install-deps.sh"
 done
 [ -f "$XM_BUILD/libxdpmux-preload.so" ] || xm_fail "no $XM_BUILD/libxdpmux-preload.so: build first"
+srv_cpu=() cli_cpu=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	srv_cpu=(taskset -c 1) cli_cpu=(taskset -c 0)
+fi
 
 xm_netns_pair "$ns_x" "$ns_k" "$dev_x" "$dev_k" 229
 work=$(mktemp -d /tmp/xm-b-run.XXXXXX)
@@ -39,10 +47,12 @@ start_pair() {
 		local args=("${@//@PORT@/$port}")
 		args=("${args[@]//@I@/$i}")
 		if [ $i = x ]; then
-			XDPMUX_DEBUG=1 nsenter --net="/run/netns/$ns_x" "$XM_BUILD/xdpmux" run "$dev_x" -- \
+			XDPMUX_DEBUG=1 nsenter --net="/run/netns/$ns_x" "${srv_cpu[@]}" \
+				"$XM_BUILD/xdpmux" run "$dev_x" -- \
 				"${args[@]}" >"$work/$name-$i.log" 2>&1 &
 		else
-			nsenter --net="/run/netns/$ns_x" "${args[@]}" >"$work/$name-$i.log" 2>&1 &
+			nsenter --net="/run/netns/$ns_x" "${srv_cpu[@]}" "${args[@]}" \
+				>"$work/$name-$i.log" 2>&1 &
 		fi
 	done
 	for _ in $(seq 100); do
@@ -75,7 +85,7 @@ alternate() {
 # ---- redis ----
 redis_rps() {
 	local out
-	out=$(xm_in "$ns_k" timeout 120 redis-benchmark -h "$XM_A4" -p "$1" -t set,get \
+	out=$(xm_in "$ns_k" timeout 120 "${cli_cpu[@]}" redis-benchmark -h "$XM_A4" -p "$1" -t set,get \
 		-n "$requests" -q 2>&1 | tr '\r' '\n') || { echo "redis-benchmark: $out" >&2; return 1; }
 	echo "$out" | grep -E "requests per second" >&2
 	echo "$out" | awk '/^(SET|GET): [0-9.]+ requests per second/ { s += $2; n++ }
@@ -121,7 +131,7 @@ NGINX
 done
 nginx_rps() {
 	local out r
-	out=$(xm_in "$ns_k" timeout $((secs + 30)) wrk -t1 -c32 -d"${secs}s" --timeout 5s \
+	out=$(xm_in "$ns_k" timeout $((secs + 30)) "${cli_cpu[@]}" wrk -t1 -c32 -d"${secs}s" --timeout 5s \
 		"http://$XM_A4:$1/1k.bin" 2>&1) || { echo "wrk: $out" >&2; return 1; }
 	echo "$out" | grep -E "Non-2xx|Socket errors" >&2
 	r=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
@@ -136,7 +146,7 @@ kill -TERM "$(cat "$work/nginx-x.pid")" "$(cat "$work/nginx-k.pid")"
 # ---- iperf3 ----
 iperf_gbit() {
 	local out
-	out=$(xm_in "$ns_k" timeout $((secs + 30)) iperf3 -c "$XM_A4" -p "$1" -t "$secs" -J 2>&1) ||
+	out=$(xm_in "$ns_k" timeout $((secs + 30)) "${cli_cpu[@]}" iperf3 -c "$XM_A4" -p "$1" -t "$secs" -J 2>&1) ||
 		{ echo "iperf3: $out" >&2; return 1; }
 	echo "$out" | jq -e '.end.sum_received.bits_per_second / 1e9 * 1000 | floor / 1000'
 }

@@ -141,6 +141,12 @@ int xm_stack_poll(struct xm_stack *st);
  * within usec is served without a wakeup. Costs a CPU while it spins;
  * returns 0 at once on a link that cannot be polled (the simulated one). */
 int xm_stack_spin(struct xm_stack *st, uint32_t usec);
+/* Hold (true) or release (false) the frames that sends and the stack make:
+ * while held they are queued, not handed to the link, and go out together
+ * at the release (or when a batch of 64 fills), one transmit kick for many
+ * sends. For an event loop: hold while serving the events a wait returned,
+ * release before waiting again. */
+void xm_stack_tx_hold(struct xm_stack *st, bool hold);
 /* Milliseconds until the next timer (-1: none); at most 1 while a sender
  * waits for tx completions, which do not make xm_stack_fd() readable. */
 int xm_stack_timeout_ms(const struct xm_stack *st);

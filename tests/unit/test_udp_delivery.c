@@ -365,3 +365,46 @@ Test(udp_rcvbuf, full_buffer_drops_and_counts)
 	cr_assert_eq(xm_recv(fa, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
 	env_close(&e);
 }
+
+/* xm_stack_tx_hold: held frames stay in the stack, polls included, and
+ * leave in order at the release; a full batch (64) leaves on its own. */
+Test(udp_delivery, held_sends_leave_together_at_release)
+{
+	struct sim_env e;
+	struct sockaddr_storage to;
+	struct xm_stack_stats s;
+	uint8_t in[8];
+	socklen_t tl;
+	int fa, fb, i;
+
+	env_open(&e, 1, NULL);
+	fa = env_udp(e.a, AF_INET, PORT_A);
+	fb = env_udp(e.b, AF_INET, 0);
+	tl = env_addr(AF_INET, 'a', PORT_A, &to);
+	xm_stack_tx_hold(e.b, true);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(xm_sendto(fb, &i, sizeof(i), 0, (void *)&to, tl), (ssize_t)sizeof(i));
+	env_settle(&e);
+	xm_stack_stats(e.b, &s);
+	cr_assert_eq(s.tx_frames, 0, "held frames left: %llu", (unsigned long long)s.tx_frames);
+	cr_assert_eq(xm_recv(fa, in, sizeof(in), MSG_DONTWAIT), -1);
+	cr_assert_eq(errno, EAGAIN);
+	xm_stack_tx_hold(e.b, false);
+	env_settle(&e);
+	for (i = 0; i < 3; i++) {
+		int got = -1;
+
+		cr_assert_eq(xm_recv(fa, &got, sizeof(got), MSG_DONTWAIT), (ssize_t)sizeof(got));
+		cr_assert_eq(got, i);
+	}
+	xm_stack_tx_hold(e.b, true);
+	for (i = 0; i < 64; i++)
+		cr_assert_eq(xm_sendto(fb, &i, sizeof(i), 0, (void *)&to, tl), (ssize_t)sizeof(i));
+	xm_stack_stats(e.b, &s);
+	cr_assert_eq(s.tx_frames, 3 + 64, "a full batch is sent: %llu",
+		     (unsigned long long)s.tx_frames);
+	xm_stack_tx_hold(e.b, false);
+	xm_close(fa);
+	xm_close(fb);
+	env_close(&e);
+}

@@ -166,8 +166,10 @@ int connect(int fd, const struct sockaddr *a, socklen_t len)
 		if (r)
 			return r > 0 ? 0 : -1;
 	}
-	if (PL_PASS(PL_XM, fd))
+	if (PL_PASS(PL_XM, fd)) {
+		pl_tx_release_outside();   /* it may block */
 		return real.connect(fd, a, len);
+	}
 	pl_lock();
 	xs = pl_xs_get(fd, "connect");
 	r = xs ? xm_connect(xs->xfd, a, len) : -1;
@@ -247,8 +249,10 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	int xfd, ph = -1;
 
 	pl_init();
-	if (PL_PASS(PL_XM, fd))
+	if (PL_PASS(PL_XM, fd)) {
+		pl_tx_release_outside();   /* it may block */
 		return real.accept4(fd, addr, len, flags);
+	}
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
 		errno = EINVAL;
 		return -1;

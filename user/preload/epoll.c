@@ -178,16 +178,25 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
  * Lock held. */
 static int scan(int epfd, struct epoll_event *out, int max)
 {
-	struct pollfd *p;
-	int *idx, n = 0, got = 0;
+	/* Kept between waits (they are made under the lock): a wait is the
+	 * hot path of an event loop, and two mallocs per turn showed. */
+	static struct pollfd *p;
+	static int *idx, cap;
+	int n = 0, got = 0;
 
-	p = malloc((size_t)(nlist ? nlist : 1) * sizeof(*p));
-	idx = malloc((size_t)(nlist ? nlist : 1) * sizeof(*idx));
-	if (!p || !idx) {
-		free(p);
-		free(idx);
-		errno = ENOMEM;
-		return -1;
+	if (nlist > cap) {
+		struct pollfd *np = realloc(p, (size_t)nlist * sizeof(*p));
+		int *ni;
+
+		if (np)
+			p = np;
+		ni = np ? realloc(idx, (size_t)nlist * sizeof(*idx)) : NULL;
+		if (!ni) {
+			errno = ENOMEM;
+			return -1;
+		}
+		idx = ni;
+		cap = nlist;
 	}
 	for (int i = 0; i < nlist; i++) {
 		if (list[i].epfd != epfd || list[i].off || list[i].xs->pid != pl.pid)
@@ -215,15 +224,23 @@ static int scan(int epfd, struct epoll_event *out, int max)
 		if (it->ev.events & EPOLLONESHOT)
 			it->off = true;
 	}
-	free(p);
-	free(idx);
 	return got;
 }
+
+/* How often a turn that found xdpmux events also asks the kernel's epoll
+ * for its fds' events: that costs a syscall per turn, and a busy server's
+ * kernel fds (a pipe, a timer, a listener on another device) can wait a
+ * few turns; a turn that finds nothing always asks. */
+#define KERNEL_CHECK_EVERY 8
 
 static int wait_common(int epfd, struct epoll_event *evs, int max, int timeout,
 		       const sigset_t *mask)
 {
-	uint64_t until = pl_deadline(timeout);
+	static unsigned turns;
+	uint64_t until = 0;
+	/* Whether epfd may have events: unknown (assume so) until a sleep
+	 * in ppoll() on it says. */
+	bool kready = true, first = true;
 	int got, r;
 
 	if (max <= 0 || !evs) {
@@ -231,13 +248,15 @@ static int wait_common(int epfd, struct epoll_event *evs, int max, int timeout,
 		return -1;
 	}
 	pl_lock();
+	pl_tx_release();
 	for (;;) {
-		struct pollfd k = { .fd = epfd, .events = POLLIN };
+		struct pollfd k = { .fd = epfd, .events = POLLIN, .revents = POLLIN };
 
 		got = scan(epfd, evs, max);
 		if (got < 0)
 			break;
-		if (got < max) {
+		if (got < max && kready &&
+		    (!got || !first || ++turns % KERNEL_CHECK_EVERY == 0)) {
 			r = real.epoll_wait(epfd, evs + got, max - got, 0);
 			if (r < 0) {
 				got = got ? got : -1;
@@ -245,13 +264,23 @@ static int wait_common(int epfd, struct epoll_event *evs, int max, int timeout,
 			}
 			got += r;
 		}
-		if (got || pl_now_ns() >= until)
+		first = false;
+		if (got)
 			break;
+		if (!until)
+			until = pl_deadline(timeout);
+		if (until != UINT64_MAX && pl_now_ns() >= until)
+			break;
+		/* pl_sleep sets k.revents when it slept in ppoll(); when it
+		 * returned at once (spinning found frames) it stays POLLIN. */
 		if (pl_sleep(&k, 1, until, mask) < 0) {
 			got = -1;
 			break;
 		}
+		kready = k.revents != 0;
 	}
+	if (got > 0)
+		pl_tx_hold();
 	pl_unlock();
 	return got;
 }
@@ -259,8 +288,10 @@ static int wait_common(int epfd, struct epoll_event *evs, int max, int timeout,
 int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
 	pl_init();
-	if (pl_inside || pl_kind_of(epfd) != PL_EPOLL)
+	if (pl_inside || pl_kind_of(epfd) != PL_EPOLL) {
+		pl_tx_release_outside();
 		return real.epoll_wait(epfd, evs, max, timeout);
+	}
 	return wait_common(epfd, evs, max, timeout, NULL);
 }
 
@@ -268,7 +299,9 @@ int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 		const sigset_t *mask)
 {
 	pl_init();
-	if (pl_inside || pl_kind_of(epfd) != PL_EPOLL)
+	if (pl_inside || pl_kind_of(epfd) != PL_EPOLL) {
+		pl_tx_release_outside();
 		return real.epoll_pwait(epfd, evs, max, timeout, mask);
+	}
 	return wait_common(epfd, evs, max, timeout, mask);
 }

@@ -33,6 +33,7 @@ int pl_poll(struct pollfd *fds, nfds_t n, uint64_t until_ns, const sigset_t *mas
 		goto out;
 	}
 	pl_lock();
+	pl_tx_release();
 	for (i = 0; i < n; i++) {
 		struct pl_xs *xs;
 
@@ -66,6 +67,8 @@ int pl_poll(struct pollfd *fds, nfds_t n, uint64_t until_ns, const sigset_t *mas
 			break;
 		}
 	}
+	if (ready > 0)
+		pl_tx_hold();
 	pl_unlock();
 out:
 	free(x);
@@ -85,16 +88,20 @@ static uint64_t ts_deadline(const struct timespec *ts)
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	pl_init();
-	if (pl_inside || !any_xm(fds, n))
+	if (pl_inside || !any_xm(fds, n)) {
+		pl_tx_release_outside();
 		return real.poll(fds, n, timeout);
+	}
 	return pl_poll(fds, n, pl_deadline(timeout), NULL);
 }
 
 int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
 	pl_init();
-	if (pl_inside || !any_xm(fds, n))
+	if (pl_inside || !any_xm(fds, n)) {
+		pl_tx_release_outside();
 		return real.ppoll(fds, n, ts, mask);
+	}
 	return pl_poll(fds, n, ts_deadline(ts), mask);
 }
 
@@ -169,8 +176,10 @@ int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 		until = pl_now_ns() + (uint64_t)tv->tv_sec * 1000000000ULL +
 			(uint64_t)tv->tv_usec * 1000ULL;
 	r = select_common(nfds, rd, wr, ex, until, NULL, &handled);
-	if (!handled)
+	if (!handled) {
+		pl_tx_release_outside();
 		return real.select(nfds, rd, wr, ex, tv);
+	}
 	if (tv) {
 		/* Linux writes back the time left. */
 		uint64_t now = pl_now_ns(), left = until > now ? until - now : 0;
@@ -191,5 +200,8 @@ int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec 
 	if (pl_inside)
 		return real.pselect(nfds, rd, wr, ex, ts, mask);
 	r = select_common(nfds, rd, wr, ex, ts_deadline(ts), mask, &handled);
-	return handled ? r : real.pselect(nfds, rd, wr, ex, ts, mask);
+	if (handled)
+		return r;
+	pl_tx_release_outside();
+	return real.pselect(nfds, rd, wr, ex, ts, mask);
 }

@@ -89,7 +89,12 @@ struct pl_state {
 	pid_t pid;                   /* our pid (changes in a forked child) */
 	int wake_fd;                 /* eventfd: rouses threads asleep in pl_sleep */
 	int sleepers;
+	bool wake_set;               /* wake_fd written since the last reset */
 	uint64_t seen_frames;        /* rx+tx frames at the last wake check */
+	/* xm_stack_tx_hold() is on: the sends of an event-loop turn wait to
+	 * leave together (pl_tx_hold); read without the lock by calls on
+	 * kernel fds, which release it */
+	_Atomic bool tx_held;
 };
 extern struct pl_state pl;
 extern __thread int pl_inside;   /* in our own code: libc calls pass through */
@@ -101,6 +106,22 @@ void pl_unlock(void);
  * threads wake (wake_fd) when they move frames. */
 void pl_unlock_to_sleep(void);
 void pl_lock_after_sleep(void);
+/* Batching of transmit kicks (lock held): a wait that returned events
+ * holds the frames the program's sends make, so that the replies of one
+ * turn of its event loop leave with one kick; anything that may block or
+ * stop serving releases them: the next wait (or sleep), a close, I/O,
+ * connect or accept on a kernel fd, exit. */
+void pl_tx_hold(void);
+void pl_tx_release(void);
+/* A call on a kernel fd: release the hold first (no lock when none). */
+static inline void pl_tx_release_outside(void)
+{
+	if (atomic_load_explicit(&pl.tx_held, memory_order_relaxed) && !pl_inside) {
+		pl_lock();
+		pl_tx_release();
+		pl_unlock();
+	}
+}
 void pl_init(void);
 /* The stack, opened on first use; NULL when it cannot be (reported once). */
 struct xm_stack *pl_stack(void);
@@ -132,8 +153,10 @@ struct pl_xs *pl_xs_get(int fd, const char *call);
 		struct pl_xs *xs;                                  \
 		ssize_t r_;                                        \
 		pl_init();                                         \
-		if (pl_inside || pl_kind_of(fd) != PL_XM)          \
+		if (pl_inside || pl_kind_of(fd) != PL_XM) {        \
+			pl_tx_release_outside();                   \
 			return realcall;                           \
+		}                                                  \
 		pl_lock();                                         \
 		xs = pl_xs_get(fd, name);                          \
 		r_ = xs ? (expr) : -1;                             \

@@ -78,6 +78,7 @@ static void wake_check(void)
 			uint64_t one = 1;
 
 			pl.seen_frames = frames;
+			pl.wake_set = true;
 			if (write(pl.wake_fd, &one, sizeof(one)) < 0) {
 				/* the counter is already non-zero: sleepers wake */
 			}
@@ -106,8 +107,28 @@ void pl_lock_after_sleep(void)
 
 	pl_lock();
 	/* The last sleeper out resets the wake: everyone asleep saw it. */
-	if (--pl.sleepers == 0 && read(pl.wake_fd, &v, sizeof(v)) < 0) {
-		/* not set: nothing to reset */
+	if (--pl.sleepers == 0 && pl.wake_set) {
+		pl.wake_set = false;
+		if (read(pl.wake_fd, &v, sizeof(v)) < 0) {
+			/* already reset */
+		}
+	}
+}
+
+void pl_tx_hold(void)
+{
+	if (pl.st && !pl.tx_held) {
+		xm_stack_tx_hold(pl.st, true);
+		atomic_store_explicit(&pl.tx_held, true, memory_order_relaxed);
+	}
+}
+
+void pl_tx_release(void)
+{
+	if (pl.tx_held) {
+		atomic_store_explicit(&pl.tx_held, false, memory_order_relaxed);
+		if (pl.st)
+			xm_stack_tx_hold(pl.st, false);
 	}
 }
 
@@ -195,6 +216,7 @@ void pl_forget(int fd)
 		e->ncand_ep = 0;
 		break;
 	case PL_XM:
+		pl_tx_release();
 		xs = e->xs;
 		e->xs = NULL;
 		pl_epoll_forget_fd(fd);
@@ -237,6 +259,8 @@ static void fork_child(void)
 	pl.st = NULL;
 	pl.st_failed = true;
 	pl.sleepers = 0;
+	pl.wake_set = false;
+	atomic_store(&pl.tx_held, false);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -409,6 +433,7 @@ __attribute__((destructor)) static void pl_fini(void)
 	if (!pl.st || pl.pid != getpid())
 		return;
 	pl_lock();
+	pl_tx_release();
 	for (int c = 0; c < NCHUNKS; c++) {
 		struct pl_ent *ch = atomic_load(&chunks[c]);
 

@@ -38,6 +38,7 @@ int pl_sleep(struct pollfd *kfds, nfds_t nk, uint64_t until_ns, const sigset_t *
 
 	if (!pl.st)
 		return 0;
+	pl_tx_release();
 	if (pl.spin_us && xm_stack_spin(pl.st, pl.spin_us) == 1)
 		return 0;
 	if (nk + 2 > 16) {

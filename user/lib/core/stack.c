@@ -164,7 +164,7 @@ void xm_stack_close(struct xm_stack *st)
 		return;
 	xm_socks_close_all(st);   /* unbinds their ports */
 	xm_tcp_fini(st);          /* connections close() left behind */
-	xm_tx_flush(st);
+	xm_stack_tx_hold(st, false);
 	xm_reasm_fini(st);
 	xm_ip_output_fini(st);
 	xm_timers_free(&st->timers);
@@ -383,6 +383,8 @@ int xm_stack_port_hook(struct xm_stack *st, int proto, int family,
 
 /* ---- tx: frames are built in link buffers and submitted in batches ---- */
 
+static void tx_submit(struct xm_stack *st);
+
 int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f)
 {
 	struct xm_frame_accounting a;
@@ -393,7 +395,7 @@ int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f)
 	n = st->link->ops->tx_alloc(st->link, f, 1);
 	if (n == 0) {
 		/* Submit what we hold and let the link reap completions. */
-		xm_tx_flush(st);
+		tx_submit(st);
 		xm_tx_reap(st);
 		n = st->link->ops->tx_alloc(st->link, f, 1);
 	}
@@ -457,7 +459,21 @@ void xm_wmem_release(struct xm_wmem *w, uint32_t bytes)
 		free(w);
 }
 
+void xm_stack_tx_hold(struct xm_stack *st, bool hold)
+{
+	st->tx_hold = hold;
+	if (!hold)
+		tx_submit(st);
+}
+
 void xm_tx_flush(struct xm_stack *st)
+{
+	/* Held: the frames wait in txq for the release, or until it is full. */
+	if (!st->tx_hold || st->txq_n == XM_TX_BATCH)
+		tx_submit(st);
+}
+
+static void tx_submit(struct xm_stack *st)
 {
 	int n = st->txq_n, sent;
 	uint64_t bytes = 0;

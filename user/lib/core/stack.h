@@ -72,6 +72,7 @@ struct xm_stack {
 	/* tx frames built but not yet submitted to the link */
 	struct xm_frame txq[XM_TX_BATCH];
 	int txq_n;
+	bool tx_hold;                     /* xm_stack_tx_hold() */
 	/* A sender found no room (send buffer or tx buffers) and waits for
 	 * completions: wake up for them until nothing is in flight. */
 	bool tx_waiting;
