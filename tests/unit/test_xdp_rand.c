@@ -305,7 +305,9 @@ static bool check_frame(const uint8_t *buf, const struct fr_frame *f, const char
 		return true;
 	}
 	x = expected(&t, r);
-	if (f->mut == FR_MUT_NONE)
+	/* The program learns where the datagram ends only from an IP header
+	 * it reaches: past XM_VLAN_MAX tags it counts the whole frame. */
+	if (f->mut == FR_MUT_NONE && t.ntags <= XM_VLAN_MAX)
 		x.counted_len = xh_counted_len(f->len, f->lay.ip_end);
 	err = xh_check(h, buf, f->len, &x, why, sizeof(why));
 	cr_expect(err == 0, "%s: %s", ctx, err == -EDOM ? why : strerror(-err));
