@@ -417,3 +417,45 @@ Test(tcp_recovery, rfc6937_ssrb_lets_at_most_one_mss_more_than_delivered)
 	/* Never past ssthresh. */
 	cr_assert_eq(xm_prr_on_ack(&prr, 9 * mss, 13 * mss, 14 * mss, mss), 14 * mss);
 }
+
+Test(tcp_recovery, rack_min_rtt_is_the_minimum_of_the_last_300_seconds)
+{
+	const uint64_t s = 1000000;
+	struct xm_rack r = { 0 };
+	uint64_t wait;
+
+	/* RFC 8985 6.2 keeps RACK.min_RTT as Linux does: a windowed minimum
+	 * (tcp_min_rtt_wlen, 300 s). A path whose RTT grew gets a reordering
+	 * window from its RTT of now, not from a minimum long gone. */
+	xm_rack_init(&r, 0);
+	xm_rack_on_send(&r, 0, 1000, 10);
+	xm_rack_on_ack(&r, 1000, NULL, 0, 110);
+	cr_assert_eq(r.min_rtt_us, 100);
+	xm_rack_on_send(&r, 1000, 2000, 200 * s);
+	xm_rack_on_ack(&r, 2000, NULL, 0, 200 * s + 8000);
+	cr_assert_eq(r.min_rtt_us, 100, "within the window the minimum holds");
+	cr_assert_eq(xm_rack_reo_wnd(&r, false, 10000, 1000), 25);
+	xm_rack_on_send(&r, 2000, 3000, 301 * s);
+	xm_rack_on_ack(&r, 3000, NULL, 0, 301 * s + 9000);
+	cr_assert_eq(r.min_rtt_us, 8000, "100 us aged out: the 8 ms sample of 200 s is the minimum");
+	cr_assert_eq(xm_rack_reo_wnd(&r, false, 10000, 1000), 2000);
+	xm_rack_on_send(&r, 3000, 4000, 600 * s);
+	xm_rack_on_ack(&r, 4000, NULL, 0, 600 * s + 9500);
+	cr_assert_eq(r.min_rtt_us, 9000, "then the 9 ms of 301 s");
+	cr_assert_eq(xm_rack_detect(&r, 600 * s + 9500, 0, &wait), 0);
+	xm_rack_free(&r);
+}
+
+Test(tcp_recovery, minmax_keeps_candidates_to_take_over_from_an_aged_minimum)
+{
+	struct xm_minmax m = { 0 };
+
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 1, 50), 50);
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 30, 70), 50);
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 60, 90), 50);
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 90, 80), 50);
+	/* 50 (t 1) ages out at 101: the best later sample is 70 (t 30). */
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 102, 95), 70);
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 103, 40), 40, "a new minimum at once");
+	cr_assert_eq(xm_minmax_get(&m), 40);
+}
