@@ -178,6 +178,73 @@ Test(tcp_recovery, rfc5682_timeout_is_spurious_when_never_retransmitted_data_is_
 	abort_finish(&p, c, s, l);
 }
 
+/* B after a timeout and the ACK of its first retransmission, with
+ * segments never sent waiting behind the 10 that were (IW); *hi is
+ * SND.MAX at the timeout (the RecoveryPoint: the tail loss probe may
+ * have sent one more). */
+static struct xm_tcp_conn *frto_step2b(struct pair *p, uint64_t seed, int *l, int *c,
+				       int *s, struct flight *f, uint64_t *rtx, uint32_t *hi)
+{
+	static uint8_t out[14 * SEG];
+	struct xm_tcp_conn *sc = crafted(p, seed, out, sizeof(out), l, c, s, f);
+
+	cr_assert_eq(f->end - f->una, 10 * SEG, "the initial window went, the rest waits");
+	cr_assert_lt(sc->snd_max, f->una + sizeof(out));
+	until_rto(p, sc);
+	cr_assert(sc->rto_recovery && sc->frto);
+	*rtx = p->b->tcp->stats.retrans_segs;
+	*hi = sc->snd_max;
+	inject(p->b, sc, sc->rcv_nxt, f->una + SEG, XM_TCP_ACK, NULL, 0, NULL);
+	return sc;
+}
+
+Test(tcp_recovery, rfc5682_2b_first_ack_after_the_timeout_sends_new_data_not_resends)
+{
+	/* RFC 5682 3.1 step 2.b: the first ACK after the timeout advances
+	 * SND.UNA: send new data, not the next old segment, so that the
+	 * next ACK tells a spurious timeout from a real one. */
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t rtx;
+	uint32_t hi;
+	int l, c, s;
+
+	sc = frto_step2b(&p, 53, &l, &c, &s, &f, &rtx, &hi);
+	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx, "nothing resent on the first ACK");
+	cr_assert_gt(sc->snd_max, hi, "new data went instead");
+	cr_assert(sc->frto && sc->rto_recovery);
+	/* Step 3.b: the next ACK covers originals the timeout never
+	 * resent: spurious, undone. */
+	inject(p.b, sc, sc->rcv_nxt, f.una + 6 * SEG, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(!sc->rto_recovery, "F-RTO undo");
+	cr_assert_geq(sc->cc.cwnd, f.cwnd, "cwnd restored");
+	abort_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, rfc5682_3a_sack_of_only_the_new_data_makes_the_timeout_real)
+{
+	/* RFC 5682 3.1 step 3.a (and its appendix B): the new data of step
+	 * 2.b is SACKed, nothing below the RecoveryPoint: the flight was
+	 * lost. No undo; the old segments go again. */
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t rtx, undos;
+	uint32_t hi;
+	int l, c, s;
+
+	sc = frto_step2b(&p, 55, &l, &c, &s, &f, &rtx, &hi);
+	undos = p.b->tcp->stats.frto_undos;
+	cr_assert_gt(sc->snd_max, hi);
+	sack_ack(&p, sc, f.una + SEG, hi, sc->snd_max);
+	cr_assert_eq(p.b->tcp->stats.frto_undos, undos, "new data proves nothing of the old");
+	cr_assert(!sc->frto && sc->rto_recovery);
+	cr_assert_lt(sc->cc.cwnd, f.cwnd);
+	cr_assert_gt(p.b->tcp->stats.retrans_segs, rtx, "the lost flight is resent");
+	abort_finish(&p, c, s, l);
+}
+
 Test(tcp_recovery, rfc8985_tail_loss_probe_repairs_a_lost_tail_before_the_rto)
 {
 	/* RFC 8985 7: the last two segments of a flight are lost: no

@@ -200,8 +200,11 @@ static void deliver(struct xm_rack *r, const struct xm_rack_seg *s, uint64_t now
 	uint32_t rtt = now > s->xmit_us ? (uint32_t)(now - s->xmit_us) : 0;
 	bool rtx = s->flags & XM_RACK_RETRANS;
 
-	if (!(s->flags & XM_RACK_EVER_RTX))
+	if (!(s->flags & XM_RACK_EVER_RTX) &&
+	    (!r->orig_delivered || seq_lt(s->end, r->orig_end))) {
 		r->orig_delivered = true;
+		r->orig_end = s->end;
+	}
 	/* Step 3: delivered below the highest delivered, never resent. */
 	if (seq_gt(s->end, r->fack))
 		r->fack = s->end;

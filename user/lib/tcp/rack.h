@@ -70,6 +70,7 @@ struct xm_rack {
 	bool delivered_any;
 	bool orig_delivered;             /* the last ACK delivered a segment
 					  * never retransmitted (F-RTO) */
+	uint32_t orig_end;               /* the lowest end of those */
 	/* RFC 8985 6.2 reordering window */
 	bool reordering_seen;
 	uint32_t reo_wnd_mult, reo_wnd_persist;
