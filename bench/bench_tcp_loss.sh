@@ -18,6 +18,9 @@
 # checksummed frames on the wire. Retransmissions and timeouts of both
 # servers are logged: xdpmux's stack counters and the kernel's nstat, over
 # the same downloads.
+# To look at one case closely: XM_BENCH_LOSS_ROWS=tcp_loss_3pct (the rows
+# to run, space separated) and XM_BENCH_LOSS_PCAP=DIR (tcpdump of both wire
+# veths per round and server, headers only; bench/tcp_trace.py reads them).
 . "$(dirname "$0")/lib.sh"
 
 ns_x=xm-b-loss-x ns_r=xm-b-loss-r ns_k=xm-b-loss-k
@@ -56,6 +59,16 @@ sum=$(md5sum <"$work/root/file.bin" | cut -d' ' -f1)
 # Native: generic XDP skips frames a tc program redirected (the wire's).
 bench_xdp_attach "$ns_x" "$dev_x" native >/dev/null
 xm_on_exit "bench_xdp_detach $ns_x $dev_x"
+# Both servers with the same congestion control: CUBIC, Linux's default
+# and xdpmux's. A host may have another default (BBR, which does not take
+# random loss for congestion and keeps cwnd where CUBIC has to cut it); a
+# network namespace may only pick an algorithm the host allows, but a
+# route may name any: the kernel server reaches the client by one that
+# says cubic.
+host_cc=$(sysctl -n net.ipv4.tcp_congestion_control)
+ip -n "$ns_x" route add "$K4/32" dev "$dev_x" congctl cubic ||
+	xm_fail "route to $K4 with congctl cubic in $ns_x"
+echo "kernel server: congestion control cubic (host default $host_cc)"
 bench_nginx "$ns_x" "$work/nginx" "$work/root" 8081
 
 idx() { ip -n "$ns_r" -j link show dev "$1" | jq .[0].ifindex; }
@@ -121,11 +134,51 @@ kstat() {
 		TcpExtTCPSackRecovery TcpExtTCPDSACKUndo 2>/dev/null | awk 'NF >= 2 && $1 !~ /^#/ { printf "%s=%s ", $1, $2 }'
 }
 
-# get PORT: seconds of one download, or fail (the content is checked).
+# kval "NAME=V ..." NAME: V (0 when absent).
+kval() {
+	local v
+	v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p")
+	echo "${v:-0}"
+}
+
+# xstat NAME: xdpmux-httpd's stack.tcp_NAME counter at its exit.
+xstat() {
+	local v
+	v=$(awk -v k="stack.tcp_$1" '$1 == k { print $2 }' "$work/httpd.log")
+	echo "${v:-0}"
+}
+
+# cap_start FILE-PREFIX / cap_stop: the optional capture around one download.
+cap_pids=()
+cap_start() {
+	local d
+	[ -n "${XM_BENCH_LOSS_PCAP:-}" ] || return 0
+	mkdir -p "$XM_BENCH_LOSS_PCAP"
+	for d in "$dev_rx" "$dev_rk"; do
+		# nsenter execs tcpdump: $! is tcpdump itself, not a subshell.
+		nsenter --net="/run/netns/$ns_r" tcpdump -i "$d" -s 128 -U \
+			-w "$XM_BENCH_LOSS_PCAP/$1-$d.pcap" tcp 2>/dev/null &
+		cap_pids+=($!)
+	done
+	sleep 0.5
+}
+cap_stop() {
+	local p
+	[ ${#cap_pids[@]} -gt 0 ] || return 0
+	sleep 0.2
+	for p in "${cap_pids[@]}"; do kill -TERM "$p"; wait "$p"; done
+	cap_pids=()
+}
+
+# get PORT [CAPTURE-NAME]: seconds of one download, or fail (the content is
+# checked).
 get() {
 	local out t s
+	cap_start "${2:-}"
 	out=$(xm_in "$ns_k" timeout 300 curl -s -o "$work/got.bin" -w '%{http_code} %{time_total}' \
-		"http://$X4:$1/file.bin") || { echo "curl: exit $?: $out" >&2; return 1; }
+		"http://$X4:$1/file.bin") && s=0 || s=$?
+	cap_stop
+	[ "$s" = 0 ] || { echo "curl: exit $s: $out" >&2; return 1; }
 	t=${out#* }
 	[ "${out%% *}" = 200 ] || { echo "curl: HTTP ${out%% *}" >&2; return 1; }
 	s=$(md5sum <"$work/got.bin" | cut -d' ' -f1)
@@ -140,6 +193,7 @@ skip() {
 # row NAME PPM [DELAY_PPM]
 row() {
 	local name=$1 x=() k=() v r hpid kb ka
+	[ -z "${XM_BENCH_LOSS_ROWS:-}" ] || [[ " $XM_BENCH_LOSS_ROWS " = *" $name "* ]] || return 0
 	wire "$2" "${3:-0}"
 	xm_step "$name: $rounds round(s) of a $mib MiB download (drop ${2} ppm each way, delay ${3:-0} ppm, seed $seed)"
 	nsenter --net="/run/netns/$ns_x" "$httpd" "$dev_x" --port 8080 --root "$work/root" \
@@ -149,8 +203,8 @@ row() {
 	grep -q serving "$work/httpd.log" || xm_fail "xdpmux-httpd: $(cat "$work/httpd.log")"
 	kb=$(kstat)
 	for r in $(seq "$rounds"); do
-		if v=$(get 8080); then x+=("$v"); else skip "$name xdpmux-httpd round $r"; fi
-		if v=$(get 8081); then k+=("$v"); else skip "$name nginx round $r"; fi
+		if v=$(get 8080 "$name-$r-xdpmux"); then x+=("$v"); else skip "$name xdpmux-httpd round $r"; fi
+		if v=$(get 8081 "$name-$r-kernel"); then k+=("$v"); else skip "$name nginx round $r"; fi
 		echo "round $r: xdpmux-httpd ${x[*]:-} nginx ${k[*]:-} s"
 	done
 	ka=$(kstat)
@@ -167,6 +221,16 @@ row() {
 			nginx_1_worker false 1.2
 	else
 		skip "$name: no successful round on both servers"
+	fi
+	# The counters of the same downloads, both servers (target 1.5):
+	# segments retransmitted and retransmission timeouts.
+	if [ ${#x[@]} = "$rounds" ] && [ ${#k[@]} = "$rounds" ]; then
+		bench_record "${name}_retrans" segs "$(xstat retrans_segs)" \
+			"$(($(kval "$ka" TcpRetransSegs) - $(kval "$kb" TcpRetransSegs)))" \
+			nginx_1_worker false 1.5
+		bench_record "${name}_rtos" timeouts "$(xstat rto_fires)" \
+			"$(($(kval "$ka" TcpExtTCPTimeouts) - $(kval "$kb" TcpExtTCPTimeouts)))" \
+			nginx_1_worker false 1.5
 	fi
 }
 

@@ -178,6 +178,73 @@ Test(tcp_recovery, rfc5682_timeout_is_spurious_when_never_retransmitted_data_is_
 	abort_finish(&p, c, s, l);
 }
 
+/* B after a timeout and the ACK of its first retransmission, with
+ * segments never sent waiting behind the 10 that were (IW); *hi is
+ * SND.MAX at the timeout (the RecoveryPoint: the tail loss probe may
+ * have sent one more). */
+static struct xm_tcp_conn *frto_step2b(struct pair *p, uint64_t seed, int *l, int *c,
+				       int *s, struct flight *f, uint64_t *rtx, uint32_t *hi)
+{
+	static uint8_t out[14 * SEG];
+	struct xm_tcp_conn *sc = crafted(p, seed, out, sizeof(out), l, c, s, f);
+
+	cr_assert_eq(f->end - f->una, 10 * SEG, "the initial window went, the rest waits");
+	cr_assert_lt(sc->snd_max, f->una + sizeof(out));
+	until_rto(p, sc);
+	cr_assert(sc->rto_recovery && sc->frto);
+	*rtx = p->b->tcp->stats.retrans_segs;
+	*hi = sc->snd_max;
+	inject(p->b, sc, sc->rcv_nxt, f->una + SEG, XM_TCP_ACK, NULL, 0, NULL);
+	return sc;
+}
+
+Test(tcp_recovery, rfc5682_2b_first_ack_after_the_timeout_sends_new_data_not_resends)
+{
+	/* RFC 5682 3.1 step 2.b: the first ACK after the timeout advances
+	 * SND.UNA: send new data, not the next old segment, so that the
+	 * next ACK tells a spurious timeout from a real one. */
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t rtx;
+	uint32_t hi;
+	int l, c, s;
+
+	sc = frto_step2b(&p, 53, &l, &c, &s, &f, &rtx, &hi);
+	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx, "nothing resent on the first ACK");
+	cr_assert_gt(sc->snd_max, hi, "new data went instead");
+	cr_assert(sc->frto && sc->rto_recovery);
+	/* Step 3.b: the next ACK covers originals the timeout never
+	 * resent: spurious, undone. */
+	inject(p.b, sc, sc->rcv_nxt, f.una + 6 * SEG, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(!sc->rto_recovery, "F-RTO undo");
+	cr_assert_geq(sc->cc.cwnd, f.cwnd, "cwnd restored");
+	abort_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, rfc5682_3a_sack_of_only_the_new_data_makes_the_timeout_real)
+{
+	/* RFC 5682 3.1 step 3.a (and its appendix B): the new data of step
+	 * 2.b is SACKed, nothing below the RecoveryPoint: the flight was
+	 * lost. No undo; the old segments go again. */
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t rtx, undos;
+	uint32_t hi;
+	int l, c, s;
+
+	sc = frto_step2b(&p, 55, &l, &c, &s, &f, &rtx, &hi);
+	undos = p.b->tcp->stats.frto_undos;
+	cr_assert_gt(sc->snd_max, hi);
+	sack_ack(&p, sc, f.una + SEG, hi, sc->snd_max);
+	cr_assert_eq(p.b->tcp->stats.frto_undos, undos, "new data proves nothing of the old");
+	cr_assert(!sc->frto && sc->rto_recovery);
+	cr_assert_lt(sc->cc.cwnd, f.cwnd);
+	cr_assert_gt(p.b->tcp->stats.retrans_segs, rtx, "the lost flight is resent");
+	abort_finish(&p, c, s, l);
+}
+
 Test(tcp_recovery, rfc8985_tail_loss_probe_repairs_a_lost_tail_before_the_rto)
 {
 	/* RFC 8985 7: the last two segments of a flight are lost: no
@@ -416,4 +483,46 @@ Test(tcp_recovery, rfc6937_ssrb_lets_at_most_one_mss_more_than_delivered)
 	cr_assert_eq(xm_prr_on_ack(&prr, mss, 5 * mss, 14 * mss, mss), 7 * mss);
 	/* Never past ssthresh. */
 	cr_assert_eq(xm_prr_on_ack(&prr, 9 * mss, 13 * mss, 14 * mss, mss), 14 * mss);
+}
+
+Test(tcp_recovery, rack_min_rtt_is_the_minimum_of_the_last_300_seconds)
+{
+	const uint64_t s = 1000000;
+	struct xm_rack r = { 0 };
+	uint64_t wait;
+
+	/* RFC 8985 6.2 keeps RACK.min_RTT as Linux does: a windowed minimum
+	 * (tcp_min_rtt_wlen, 300 s). A path whose RTT grew gets a reordering
+	 * window from its RTT of now, not from a minimum long gone. */
+	xm_rack_init(&r, 0);
+	xm_rack_on_send(&r, 0, 1000, 10);
+	xm_rack_on_ack(&r, 1000, NULL, 0, 110);
+	cr_assert_eq(r.min_rtt_us, 100);
+	xm_rack_on_send(&r, 1000, 2000, 200 * s);
+	xm_rack_on_ack(&r, 2000, NULL, 0, 200 * s + 8000);
+	cr_assert_eq(r.min_rtt_us, 100, "within the window the minimum holds");
+	cr_assert_eq(xm_rack_reo_wnd(&r, false, 10000, 1000), 25);
+	xm_rack_on_send(&r, 2000, 3000, 301 * s);
+	xm_rack_on_ack(&r, 3000, NULL, 0, 301 * s + 9000);
+	cr_assert_eq(r.min_rtt_us, 8000, "100 us aged out: the 8 ms sample of 200 s is the minimum");
+	cr_assert_eq(xm_rack_reo_wnd(&r, false, 10000, 1000), 2000);
+	xm_rack_on_send(&r, 3000, 4000, 600 * s);
+	xm_rack_on_ack(&r, 4000, NULL, 0, 600 * s + 9500);
+	cr_assert_eq(r.min_rtt_us, 9000, "then the 9 ms of 301 s");
+	cr_assert_eq(xm_rack_detect(&r, 600 * s + 9500, 0, &wait), 0);
+	xm_rack_free(&r);
+}
+
+Test(tcp_recovery, minmax_keeps_candidates_to_take_over_from_an_aged_minimum)
+{
+	struct xm_minmax m = { 0 };
+
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 1, 50), 50);
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 30, 70), 50);
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 60, 90), 50);
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 90, 80), 50);
+	/* 50 (t 1) ages out at 101: the best later sample is 70 (t 30). */
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 102, 95), 70);
+	cr_assert_eq(xm_minmax_running_min(&m, 100, 103, 40), 40, "a new minimum at once");
+	cr_assert_eq(xm_minmax_get(&m), 40);
 }

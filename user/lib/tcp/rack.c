@@ -200,8 +200,11 @@ static void deliver(struct xm_rack *r, const struct xm_rack_seg *s, uint64_t now
 	uint32_t rtt = now > s->xmit_us ? (uint32_t)(now - s->xmit_us) : 0;
 	bool rtx = s->flags & XM_RACK_RETRANS;
 
-	if (!(s->flags & XM_RACK_EVER_RTX))
+	if (!(s->flags & XM_RACK_EVER_RTX) &&
+	    (!r->orig_delivered || seq_lt(s->end, r->orig_end))) {
 		r->orig_delivered = true;
+		r->orig_end = s->end;
+	}
 	/* Step 3: delivered below the highest delivered, never resent. */
 	if (seq_gt(s->end, r->fack))
 		r->fack = s->end;
@@ -213,14 +216,20 @@ static void deliver(struct xm_rack *r, const struct xm_rack_seg *s, uint64_t now
 	if (rtx && r->min_rtt_us && rtt < r->min_rtt_us)
 		return;
 	r->rtt_us = rtt;
-	if (!rtx && (!r->min_rtt_us || rtt < r->min_rtt_us))
-		r->min_rtt_us = rtt ? rtt : 1;
+	if (!rtx)
+		xm_rack_rtt_sample(r, rtt, now);
 	if (!r->delivered_any || sent_after(s->xmit_us, s->order, r->xmit_us, r->xmit_order)) {
 		r->xmit_us = s->xmit_us;
 		r->end_seq = s->end;
 		r->xmit_order = s->order;
 		r->delivered_any = true;
 	}
+}
+
+void xm_rack_rtt_sample(struct xm_rack *r, uint32_t rtt_us, uint64_t now_us)
+{
+	r->min_rtt_us = xm_minmax_running_min(&r->min_rtt, XM_RACK_MIN_RTT_WIN_US, now_us,
+					      rtt_us ? rtt_us : 1);
 }
 
 static void sack_block(struct xm_rack *r, uint32_t s, uint32_t e, uint64_t now)

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "minmax.h"
 #include "options.h"
 
 #define XM_RACK_SACKED   0x01u
@@ -34,6 +35,10 @@
 #define XM_RACK_SEGS_MAX (1u << 17)
 #define XM_RACK_DUPTHRESH 3u            /* RFC 8985 6.2 step 4 DupThresh */
 #define XM_RACK_REO_PERSIST 16u         /* RFC 8985 6.2 step 4 */
+/* RACK.min_RTT is the minimum over this window, not of all time: a path
+ * whose RTT grew (a new route, a standing queue) gets a reordering window
+ * for its RTT of now (Linux sysctl tcp_min_rtt_wlen, 300 s). */
+#define XM_RACK_MIN_RTT_WIN_US (300ull * 1000000)
 
 struct xm_rack_seg {
 	uint32_t start, end;
@@ -60,10 +65,12 @@ struct xm_rack {
 	uint32_t sends;                  /* send counter */
 	uint32_t rtt_us;                 /* RACK.rtt */
 	uint32_t min_rtt_us;             /* RACK.min_RTT (0: none yet) */
+	struct xm_minmax min_rtt;        /* its windowed filter */
 	uint32_t fack;                   /* RACK.fack */
 	bool delivered_any;
 	bool orig_delivered;             /* the last ACK delivered a segment
 					  * never retransmitted (F-RTO) */
+	uint32_t orig_end;               /* the lowest end of those */
 	/* RFC 8985 6.2 reordering window */
 	bool reordering_seen;
 	uint32_t reo_wnd_mult, reo_wnd_persist;
@@ -88,6 +95,9 @@ void xm_rack_on_ack(struct xm_rack *r, uint32_t una,
 		    const struct xm_tcp_sack_block *blk, unsigned nblk,
 		    uint64_t now_us);
 
+/* An RTT sample of a segment never retransmitted (the handshake's too):
+ * RACK.min_RTT becomes the minimum over XM_RACK_MIN_RTT_WIN_US. */
+void xm_rack_rtt_sample(struct xm_rack *r, uint32_t rtt_us, uint64_t now_us);
 /* RFC 8985 6.2 step 4: RACK.reo_wnd in microseconds. */
 uint32_t xm_rack_reo_wnd(const struct xm_rack *r, bool in_recovery,
 			 uint32_t srtt_us, uint32_t mss);

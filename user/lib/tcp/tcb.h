@@ -160,6 +160,8 @@ struct xm_tcp_conn {
 	uint32_t tlp_end_seq;            /* RFC 8985 TLP.end_seq */
 	bool undo_on, undone;
 	bool frto;                       /* RFC 5682: is this timeout spurious? */
+	bool frto_new;                   /* RFC 5682 2.b: new data, not resends */
+	bool frto_probed;                /* 2.b done for this timeout */
 	uint32_t undo_marker, undo_retrans;
 	uint32_t prior_cwnd, prior_ssthresh;
 	/* receiver: a D-SACK block for the next ACK (RFC 2883 4) */

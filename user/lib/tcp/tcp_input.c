@@ -113,7 +113,7 @@ static void cc_start(struct xm_tcp_conn *c)
 	xm_rack_init(&c->rack, c->snd_una);
 	/* RACK.min_RTT starts from the handshake's sample, if any. */
 	if (c->rto.has_sample)
-		c->rack.min_rtt_us = c->rto.srtt_us;
+		xm_rack_rtt_sample(&c->rack, c->rto.srtt_us, xm_tcp_now_us(c));
 }
 
 /* ---- receive side ---- */

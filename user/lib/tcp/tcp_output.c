@@ -461,6 +461,7 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 			break;
 		}
 	}
+	c->frto_new = false;
 	if (sent && !xm_timer_armed(&c->t_loss))
 		xm_tcp_tlp_schedule(c);
 	if (!sent && c->ack_now)

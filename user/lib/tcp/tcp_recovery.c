@@ -176,6 +176,38 @@ static void rack_detect(struct xm_tcp_conn *c)
 		xm_timer_cancel(&c->st->timers, &c->t_loss);
 }
 
+/* RFC 5682 3.1 (SACK-enhanced F-RTO, as Linux tcp_process_loss), for
+ * the ACKs after a timeout that have not shown it spurious (3.b). */
+static void frto_step2(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
+		       uint32_t acked, uint32_t delivered)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len;
+
+	if (c->frto_probed) {
+		/* Step 3.a: a duplicate ACK, or SACKs of nothing but what
+		 * the timeout resent, after the new data went out: the
+		 * loss was real; go on retransmitting, no undo. */
+		if (!acked || seg->opts.nsack || delivered > acked)
+			c->frto = false;
+		return;
+	}
+	/* Step 2.b: the first ACK advances SND.UNA (step 2.a: without
+	 * covering what was outstanding, which ends the recovery). Send
+	 * new data rather than resend more: if the timeout was spurious,
+	 * its ACK will show the originals were delivered. */
+	if (!acked)
+		return;
+	c->frto_probed = true;
+	/* Nothing new to send (or no window for it): resend as after any
+	 * timeout, RFC 5682 2.b's conventional recovery; an ACK of data
+	 * never resent still shows the timeout spurious (3.b, as Linux). */
+	if (seq_lt(c->snd_max, data_end) &&
+	    seq_lt(c->snd_max, c->snd_una + c->snd_wnd)) {
+		c->frto_new = true;
+		c->snd_nxt = c->snd_max;   /* RACK's LOST marks keep the rest */
+	}
+}
+
 void xm_tcp_recovery_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
 			 uint32_t acked, uint32_t delivered)
 {
@@ -193,11 +225,15 @@ void xm_tcp_recovery_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
 		return;
 	/* F-RTO (RFC 5682 3, step 3.b, as Linux): after a timeout, data
 	 * never retransmitted is (S)ACKed: it was not lost, only late, and
-	 * so was, most likely, what the timeout resent. */
-	if (c->frto && c->rack.orig_delivered)
+	 * so was, most likely, what the timeout resent. Data sent in step
+	 * 2.b does not count: it was never at risk (RFC 5682 B, below the
+	 * RecoveryPoint only; recover is still the timeout's). */
+	if (c->frto && c->rack.orig_delivered && seq_le(c->rack.orig_end, c->recover))
 		undo(c, &c->st->tcp->stats.frto_undos);
 	if (!c->rto_recovery)
 		c->frto = false;   /* this ACK ended the timeout's recovery */
+	if (c->frto)
+		frto_step2(c, seg, acked, delivered);
 	tlp_ack(c, seg, acked != 0, delivered > acked, dsack);
 	rack_detect(c);
 	/* RFC 6937 3: on every ACK of the recovery, the one that started
@@ -227,6 +263,7 @@ void xm_tcp_recovery_rto(struct xm_tcp_conn *c)
 {
 	/* F-RTO for the first timeout of an episode (Linux tcp_enter_loss). */
 	c->frto = xm_tcp_rack_on(c) && !c->in_recovery && !c->rto_recovery;
+	c->frto_new = c->frto_probed = false;
 	if (!c->in_recovery && !c->rto_recovery)
 		xm_tcp_undo_init(c);
 	c->tlp_on = false;
@@ -252,6 +289,8 @@ void xm_tcp_recovery_send(struct xm_tcp_conn *c)
 {
 	uint32_t limit = c->in_recovery ? c->snd_max : c->snd_nxt;
 
+	if (c->frto_new)
+		return;   /* RFC 5682 2.b: this ACK sends new data only */
 	for (int guard = 0; guard < 1024; guard++) {
 		/* RFC 6675 5 (4.2), Linux tcp_cwnd_reduction: the first
 		 * retransmission of a recovery goes whatever cwnd says. When
