@@ -26,6 +26,8 @@
 #       (re)place the filters: each drops PPM per million of the frames it
 #       sees, and delays the given further share of those going to K or to
 #       X (default 0). The same SEED makes the same choices.
+#   impair_wire_alive   fail unless the delay lines still run (a frame
+#       chosen for delay would be lost otherwise).
 #   impair_wire_counts [to_k|to_x]
 #       "DROPPED DELAYED FRAMES" of the filters since impair_wire: the
 #       filter on the frames towards K, towards X, or both summed.
@@ -56,26 +58,34 @@ impair_wire_setup() {
 		xm_in "$_iw_ns_k" ethtool -K "$IMPAIR_DEV_K" tso off gso off >/dev/null ||
 			xm_fail "ethtool -K $IMPAIR_DEV_K tso off gso off"
 	fi
-	_impair_delay_line "$_iw_db" "$_iw_rk" "$_iw_dd" "$_iw_rx" &
+	_impair_delay_line "$_iw_db" "$_iw_rk" "$_iw_dd" "$_iw_rx" >"$_iw_dir/delay.log" 2>&1 &
+	_iw_line=$!
+	xm_wait_log $_iw_line "$_iw_dir/delay.log" ready "the wire's delay line"
+}
+
+impair_wire_alive() {
+	kill -0 "$_iw_line" 2>/dev/null ||
+		xm_fail "the wire's delay line has exited: $(cat "$_iw_dir/delay.log")"
 }
 
 # The delay lines: what arrives on SRC leaves on DST $IMPAIR_DELAY s later,
 # for each SRC DST pair, in one process.
 _impair_delay_line() {
 	xm_in "$_iw_ns_r" python3 -c '
-import collections, select, socket, struct, sys, time
+import collections, select, socket, sys, time
 delay = float(sys.argv[1])
-PACKET_VNET_HDR = 15
+SOL_PACKET, PACKET_VNET_HDR = 263, 15
 lines = {}
 for src, dst in zip(sys.argv[2::2], sys.argv[3::2]):
     rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-    rx.setsockopt(socket.SOL_PACKET, PACKET_VNET_HDR, 1)
+    rx.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
     rx.bind((src, 0))
     rx.setblocking(False)
     tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    tx.setsockopt(socket.SOL_PACKET, PACKET_VNET_HDR, 1)
+    tx.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
     tx.bind((dst, 0))
     lines[rx] = tx
+print("ready", flush=True)
 q = collections.deque()
 while True:
     wait = max(0.0, q[0][0] - time.monotonic()) if q else None
