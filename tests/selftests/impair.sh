@@ -20,8 +20,9 @@
 #       most 9 characters), addressed as above (IPv4); the delay lines
 #       (veths PREFIX{da,db} towards K, PREFIX{dc,dd} towards X), started
 #       with a delay of $IMPAIR_DELAY seconds (default 0.0005); DIR: where
-#       the compiled filters go. Sets IMPAIR_X4 IMPAIR_K4 and IMPAIR_DEV_X
-#       IMPAIR_DEV_K. Cleanup is lib.sh's (the namespaces, their processes).
+#       the compiled filters go. Sets IMPAIR_X4 IMPAIR_K4, IMPAIR_DEV_X
+#       IMPAIR_DEV_K, and IMPAIR_WIRE_DEVS: the wire's veths RX and RK,
+#       whose egress (a qdisc there) is towards X and towards K. Cleanup is lib.sh's (the namespaces, their processes).
 #   impair_wire SEED PPM [TO_K_DELAY_PPM [TO_X_DELAY_PPM]]
 #       (re)place the filters: each drops PPM per million of the frames it
 #       sees, and delays the given further share of those going to K or to
@@ -31,6 +32,22 @@
 #   impair_wire_counts [to_k|to_x]
 #       "DROPPED DELAYED FRAMES" of the filters since impair_wire: the
 #       filter on the frames towards K, towards X, or both summed.
+#
+# The transfers of test_tcp_impair.sh and vm/test_netem_wan.sh, xdpmux's
+# TCP on DEV_X (attached in native mode: generic XDP skips the frames a tc
+# program redirected) against the kernel's on K:
+#
+#   impair_file MIB     a random file of MIB MiB for them to move.
+#   impair_transfers NAME [lossy]
+#       xdpmux -> kernel: curl on K downloads the file from xdpmux-httpd;
+#       its sha256 must be the file's. kernel -> xdpmux: tcp_stream -e on
+#       K sends as many bytes of the test stream to xdpmux-echo --tcp and
+#       checks byte for byte what comes back (what xdpmux received) until
+#       xdpmux-echo's FIN. Each receiver must have queued segments out of
+#       order (xdpmux's tcp_ooo_segs, the kernel's TcpExtTCPOFOQueue) and,
+#       with lossy, each xdpmux program retransmitted; every UMEM frame is
+#       accounted for at exit. Prints the loss counters of both ends.
+#       $XM_TCP_SEED, when set, is named in failures (to repeat a run).
 
 impair_wire_setup() {
 	local p=$4 d
@@ -38,6 +55,7 @@ impair_wire_setup() {
 	_iw_rx=${p}rx _iw_rk=${p}rk
 	_iw_da=${p}da _iw_db=${p}db _iw_dc=${p}dc _iw_dd=${p}dd
 	IMPAIR_DEV_X=${p}x IMPAIR_DEV_K=${p}k
+	IMPAIR_WIRE_DEVS=("$_iw_rx" "$_iw_rk")
 	xm_netns_pair "$_iw_ns_x" "$_iw_ns_r" "$IMPAIR_DEV_X" "$_iw_rx" "$5"
 	IMPAIR_X4=$XM_A4 IMPAIR_K4=$XM_B4
 	ip -n "$_iw_ns_r" addr flush dev "$_iw_rx"
@@ -146,4 +164,93 @@ impair_wire_counts() {
 			jq -r '.[0].formatted.value[".bss"] | add | "\(.chosen) \(.delayed) \(.frames)"' ||
 			xm_fail "read the counters of the filter on $d"
 	done | awk '{ c += $1; d += $2; f += $3 } END { print c, d, f }'
+}
+
+impair_file() {
+	_iw_bytes=$(($1 << 20)) _iw_mib=$1
+	# A bound on each transfer, only against hangs: at least 0.5 MiB/s.
+	_iw_tmo=$((300 + 2 * $1))
+	mkdir -p "$_iw_dir/root" && head -c "$_iw_bytes" /dev/urandom >"$_iw_dir/root/file.bin" ||
+		xm_fail "cannot write a $1 MiB file in $_iw_dir"
+	_iw_sum=$(sha256sum <"$_iw_dir/root/file.bin" | cut -d' ' -f1)
+}
+
+# _impair_start NAME ARGS...: an example program on DEV_X, until it serves.
+_impair_start() {
+	local name=$1; shift
+	[ -x "$XM_BUILD/$name" ] || xm_fail "no $XM_BUILD/$name: build first"
+	nsenter --net="/run/netns/$_iw_ns_x" "$XM_BUILD/$name" "$IMPAIR_DEV_X" "$@" \
+		>"$_iw_dir/$name.log" 2>&1 &
+	_iw_pid=$!
+	xm_wait_log $_iw_pid "$_iw_dir/$name.log" serving "$name"
+}
+
+# _impair_stop NAME: SIGTERM, a clean exit, every frame accounted for.
+_impair_stop() {
+	kill -TERM $_iw_pid
+	wait $_iw_pid || xm_fail "$1 exit status $?: $(cat "$_iw_dir/$1.log")"
+	grep -q "none leaked" "$_iw_dir/$1.log" || xm_fail "$1 frames: $(cat "$_iw_dir/$1.log")"
+}
+
+# _impair_counter NAME PROG: stack counter NAME at PROG's exit.
+_impair_counter() {
+	awk -v n="stack.$1" '$1 == n { v = $2 } END { print v + 0 }' "$_iw_dir/$2.log"
+}
+
+# _impair_kstat: "OFO RETRANS", TcpExtTCPOFOQueue and TcpRetransSegs on K.
+_impair_kstat() {
+	xm_in "$_iw_ns_k" nstat -asz TcpExtTCPOFOQueue TcpRetransSegs |
+		awk '$1 == "TcpExtTCPOFOQueue" { o = $2 } $1 == "TcpRetransSegs" { r = $2 }
+			END { print o + 0, r + 0 }'
+}
+
+# _impair_expect WHAT VALUE: fail unless VALUE > 0.
+_impair_expect() {
+	[ "$2" -gt 0 ] || xm_fail "$1: none${XM_TCP_SEED:+ (seed $XM_TCP_SEED)}"
+}
+
+# _impair_show PROG: xdpmux's loss and reordering counters.
+_impair_show() {
+	grep -E "stack\.tcp_(segs_out|retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|dsacks_in|dsack_undos|ooo_segs) " \
+		"$_iw_dir/$1.log" | sed 's/^ *stack\.tcp_//' | tr -s ' ' | tr '\n' ' '
+}
+
+impair_transfers() {
+	local name=$1 lossy=${2:-} got k0 k1 t0 st seed=${XM_TCP_SEED:+, seed $XM_TCP_SEED}
+
+	xm_step "$name: xdpmux-httpd -> curl, $_iw_mib MiB"
+	_impair_start xdpmux-httpd --port 8080 --root "$_iw_dir/root"
+	k0=($(_impair_kstat)) t0=$SECONDS
+	got=$(xm_in "$_iw_ns_k" timeout "$_iw_tmo" curl -sSf "http://$IMPAIR_X4:8080/file.bin" |
+		sha256sum | cut -d' ' -f1)
+	st=$?
+	k1=($(_impair_kstat))
+	_impair_stop xdpmux-httpd
+	[ $st = 0 ] || xm_fail "$name: curl | sha256sum exit $st$seed: $(cat "$_iw_dir/xdpmux-httpd.log")"
+	xm_expect_eq "$got" "$_iw_sum" "$name: sha256 of the download$seed"
+	echo "  $_iw_mib MiB byte-identical in $((SECONDS - t0)) s"
+	echo "  xdpmux-httpd: $(_impair_show xdpmux-httpd)"
+	echo "  kernel receiver: $((k1[0] - k0[0])) segments queued out of order"
+	[ -z "$lossy" ] || _impair_expect "$name: xdpmux-httpd retransmissions" \
+		"$(_impair_counter tcp_retrans_segs xdpmux-httpd)"
+	_impair_expect "$name: segments the kernel receiver queued out of order (TcpExtTCPOFOQueue)" \
+		$((k1[0] - k0[0]))
+
+	xm_step "$name: tcp_stream -> xdpmux-echo and back, $_iw_mib MiB"
+	_impair_start xdpmux-echo --tcp 7000
+	k0=($(_impair_kstat)) t0=$SECONDS
+	xm_in "$_iw_ns_k" timeout "$_iw_tmo" "$XM_BUILD/tools/tcp_stream" -e "$IMPAIR_X4" 7000 \
+		"$_iw_bytes" 2>"$_iw_dir/stream.err"
+	st=$?
+	k1=($(_impair_kstat))
+	_impair_stop xdpmux-echo
+	[ $st = 0 ] || xm_fail "$name: kernel -> xdpmux (exit $st$seed): $(cat "$_iw_dir/stream.err");" \
+		"echo: $(cat "$_iw_dir/xdpmux-echo.log")"
+	echo "  $_iw_mib MiB each way byte-identical in $((SECONDS - t0)) s"
+	echo "  xdpmux-echo: $(_impair_show xdpmux-echo)"
+	echo "  kernel sender: $((k1[1] - k0[1])) segments retransmitted"
+	_impair_expect "$name: segments xdpmux-echo queued out of order" \
+		"$(_impair_counter tcp_ooo_segs xdpmux-echo)"
+	[ -z "$lossy" ] || _impair_expect "$name: xdpmux-echo retransmissions" \
+		"$(_impair_counter tcp_retrans_segs xdpmux-echo)"
 }
