@@ -37,7 +37,9 @@
 # TCP on DEV_X (attached in native mode: generic XDP skips the frames a tc
 # program redirected) against the kernel's on K:
 #
-#   impair_file MIB     a random file of MIB MiB for them to move.
+#   impair_file MIB     a random file of MIB MiB for them to move,
+#                       DIR/root/file.bin (readable by all: a server may
+#                       drop privileges), its sha256 in IMPAIR_SUM.
 #   impair_transfers NAME [lossy]
 #       xdpmux -> kernel: curl on K downloads the file from xdpmux-httpd;
 #       its sha256 must be the file's. kernel -> xdpmux: tcp_stream -e on
@@ -170,9 +172,10 @@ impair_file() {
 	_iw_bytes=$(($1 << 20)) _iw_mib=$1
 	# A bound on each transfer, only against hangs: at least 0.5 MiB/s.
 	_iw_tmo=$((300 + 2 * $1))
-	mkdir -p "$_iw_dir/root" && head -c "$_iw_bytes" /dev/urandom >"$_iw_dir/root/file.bin" ||
+	mkdir -p "$_iw_dir/root" && head -c "$_iw_bytes" /dev/urandom >"$_iw_dir/root/file.bin" &&
+	chmod a+rx "$_iw_dir" "$_iw_dir/root" && chmod a+r "$_iw_dir/root/file.bin" ||
 		xm_fail "cannot write a $1 MiB file in $_iw_dir"
-	_iw_sum=$(sha256sum <"$_iw_dir/root/file.bin" | cut -d' ' -f1)
+	IMPAIR_SUM=$(sha256sum <"$_iw_dir/root/file.bin" | cut -d' ' -f1)
 }
 
 # _impair_start NAME ARGS...: an example program on DEV_X, until it serves.
@@ -227,7 +230,7 @@ impair_transfers() {
 	k1=($(_impair_kstat))
 	_impair_stop xdpmux-httpd
 	[ $st = 0 ] || xm_fail "$name: curl | sha256sum exit $st$seed: $(cat "$_iw_dir/xdpmux-httpd.log")"
-	xm_expect_eq "$got" "$_iw_sum" "$name: sha256 of the download$seed"
+	xm_expect_eq "$got" "$IMPAIR_SUM" "$name: sha256 of the download$seed"
 	echo "  $_iw_mib MiB byte-identical in $((SECONDS - t0)) s"
 	echo "  xdpmux-httpd: $(_impair_show xdpmux-httpd)"
 	echo "  kernel receiver: $((k1[0] - k0[0])) segments queued out of order"
