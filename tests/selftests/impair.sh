@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # An impairing wire between two namespaces, for the TCP selftests and
 # benchmarks that need loss or reordering on a kernel without sch_netem
-# (test_tcp_impair.sh, bench/bench_tcp_loss.sh). Source it after lib.sh:
+# (test_tcp_impair.sh, bench/bench_tcp_loss.sh), or netem on the wire's
+# veths where there is one (vm/test_netem_wan.sh, bench/bench_tcp_netem.sh).
+# Source it after lib.sh:
 #
 #   X (NS_X, DEV_X, 198.18.SUBNET.1) <-> [RX  wire: NS_R  RK] <-> K (NS_K,
 #   DEV_K, 198.18.SUBNET.2)
@@ -22,7 +24,8 @@
 #       with a delay of $IMPAIR_DELAY seconds (default 0.0005); DIR: where
 #       the compiled filters go. Sets IMPAIR_X4 IMPAIR_K4, IMPAIR_DEV_X
 #       IMPAIR_DEV_K, and IMPAIR_WIRE_DEVS: the wire's veths RX and RK,
-#       whose egress (a qdisc there) is towards X and towards K. Cleanup is lib.sh's (the namespaces, their processes).
+#       whose egress (a qdisc there) is towards X and towards K. Cleanup
+#       is lib.sh's (the namespaces, their processes).
 #   impair_wire SEED PPM [TO_K_DELAY_PPM [TO_X_DELAY_PPM]]
 #       (re)place the filters: each drops PPM per million of the frames it
 #       sees, and delays the given further share of those going to K or to
