@@ -7,10 +7,10 @@
 # and checks the echo byte for byte; xdpmux retransmitted, both receivers
 # queued segments out of order, and netem dropped frames in both
 # directions.
-# Size: $XM_TCP_MIB MiB (default 32: at 20 ms RTT and 1% loss the kernel's
-# TCP itself moves ~1 MB/s, and under TCG each MiB costs seconds; set
-# XM_TCP_MIB=1024 for the 1 GiB run, with XM_VM_MEM=4096: the file is in
-# the guest's tmpfs).
+# Size: $XM_TCP_MIB MiB (default 32, about 2.5 minutes under TCG: at 20 ms
+# RTT and 1% loss TCP moves about 0.7 MB/s here, the kernel's as well).
+# The 1 GiB run takes about 55 minutes under TCG: XM_TCP_MIB=1024
+# XM_VM_MEM=4096 (the file is in the guest's tmpfs) XM_VM_TIMEOUT=5400.
 # Needs sch_netem (not in the host kernel): runs in the VM (make vmtest);
 # elsewhere it says so and passes without testing, in the VM it fails.
 set -uo pipefail
