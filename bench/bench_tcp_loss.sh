@@ -13,7 +13,8 @@
 # a tc program (tests/selftests/tcp_impair.bpf.c, seeded) drops its share
 # and passes the rest to the other veth (bpf_redirect); for tcp_reorder the
 # chosen frames go to a third veth instead, where a delay line (AF_PACKET,
-# below) sends them on 0.5 ms later. The kernel server's veth has TSO, GSO
+# tests/selftests/impair.sh, shared with test_tcp_impair.sh) sends them on
+# 0.5 ms later. The kernel server's veth has TSO, GSO
 # and checksum offload off, so that both servers put MTU-sized,
 # checksummed frames on the wire. Retransmissions and timeouts of both
 # servers are logged: xdpmux's stack counters and the kernel's nstat, over
@@ -22,9 +23,9 @@
 # to run, space separated) and XM_BENCH_LOSS_PCAP=DIR (tcpdump of both wire
 # veths per round and server, headers only; bench/tcp_trace.py reads them).
 . "$(dirname "$0")/lib.sh"
+. "$XM_TOP/tests/selftests/impair.sh"
 
 ns_x=xm-b-loss-x ns_r=xm-b-loss-r ns_k=xm-b-loss-k
-dev_x=xmbl0x dev_rx=xmbl0rx dev_rk=xmbl0rk dev_k=xmbl0k dly_a=xmbl0da dly_b=xmbl0db
 mib=$(bench_pick 50 10)
 rounds=$(bench_pick 3 1)
 seed=${XM_BENCH_SEED:-16}
@@ -32,26 +33,16 @@ httpd=$XM_BUILD/xdpmux-httpd
 [ -x "$httpd" ] || xm_fail "no $httpd: build first"
 command -v curl >/dev/null || bench_skip "curl is not installed"
 
+work=$(mktemp -d /tmp/xm-b-loss.XXXXXX)
+xm_on_exit "rm -rf '$work'"
 # x (198.18.234.1, server) <-> [rx  r  rk] <-> k (198.18.234.2, client)
-xm_netns_pair "$ns_x" "$ns_r" "$dev_x" "$dev_rx" 234
-X4=$XM_A4 K4=$XM_B4
-ip -n "$ns_r" addr flush dev "$dev_rx"
-ip netns add "$ns_k" || xm_fail "ip netns add $ns_k"
-_xm_netns+=("$ns_k")
-xm_own_dev "$dev_k"
-ip -n "$ns_r" link add "$dev_rk" type veth peer name "$dev_k" netns "$ns_k" &&
-ip -n "$ns_r" link add "$dly_a" type veth peer name "$dly_b" &&
-ip -n "$ns_k" addr add "$K4/24" dev "$dev_k" &&
-ip -n "$ns_k" link set lo up && ip -n "$ns_k" link set "$dev_k" up &&
-for d in "$dev_rk" "$dly_a" "$dly_b"; do ip -n "$ns_r" link set "$d" up || exit 1; done ||
-	xm_fail "wire namespace $ns_r"
+impair_wire_setup "$ns_x" "$ns_r" "$ns_k" xmbl0 234 "$work"
+X4=$IMPAIR_X4 K4=$IMPAIR_K4 dev_x=$IMPAIR_DEV_X dev_k=$IMPAIR_DEV_K
 # The client's checksums are left partial on veth: AF_XDP would see them so.
 xm_in "$ns_k" ethtool -K "$dev_k" tx off >/dev/null || xm_fail "ethtool -K $dev_k tx off"
 xm_in "$ns_x" ethtool -K "$dev_x" tso off gso off tx off >/dev/null ||
 	xm_fail "ethtool -K $dev_x tso off gso off tx off"
 
-work=$(mktemp -d /tmp/xm-b-loss.XXXXXX)
-xm_on_exit "rm -rf '$work'"
 mkdir -p "$work/root"
 head -c $((mib << 20)) /dev/urandom >"$work/root/file.bin"
 chmod a+rx "$work" "$work/root" && chmod a+r "$work/root/file.bin"
@@ -70,64 +61,6 @@ ip -n "$ns_x" route add "$K4/32" dev "$dev_x" congctl cubic ||
 	xm_fail "route to $K4 with congctl cubic in $ns_x"
 echo "kernel server: congestion control cubic (host default $host_cc)"
 bench_nginx "$ns_x" "$work/nginx" "$work/root" 8081
-
-idx() { ip -n "$ns_r" -j link show dev "$1" | jq .[0].ifindex; }
-
-# wire PPM [DELAY_PPM]: the tc programs on both ingresses of the wire.
-wire() {
-	local ppm=$1 dppm=${2:-0} dir from to obj extra
-	for dir in "$dev_rx:$dev_rk" "$dev_rk:$dev_rx"; do
-		from=${dir%%:*} to=${dir##*:} obj=$work/wire-$from.o extra=()
-		# Only the server's frames (towards the client) are delayed.
-		[ "$dppm" != 0 ] && [ "$from" = "$dev_rx" ] &&
-			extra=(-DDELAY_IFINDEX="$(idx "$dly_a")" -DDELAY_PPM="$dppm")
-		clang -O2 -g -target bpf -mcpu=v3 -I/usr/include/$(gcc -print-multiarch) \
-			-DPPM="$ppm" -DSEED="${seed}ULL" -DFWD="$(idx "$to")" "${extra[@]}" \
-			-c "$XM_TOP/tests/selftests/tcp_impair.bpf.c" -o "$obj" ||
-			xm_fail "compile tcp_impair.bpf.c"
-		xm_in "$ns_r" tc qdisc del dev "$from" clsact 2>/dev/null
-		xm_in "$ns_r" tc qdisc add dev "$from" clsact &&
-		xm_in "$ns_r" tc filter add dev "$from" ingress bpf da obj "$obj" sec tc ||
-			xm_fail "tc filter on $from"
-	done
-}
-
-# The delay line: what arrives on dly_b leaves on dev_rk DELAY seconds later.
-xm_in "$ns_r" python3 -c '
-import collections, select, socket, sys, time
-src, dst, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
-rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-rx.bind((src, 0))
-rx.setblocking(False)
-tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-tx.bind((dst, 0))
-q = collections.deque()
-while True:
-    wait = max(0.0, q[0][0] - time.monotonic()) if q else None
-    if select.select([rx], [], [], wait)[0]:
-        while True:
-            try:
-                f, addr = rx.recvfrom(65536)
-            except BlockingIOError:
-                break
-            if addr[2] != socket.PACKET_OUTGOING:
-                q.append((time.monotonic() + delay, f))
-    now = time.monotonic()
-    while q and q[0][0] <= now:
-        tx.send(q.popleft()[1])
-' "$dly_b" "$dev_rk" 0.0005 &
-
-# counters of the filters: "DROPPED DELAYED FRAMES" summed over both.
-wire_counts() {
-	local d prog map
-	for d in "$dev_rx" "$dev_rk"; do
-		prog=$(xm_in "$ns_r" tc -j filter show dev "$d" ingress |
-			jq '.[] | select(.options.prog) | .options.prog.id') &&
-		map=$(bpftool prog show id "$prog" -j | jq '.map_ids[0]') &&
-		bpftool map dump id "$map" -j |
-			jq -r '.[0].formatted.value[".bss"] | add | "\(.chosen) \(.delayed) \(.frames)"'
-	done | awk '{ c += $1; d += $2; f += $3 } END { print c, d, f }'
-}
 
 kstat() {
 	xm_in "$ns_x" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes \
@@ -154,7 +87,7 @@ cap_start() {
 	local d
 	[ -n "${XM_BENCH_LOSS_PCAP:-}" ] || return 0
 	mkdir -p "$XM_BENCH_LOSS_PCAP"
-	for d in "$dev_rx" "$dev_rk"; do
+	for d in "${IMPAIR_WIRE_DEVS[@]}"; do
 		# nsenter execs tcpdump: $! is tcpdump itself, not a subshell.
 		nsenter --net="/run/netns/$ns_r" tcpdump -i "$d" -s 128 -U \
 			-w "$XM_BENCH_LOSS_PCAP/$1-$d.pcap" tcp 2>/dev/null &
@@ -194,7 +127,7 @@ skip() {
 row() {
 	local name=$1 x=() k=() v r hpid kb ka
 	[ -z "${XM_BENCH_LOSS_ROWS:-}" ] || [[ " $XM_BENCH_LOSS_ROWS " = *" $name "* ]] || return 0
-	wire "$2" "${3:-0}"
+	impair_wire "$seed" "$2" "${3:-0}"
 	xm_step "$name: $rounds round(s) of a $mib MiB download (drop ${2} ppm each way, delay ${3:-0} ppm, seed $seed)"
 	nsenter --net="/run/netns/$ns_x" "$httpd" "$dev_x" --port 8080 --root "$work/root" \
 		>"$work/httpd.log" 2>&1 &
@@ -210,7 +143,7 @@ row() {
 	ka=$(kstat)
 	kill -TERM $hpid
 	wait $hpid || echo "xdpmux-httpd exit status $?"
-	echo "  wire: dropped, delayed, frames: $(wire_counts)"
+	echo "  wire: dropped, delayed, frames: $(impair_wire_counts)"
 	echo "  kernel (nginx), $rounds downloads: before $kb"
 	echo "                                     after  $ka"
 	echo "  xdpmux-httpd, $rounds downloads:"
