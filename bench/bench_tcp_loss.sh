@@ -62,24 +62,10 @@ ip -n "$ns_x" route add "$K4/32" dev "$dev_x" congctl cubic ||
 echo "kernel server: congestion control cubic (host default $host_cc)"
 bench_nginx "$ns_x" "$work/nginx" "$work/root" 8081
 
-kstat() {
-	xm_in "$ns_x" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes \
-		TcpExtTCPSackRecovery TcpExtTCPDSACKUndo 2>/dev/null | awk 'NF >= 2 && $1 !~ /^#/ { printf "%s=%s ", $1, $2 }'
-}
-
-# kval "NAME=V ..." NAME: V (0 when absent).
-kval() {
-	local v
-	v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p")
-	echo "${v:-0}"
-}
-
+kstat() { impair_kstat "$ns_x"; }
+kval() { impair_kval "$@"; }
 # xstat NAME: xdpmux-httpd's stack.tcp_NAME counter at its exit.
-xstat() {
-	local v
-	v=$(awk -v k="stack.tcp_$1" '$1 == k { print $2 }' "$work/httpd.log")
-	echo "${v:-0}"
-}
+xstat() { impair_xstat "$work/httpd.log" "$1"; }
 
 # cap_start FILE-PREFIX / cap_stop: the optional capture around one download.
 cap_pids=()
@@ -147,8 +133,7 @@ row() {
 	echo "  kernel (nginx), $rounds downloads: before $kb"
 	echo "                                     after  $ka"
 	echo "  xdpmux-httpd, $rounds downloads:"
-	grep -E "stack\.tcp_(retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|tlp_recoveries|dsacks_in|dsack_undos|frto_undos) " \
-		"$work/httpd.log" | sed 's/^ */    /'
+	impair_xm_counters "$work/httpd.log"
 	if [ ${#x[@]} -gt 0 ] && [ ${#k[@]} -gt 0 ]; then
 		bench_record "$name" s "$(bench_median "${x[@]}")" "$(bench_median "${k[@]}")" \
 			nginx_1_worker false 1.2

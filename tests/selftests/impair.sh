@@ -36,6 +36,13 @@
 #       "DROPPED DELAYED FRAMES" of the filters since impair_wire: the
 #       filter on the frames towards K, towards X, or both summed.
 #
+#   impair_kstat NS     the kernel's loss counters in NS (nstat, absolute):
+#                       "TcpRetransSegs=V TcpExtTCPTimeouts=V ..."
+#   impair_kval "NAME=V ..." NAME   V of such a line (0 when absent)
+#   impair_xm_counters LOG   xdpmux's TCP loss counters of a program's exit
+#                       log (stack.tcp_*), one per line, indented
+#   impair_xstat LOG NAME    one of them: stack.tcp_NAME in LOG (0: absent)
+#
 # The transfers of test_tcp_impair.sh and vm/test_netem_wan.sh, xdpmux's
 # TCP on DEV_X (attached in native mode: generic XDP skips the frames a tc
 # program redirected) against the kernel's on K:
@@ -259,4 +266,27 @@ impair_transfers() {
 		"$(_impair_counter tcp_ooo_segs xdpmux-echo)"
 	[ -z "$lossy" ] || _impair_expect "$name: xdpmux-echo retransmissions" \
 		"$(_impair_counter tcp_retrans_segs xdpmux-echo)"
+}
+
+impair_kstat() {
+	xm_in "$1" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes \
+		TcpExtTCPSackRecovery TcpExtTCPDSACKUndo 2>/dev/null |
+		awk 'NF >= 2 && $1 !~ /^#/ { printf "%s=%s ", $1, $2 }'
+}
+
+impair_kval() {
+	local v
+	v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p")
+	echo "${v:-0}"
+}
+
+impair_xm_counters() {
+	grep -E "stack\.tcp_(retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|tlp_recoveries|dsacks_in|dsack_undos|frto_undos) " \
+		"$1" | sed 's/^ */    /'
+}
+
+impair_xstat() {
+	local v
+	v=$(awk -v k="stack.tcp_$2" '$1 == k { print $2 }' "$1")
+	echo "${v:-0}"
 }
