@@ -398,10 +398,13 @@ Test(tcp_recovery, rfc8985_6_2_dsack_widens_reo_wnd_once_per_round_for_16_recove
 	xm_rack_dsack(&r, 5000, 9000);
 	cr_assert_eq(r.reo_wnd_mult, 3, "the round ended at the first DSACK's SND.NXT");
 	cr_assert_eq(xm_rack_reo_wnd(&r, false, 100000, 1000), 6000);
+	for (int i = 0; i < 40; i++)
+		xm_rack_recovery_end(&r, 9000, true);
+	cr_assert_eq(r.reo_wnd_persist, 16, "an undone recovery does not count (Linux)");
 	for (int i = 0; i < 15; i++)
-		xm_rack_recovery_end(&r, 9000);
+		xm_rack_recovery_end(&r, 9000, false);
 	cr_assert_eq(r.reo_wnd_mult, 3, "kept for 16 recoveries");
-	xm_rack_recovery_end(&r, 9000);
+	xm_rack_recovery_end(&r, 9000, false);
 	cr_assert_eq(r.reo_wnd_mult, 1, "then back to min_RTT / 4");
 	xm_rack_free(&r);
 }
@@ -525,4 +528,65 @@ Test(tcp_recovery, minmax_keeps_candidates_to_take_over_from_an_aged_minimum)
 	cr_assert_eq(xm_minmax_running_min(&m, 100, 102, 95), 70);
 	cr_assert_eq(xm_minmax_running_min(&m, 100, 103, 40), 40, "a new minimum at once");
 	cr_assert_eq(xm_minmax_get(&m), 40);
+}
+
+Test(tcp_recovery, rfc8985_6_2_overtaking_both_ways_stops_retransmitting_after_adaptation)
+{
+	/* netem's reorder: a hundredth of the frames each way skip the
+	 * 10 ms delay (RTT 20 ms) and overtake what was sent up to 10 ms
+	 * before them. A SACK of such a frame makes everything sent in
+	 * those 10 ms look lost until reo_wnd covers 10 ms; RFC 8985 6.2
+	 * grows it in min_RTT/4 steps per round with DSACKs, up to SRTT.
+	 * When a frame and the ACK for it both overtake, its RTT is near
+	 * zero: taken as min_RTT, it shrank every step (and so reo_wnd) to
+	 * nothing, and every overtaking frame was resent. */
+	struct xm_sim_impair ovt = { .delay_ns = 10 * MS, .overtake_ppm = 10000 };
+	struct xm_tcp_conn *sc;
+	struct pair p;
+	uint64_t rtx;
+	int l, c, s;
+
+	sc = pair_nodelay_delayed(&p, 47, 10 * MS, &l, &c, &s);
+	xm_link_sim_set_impair(p.lb, &ovt);
+	xm_link_sim_set_impair(p.la, &ovt);
+	bulk(&p, s, c, 4u << 20);
+	cr_assert(sc->rack.reordering_seen);
+	rtx = p.b->tcp->stats.retrans_segs;
+	cr_log_info("adaptation: %lu retransmissions, %lu DSACKs, reo_wnd_mult %u, min_RTT %u us",
+		    (unsigned long)rtx, (unsigned long)p.b->tcp->stats.dsacks_in,
+		    sc->rack.reo_wnd_mult, sc->rack.min_rtt_us);
+	bulk(&p, s, c, 16u << 20);
+	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx,
+		     "%lu segments sent twice after adaptation (min_RTT %u us, reo_wnd %u us)",
+		     (unsigned long)(p.b->tcp->stats.retrans_segs - rtx), sc->rack.min_rtt_us,
+		     xm_rack_reo_wnd(&sc->rack, false, sc->rto.srtt_us, sc->mss));
+	cr_assert_leq(xm_rack_reo_wnd(&sc->rack, false, sc->rto.srtt_us, sc->mss),
+		      sc->rto.srtt_us, "reo_wnd never exceeds SRTT");
+	cr_assert_eq(p.b->tcp->stats.rto_fires, 0);
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, rfc8985_karn_a_segment_sent_twice_gives_no_min_rtt_sample)
+{
+	/* RFC 6298 (Karn) / Linux TCPCB_EVER_RETRANS: which copy of a
+	 * segment sent twice was delivered is unknown, also after RACK
+	 * declared the retransmission lost again (it is then no longer
+	 * in flight, but was sent twice all the same). */
+	struct xm_tcp_sack_block b = { 2000, 3000 };
+	struct xm_rack r = { 0 };
+	uint64_t wait;
+
+	xm_rack_init(&r, 0);
+	xm_rack_rtt_sample(&r, 10000, 0);
+	xm_rack_on_send(&r, 0, 1000, 0);
+	xm_rack_on_send(&r, 1000, 2000, 0);
+	xm_rack_on_send(&r, 0, 1000, 50000);        /* retransmitted */
+	xm_rack_on_send(&r, 2000, 3000, 52000);
+	xm_rack_on_ack(&r, 0, &b, 1, 55000);         /* RACK.rtt 3 ms */
+	cr_assert_eq(xm_rack_detect(&r, 55000, 0, &wait), 2, "both lost, the retransmission too");
+	cr_assert_eq(r.q[r.head].flags & (XM_RACK_RETRANS | XM_RACK_EVER_RTX), XM_RACK_EVER_RTX);
+	xm_rack_on_ack(&r, 1000, NULL, 0, 56000);   /* 6 ms after the retransmission */
+	cr_assert_eq(r.min_rtt_us, 10000, "no sample from a segment sent twice");
+	cr_assert_eq(r.rtt_us, 3000, "nor a RACK.rtt below min_RTT");
+	xm_rack_free(&r);
 }

@@ -210,6 +210,9 @@ struct xm_sim_impair {
 	uint32_t corrupt_ppm;   /* frames with one bit flipped past Ethernet */
 	uint64_t delay_ns;      /* one-way latency */
 	uint64_t reorder_ns;    /* extra hold for reordered frames */
+	/* Frames sent without delay_ns, overtaking those sent up to delay_ns
+	 * before them (netem's reorder). */
+	uint32_t overtake_ppm;
 	/* A sent frame's buffer stays in flight this long before it
 	 * completes and returns to the pool (a slow device); 0: at once;
 	 * UINT64_MAX: held until changed (xm_link_sim_set_impair). */

@@ -274,6 +274,8 @@ static void sim_deliver(struct sim_link *to, const struct xm_sim_impair *im,
 		p->len = len;
 		p->at = s->now + im->delay_ns;
 		p->seq = s->seq++;
+		if (sim_chance(s, im->overtake_ppm))
+			p->at = s->now;
 		if (im->reorder_ns && sim_chance(s, im->reorder_ppm))
 			p->at += 1 + sim_rand(s) % im->reorder_ns;
 		if (len > SIM_ETH_HLEN && sim_chance(s, im->corrupt_ppm)) {

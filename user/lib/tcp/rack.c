@@ -194,11 +194,17 @@ static bool sent_after(uint64_t t1, uint32_t o1, uint64_t t2, uint32_t o2)
 	return t1 > t2 || (t1 == t2 && (int32_t)(o1 - o2) > 0);
 }
 
-/* RFC 8985 6.1 steps 2 and 3 for one newly delivered record. */
-static void deliver(struct xm_rack *r, const struct xm_rack_seg *s, uint64_t now)
+/* RFC 8985 6.1 steps 2 and 3 for one newly delivered record; in_order:
+ * cumulatively ACKed, not SACKed above a hole first. */
+static void deliver(struct xm_rack *r, const struct xm_rack_seg *s, uint64_t now,
+		    bool in_order)
 {
 	uint32_t rtt = now > s->xmit_us ? (uint32_t)(now - s->xmit_us) : 0;
-	bool rtx = s->flags & XM_RACK_RETRANS;
+	/* Sent more than once, ever (Linux TCPCB_RETRANS): which copy was
+	 * delivered is unknown even after RACK declared the last one lost
+	 * again, and a sample from the last copy's time may be far short
+	 * of any real RTT (Karn). */
+	bool rtx = s->flags & XM_RACK_EVER_RTX;
 
 	if (!(s->flags & XM_RACK_EVER_RTX) &&
 	    (!r->orig_delivered || seq_lt(s->end, r->orig_end))) {
@@ -216,7 +222,13 @@ static void deliver(struct xm_rack *r, const struct xm_rack_seg *s, uint64_t now
 	if (rtx && r->min_rtt_us && rtt < r->min_rtt_us)
 		return;
 	r->rtt_us = rtt;
-	if (!rtx)
+	/* A segment SACKed above a hole may have overtaken those before
+	 * it: its RTT is short by the very reordering it shows (netem's
+	 * reorder sends it without the path's delay), and a min_RTT taken
+	 * from it would shrink the reordering window that must cover that
+	 * reordering (RFC 8985 6.2 step 4 sizes it in min_RTT/4 steps).
+	 * Only segments delivered in order give min_RTT samples. */
+	if (!rtx && in_order)
 		xm_rack_rtt_sample(r, rtt, now);
 	if (!r->delivered_any || sent_after(s->xmit_us, s->order, r->xmit_us, r->xmit_order)) {
 		r->xmit_us = s->xmit_us;
@@ -259,7 +271,7 @@ static void sack_block(struct xm_rack *r, uint32_t s, uint32_t e, uint64_t now)
 			return;
 		}
 		g = at(r, k);
-		deliver(r, g, now);
+		deliver(r, g, now, false);
 		set_flags(r, g, (uint8_t)(g->flags | XM_RACK_SACKED));
 	}
 }
@@ -277,7 +289,7 @@ void xm_rack_on_ack(struct xm_rack *r, uint32_t una,
 		struct xm_rack_seg *g = at(r, 0);
 
 		if (!(g->flags & XM_RACK_SACKED))
-			deliver(r, g, now_us);
+			deliver(r, g, now_us, true);
 		account(r, g, -1);
 		r->head++;
 		r->n--;
@@ -343,10 +355,15 @@ void xm_rack_dsack(struct xm_rack *r, uint32_t snd_una, uint32_t snd_nxt)
 	r->reo_wnd_persist = XM_RACK_REO_PERSIST;
 }
 
-void xm_rack_recovery_end(struct xm_rack *r, uint32_t snd_una)
+void xm_rack_recovery_end(struct xm_rack *r, uint32_t snd_una, bool undone)
 {
 	if (r->dsack_round_on && seq_ge(snd_una, r->dsack_round))
 		r->dsack_round_on = false;
+	/* A recovery proven spurious is reordering the window failed to
+	 * cover, not a loss recovery without DSACKs (Linux counts only
+	 * those it cannot undo, tcp_try_undo_recovery). */
+	if (undone)
+		return;
 	if (r->reo_wnd_persist)
 		r->reo_wnd_persist--;
 	if (!r->reo_wnd_persist)

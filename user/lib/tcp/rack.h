@@ -103,8 +103,9 @@ uint32_t xm_rack_reo_wnd(const struct xm_rack *r, bool in_recovery,
 			 uint32_t srtt_us, uint32_t mss);
 /* RFC 8985 6.2 step 4 adaptation: a DSACK arrived (snd_una, snd_nxt now). */
 void xm_rack_dsack(struct xm_rack *r, uint32_t snd_una, uint32_t snd_nxt);
-/* RFC 8985 6.2 step 4: fast or RTO recovery ended. */
-void xm_rack_recovery_end(struct xm_rack *r, uint32_t snd_una);
+/* RFC 8985 6.2 step 4: fast or RTO recovery ended; undone: all of its
+ * retransmissions were shown spurious (it does not count toward the 16). */
+void xm_rack_recovery_end(struct xm_rack *r, uint32_t snd_una, bool undone);
 
 /* RFC 8985 6.2 step 5: mark LOST every record sent before RACK.xmit_ts
  * whose time (plus RACK.rtt and reo_wnd) has passed. Returns how many were

@@ -235,7 +235,7 @@ static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 	if (c->rto_recovery && seq_ge(c->snd_una, c->recover)) {
 		c->rto_recovery = false;
 		if (xm_tcp_rack_on(c))
-			xm_rack_recovery_end(&c->rack, c->snd_una);
+			xm_rack_recovery_end(&c->rack, c->snd_una, c->undone);
 	}
 	if (c->in_recovery) {
 		if (seq_ge(c->snd_una, c->recover)) {

@@ -61,7 +61,7 @@ static void undo(struct xm_tcp_conn *c, uint64_t *counter)
 		c->cc.in_recovery = false;
 		c->snd_nxt = c->snd_max;
 		xm_rack_unmark_lost(&c->rack);
-		xm_rack_recovery_end(&c->rack, c->snd_una);
+		xm_rack_recovery_end(&c->rack, c->snd_una, c->undone);
 	}
 }
 
@@ -256,7 +256,7 @@ void xm_tcp_recovery_end(struct xm_tcp_conn *c, uint64_t now)
 	if (c->undone && c->cc.cwnd < c->prior_cwnd)
 		c->cc.cwnd = c->prior_cwnd;
 	if (xm_tcp_rack_on(c))
-		xm_rack_recovery_end(&c->rack, c->snd_una);
+		xm_rack_recovery_end(&c->rack, c->snd_una, c->undone);
 }
 
 void xm_tcp_recovery_rto(struct xm_tcp_conn *c)
