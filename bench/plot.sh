@@ -16,11 +16,12 @@ command -v gnuplot >/dev/null || { echo "plot: gnuplot is not installed (gnuplot
 
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
-# One line per measure: index, label, ratio, better (1/0).
+# One line per measure: index, label, ratio, better (1/0). A ratio of 0
+# (a count xdpmux kept at zero) has no place on a log axis: left out.
 jq -r '
 	def fig: if (. | fabs) >= 100 then (. | round | tostring)
 		 else (. * 1000 | round / 1000 | tostring) end;
-	[.[] | select(.baseline != null and .xdpmux != null and .baseline != 0)]
+	[.[] | select(.baseline != null and .xdpmux != null and .baseline != 0 and .xdpmux > 0)]
 	| to_entries[] | .value as $m
 	| ($m.ratio // ($m.xdpmux / $m.baseline)) as $r
 	| [.key, "\($m.name): \($m.xdpmux | fig) vs \($m.baseline | fig) \($m.unit) (\($m.baseline_name))",
