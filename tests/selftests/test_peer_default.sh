@@ -123,8 +123,14 @@ run_mode() {
 
 	xm_step "[$mode] peer with tx checksum offload off: complete checksums"
 	xm_in "$ns_b" ethtool -K "$dev_b" tx off >/dev/null || xm_fail "ethtool -K $dev_b tx off"
-	# What the peer queued before (the last ACKs of closed connections) is sent
-	# as it was built.
+	# What the peer built before keeps its partial checksum when it is sent
+	# or resent later (a FIN retransmitted to a slow closer): wait until no
+	# connection of the peer has anything left to send (at most ~10 s).
+	for _ in $(seq 100); do
+		[ -z "$(xm_in "$ns_b" ss -Htn state syn-sent state syn-recv state established \
+			state fin-wait-1 state close-wait state last-ack state closing)" ] && break
+		sleep 0.1
+	done
 	sleep 1
 	partial=$(counter rx_csum_partial)
 	tcp_echo 4 "$XM_A4" $((4 * 1024 * 1024))
