@@ -5,8 +5,8 @@
 #  - default peer: TCP (16 MiB) and UDP (1 byte, MTU size, 60 KB; IPv4 and
 #    IPv6) byte-identical; partial checksums taken (rx_csum_partial) and
 #    superpackets taken whole (rx_superframes), no bad checksum counted;
-#  - the peer with tx checksum offload off: complete checksums, no partial
-#    one counted, the same echoes;
+#  - the peer with tx checksum offload off: complete checksums (at most two
+#    have the partial form by chance, 1 in 65,535), the same echoes;
 #  - real bad checksums (UDP and a TCP SYN, neither complete nor partial,
 #    crafted on a packet socket): no answer, dropped and counted;
 #  - jumbo frames, MTU 9000 on both ends: an 8000-byte datagram in one frame
@@ -104,7 +104,7 @@ done
 
 # run_mode MODE: everything below with the program attached in MODE.
 run_mode() {
-	local mode=$1 partial super bad tcpbad0 super0 mac_a mac_b
+	local mode=$1 partial super bad tcpbad0 super0 mac_a mac_b n
 	xm_step "[$mode] default peer: TCP and UDP echoes"
 	xm_cli "$ns_a" attach "$dev_a" --mode "$mode" >/dev/null || xm_fail "attach $dev_a --mode $mode"
 	start_echo
@@ -135,7 +135,11 @@ run_mode() {
 	partial=$(counter rx_csum_partial)
 	tcp_echo 4 "$XM_A4" $((4 * 1024 * 1024))
 	udp_echo 6 "[$XM_A6]" 1000
-	xm_expect_eq "$(counter rx_csum_partial)" "$partial" "partial checksums with tx off"
+	# A complete checksum has the partial form by chance once in 65,535
+	# frames (the form is tested first, xm_l4_csum_verify): about 0.05
+	# expected here, where the default peer gave thousands.
+	n=$(( $(counter rx_csum_partial) - partial ))
+	[ "$n" -le 2 ] || xm_fail "partial checksums with tx off: $n"
 	xm_in "$ns_b" ethtool -K "$dev_b" tx on >/dev/null || xm_fail "ethtool -K $dev_b tx on"
 	[ $sg = 0 ] || xm_in "$ns_b" ethtool -K "$dev_b" tso on gso on >/dev/null ||
 		xm_fail "ethtool -K $dev_b tso on gso on"
