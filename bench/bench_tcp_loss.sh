@@ -4,10 +4,17 @@
 # worker, the kernel's TCP), both in the server namespace on the same veth,
 # under the same impairment, alternated round by round; medians recorded,
 # ratio = xdpmux time / kernel time (lower is better; target 1.2):
-#   tcp_loss_0.5pct  0.5% of the frames dropped, each way
-#   tcp_loss_3pct    3% dropped, each way
+#   tcp_loss_0.5pct  0.5% of the frames dropped, each way (320 MiB)
+#   tcp_loss_3pct    3% dropped, each way (32 MiB)
 #   tcp_reorder      1% of the server's frames delayed 0.5 ms (later frames
-#                    overtake them), nothing lost
+#                    overtake them), nothing lost (800 MiB)
+# Each row's size is chosen so that the kernel's download takes 2-6 s
+# here: a shorter one lives through too few losses and timeouts for its
+# median to settle (at 3% the 200 ms timeouts are half of the time).
+# Five rounds; in round R both servers' downloads meet the same
+# impairment (the wire's filters are placed anew with seed SEED+R before
+# each download, so frame k of either is dropped or delayed alike). The
+# whole bench takes about two and a half minutes.
 # sch_netem and sch_fq are not in this kernel: the impairment is a wire
 # namespace between the two ends. On the ingress of each of its two veths
 # a tc program (tests/selftests/tcp_impair.bpf.c, seeded) drops its share
@@ -20,14 +27,14 @@
 # servers are logged: xdpmux's stack counters and the kernel's nstat, over
 # the same downloads.
 # To look at one case closely: XM_BENCH_LOSS_ROWS=tcp_loss_3pct (the rows
-# to run, space separated) and XM_BENCH_LOSS_PCAP=DIR (tcpdump of both wire
-# veths per round and server, headers only; bench/tcp_trace.py reads them).
+# to run, space separated), XM_BENCH_LOSS_ROUNDS=N and XM_BENCH_LOSS_PCAP=DIR
+# (tcpdump of both wire veths per round and server, headers only;
+# bench/tcp_trace.py reads them).
 . "$(dirname "$0")/lib.sh"
 . "$XM_TOP/tests/selftests/impair.sh"
 
 ns_x=xm-b-loss-x ns_r=xm-b-loss-r ns_k=xm-b-loss-k
-mib=$(bench_pick 50 10)
-rounds=$(bench_pick 3 1)
+rounds=${XM_BENCH_LOSS_ROUNDS:-$(bench_pick 5 1)}
 seed=${XM_BENCH_SEED:-16}
 httpd=$XM_BUILD/xdpmux-httpd
 [ -x "$httpd" ] || xm_fail "no $httpd: build first"
@@ -44,9 +51,7 @@ xm_in "$ns_x" ethtool -K "$dev_x" tso off gso off tx off >/dev/null ||
 	xm_fail "ethtool -K $dev_x tso off gso off tx off"
 
 mkdir -p "$work/root"
-head -c $((mib << 20)) /dev/urandom >"$work/root/file.bin"
-chmod a+rx "$work" "$work/root" && chmod a+r "$work/root/file.bin"
-sum=$(md5sum <"$work/root/file.bin" | cut -d' ' -f1)
+chmod a+rx "$work" "$work/root"
 # Native: generic XDP skips frames a tc program redirected (the wire's).
 bench_xdp_attach "$ns_x" "$dev_x" native >/dev/null
 xm_on_exit "bench_xdp_detach $ns_x $dev_x"
@@ -89,19 +94,27 @@ cap_stop() {
 	cap_pids=()
 }
 
+# file MIB: the file of the row, MIB MiB, in $file with its md5 in $sum.
+file() {
+	file=file-$1.bin
+	head -c $(($1 << 20)) /dev/urandom >"$work/root/$file" && chmod a+r "$work/root/$file" ||
+		xm_fail "cannot write a $1 MiB file in $work/root"
+	sum=$(md5sum <"$work/root/$file" | cut -d' ' -f1)
+}
+
 # get PORT [CAPTURE-NAME]: seconds of one download, or fail (the content is
-# checked).
+# checked, as it arrives: md5sum reads curl's output).
 get() {
 	local out t s
 	cap_start "${2:-}"
-	out=$(xm_in "$ns_k" timeout 300 curl -s -o "$work/got.bin" -w '%{http_code} %{time_total}' \
-		"http://$X4:$1/file.bin") && s=0 || s=$?
+	out=$( { set -o pipefail; xm_in "$ns_k" timeout 300 curl -s -o - -w '%{stderr}%{http_code} %{time_total}' \
+		"http://$X4:$1/$file" 2>&3 | md5sum | cut -d' ' -f1 >"$work/got.md5"; } 3>&1) &&
+		s=0 || s=$?
 	cap_stop
 	[ "$s" = 0 ] || { echo "curl: exit $s: $out" >&2; return 1; }
 	t=${out#* }
 	[ "${out%% *}" = 200 ] || { echo "curl: HTTP ${out%% *}" >&2; return 1; }
-	s=$(md5sum <"$work/got.bin" | cut -d' ' -f1)
-	[ "$s" = "$sum" ] || { echo "curl: the file differs" >&2; return 1; }
+	[ "$(cat "$work/got.md5")" = "$sum" ] || { echo "curl: the file differs" >&2; return 1; }
 	echo "$t"
 }
 
@@ -109,12 +122,26 @@ skip() {
 	echo "skip: $*"
 }
 
-# row NAME PPM [DELAY_PPM]
+# wire_get ARRAY PORT ROUND CAPTURE-NAME: get through a wire placed anew
+# with the round's seed; the time goes onto ARRAY, the wire's counts are
+# added to wire_counts.
+wire_get() {
+	local -n times=$1
+	local v c i
+	impair_wire "$((seed + $3))" "$ppm" "$dppm"
+	v=$(get "$2" "$4") || return 1
+	times+=("$v")
+	c=($(impair_wire_counts))
+	for i in 0 1 2; do wire_counts[i]=$((wire_counts[i] + c[i])); done
+}
+
+# row NAME PPM DELAY_PPM MIB
 row() {
-	local name=$1 x=() k=() v r hpid kb ka
+	local name=$1 ppm=$2 dppm=$3 mib=$(bench_pick "$4" 10) x=() k=() r hpid kb ka
+	local wire_counts=(0 0 0)
 	[ -z "${XM_BENCH_LOSS_ROWS:-}" ] || [[ " $XM_BENCH_LOSS_ROWS " = *" $name "* ]] || return 0
-	impair_wire "$seed" "$2" "${3:-0}"
-	xm_step "$name: $rounds round(s) of a $mib MiB download (drop ${2} ppm each way, delay ${3:-0} ppm, seed $seed)"
+	file "$mib"
+	xm_step "$name: $rounds round(s) of a $mib MiB download (drop $ppm ppm each way, delay $dppm ppm, seeds $((seed + 1))-$((seed + rounds)))"
 	nsenter --net="/run/netns/$ns_x" "$httpd" "$dev_x" --port 8080 --root "$work/root" \
 		>"$work/httpd.log" 2>&1 &
 	hpid=$!
@@ -122,14 +149,15 @@ row() {
 	grep -q serving "$work/httpd.log" || xm_fail "xdpmux-httpd: $(cat "$work/httpd.log")"
 	kb=$(kstat)
 	for r in $(seq "$rounds"); do
-		if v=$(get 8080 "$name-$r-xdpmux"); then x+=("$v"); else skip "$name xdpmux-httpd round $r"; fi
-		if v=$(get 8081 "$name-$r-kernel"); then k+=("$v"); else skip "$name nginx round $r"; fi
+		wire_get x 8080 "$r" "$name-$r-xdpmux" || skip "$name xdpmux-httpd round $r"
+		wire_get k 8081 "$r" "$name-$r-kernel" || skip "$name nginx round $r"
 		echo "round $r: xdpmux-httpd ${x[*]:-} nginx ${k[*]:-} s"
 	done
 	ka=$(kstat)
+	rm -f "$work/root/$file"
 	kill -TERM $hpid
 	wait $hpid || echo "xdpmux-httpd exit status $?"
-	echo "  wire: dropped, delayed, frames: $(impair_wire_counts)"
+	echo "  wire: dropped, delayed, frames: ${wire_counts[*]}"
 	echo "  kernel (nginx), $rounds downloads: before $kb"
 	echo "                                     after  $ka"
 	echo "  xdpmux-httpd, $rounds downloads:"
@@ -152,6 +180,6 @@ row() {
 	fi
 }
 
-row tcp_loss_0.5pct 5000
-row tcp_loss_3pct 30000
-row tcp_reorder 0 10000
+row tcp_loss_0.5pct 5000 0 320
+row tcp_loss_3pct 30000 0 32
+row tcp_reorder 0 10000 800
