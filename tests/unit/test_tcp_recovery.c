@@ -245,6 +245,42 @@ Test(tcp_recovery, rfc5682_3a_sack_of_only_the_new_data_makes_the_timeout_real)
 	abort_finish(&p, c, s, l);
 }
 
+Test(tcp_recovery, rfc5682_a_loss_found_after_an_undone_timeout_is_retransmitted)
+{
+	/* The ACKs of a flight were lost, and its last segment too: the
+	 * timeout resends the first, and the ACK that follows covers all
+	 * but the last, never resent: F-RTO undoes the timeout (RFC 5682
+	 * 3.b). The data sent next is SACKed above the last segment: RACK
+	 * finds it lost, and it must go again now, in a fast recovery of
+	 * its own (as Linux enters Recovery from Open after
+	 * tcp_try_undo_loss), not wait for the RTO because the undone
+	 * timeout's RecoveryPoint (RFC 6582 recover) is still ahead. */
+	static uint8_t out[20 * SEG];
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t undos, rtx, rto;
+	uint32_t hi;
+	int l, c, s;
+
+	sc = crafted(&p, 57, out, sizeof(out), &l, &c, &s, &f);
+	cr_assert_eq(f.end - f.una, 10 * SEG);
+	until_rto(&p, sc);
+	undos = p.b->tcp->stats.frto_undos;
+	rto = p.b->tcp->stats.rto_fires;
+	inject(p.b, sc, sc->rcv_nxt, f.end - SEG, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert_eq(p.b->tcp->stats.frto_undos, undos + 1, "the timeout was spurious");
+	cr_assert(!sc->rto_recovery);
+	hi = sc->snd_max;
+	cr_assert(seq_ge(hi, f.end + 3 * SEG), "new data went out after the undo");
+	rtx = p.b->tcp->stats.retrans_segs;
+	sack_ack(&p, sc, f.end - SEG, f.end, hi);
+	cr_assert_gt(p.b->tcp->stats.retrans_segs, rtx, "the lost last segment went again");
+	cr_assert(sc->in_recovery, "a new loss episode: fast recovery");
+	cr_assert_eq(p.b->tcp->stats.rto_fires, rto);
+	abort_finish(&p, c, s, l);
+}
+
 Test(tcp_recovery, rfc8985_tail_loss_probe_repairs_a_lost_tail_before_the_rto)
 {
 	/* RFC 8985 7: the last two segments of a flight are lost: no

@@ -59,6 +59,13 @@ static void undo(struct xm_tcp_conn *c, uint64_t *counter)
 		 * was lost among it, as after any other send. */
 		c->rto_recovery = false;
 		c->cc.in_recovery = false;
+		/* Nor does its RecoveryPoint (RFC 6582 recover) hold any
+		 * more: a segment RACK finds lost from here, one the
+		 * timeout had not resent, is a loss of its own and starts
+		 * a fast recovery (Linux is back in Open). Left at the
+		 * timeout's snd_max, recover kept that recovery out, and
+		 * the segment waited for the next, backed-off, RTO. */
+		c->recover = c->snd_una - 1;
 		c->snd_nxt = c->snd_max;
 		xm_rack_unmark_lost(&c->rack);
 		xm_rack_recovery_end(&c->rack, c->snd_una, c->undone);
