@@ -270,7 +270,8 @@ impair_transfers() {
 
 impair_kstat() {
 	xm_in "$1" nstat -asz TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPLossProbes \
-		TcpExtTCPSackRecovery TcpExtTCPDSACKUndo 2>/dev/null |
+		TcpExtTCPSackRecovery TcpExtTCPDSACKUndo TcpExtTCPLossUndo TcpExtTCPSpuriousRTOs \
+		TcpExtTCPFullUndo TcpExtTCPPartialUndo 2>/dev/null |
 		awk 'NF >= 2 && $1 !~ /^#/ { printf "%s=%s ", $1, $2 }'
 }
 
