@@ -75,6 +75,18 @@ enum xm_l4_csum_verdict xm_l4_csum_verify(const struct xm_ipinfo *ip,
 					  const uint8_t *l4, uint32_t len,
 					  uint32_t csum_off);
 
+/* ---- gso.c ---- */
+
+struct xm_link_gso;
+/* Cut a TCP super-segment into its segments as the kernel's software GSO
+ * would (link.h, struct xm_link_gso); emit gets each frame, built in buf
+ * (cap bytes: the headers plus gso_size at least). Untagged Ethernet, IPv4
+ * without options or IPv6 without extension headers. Returns the number
+ * of segments, or -EINVAL. */
+int xm_gso_segment(const struct xm_link_gso *g, uint8_t *buf, uint32_t cap,
+		   void (*emit)(void *ctx, const uint8_t *frame, uint32_t len),
+		   void *ctx);
+
 /* ---- eth.c ---- */
 
 /* Handle one received frame. */
