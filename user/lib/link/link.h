@@ -208,6 +208,8 @@ struct xm_afxdp_opts {
 	bool no_need_wakeup;       /* disable XDP_USE_NEED_WAKEUP */
 	bool no_multibuf;          /* do not ask for XDP_USE_SG (as on a kernel
 				    * before 6.6) */
+	bool no_gso;               /* no packet socket for tx_gso (pktsock.c):
+				    * TCP sends frames of one MTU */
 };
 
 /* Rx queues the device uses (ethtool's channel counts; 1 when the driver
