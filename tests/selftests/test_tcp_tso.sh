@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# TCP segmentation offload (xm_stack_opts.no_tso, README "Bulk send"):
+# xdpmux-httpd serves a file to curl in the peer namespace, over IPv4 and
+# IPv6, and the body arrives with the source's sha256 each time:
+#  - the device's GSO on (the kernel's default on a veth): the stack sends
+#    super-segments (stack.tcp_tso_sends > 0) and the peer's veth receives
+#    them whole, as from a kernel TSO sender (its packets average more than
+#    one MTU);
+#  - ethtool -K DEV gso off on xdpmux's side, read when the stack opens:
+#    no super-segment, the peer gets frames of one MTU;
+#  - XDPMUX_TSO=0 with GSO on: the same.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+ns_a=xm-t-tso-a ns_b=xm-t-tso-b dev_a=xmtt0a dev_b=xmtt0b
+xm_netns_pair "$ns_a" "$ns_b" "$dev_a" "$dev_b" 161
+# xdpmux's side sends the bulk: its offloads on even where xm_netns_pair
+# turned them off (no multi-buffer AF_XDP: the peer must send MTU frames).
+xm_in "$ns_a" ethtool -K "$dev_a" tso on gso on >/dev/null || xm_fail "ethtool -K $dev_a gso on"
+httpd=$XM_BUILD/xdpmux-httpd
+[ -x "$httpd" ] || xm_fail "no $httpd: build first"
+work=$(mktemp -d /tmp/xm-t-tso.XXXXXX)
+xm_on_exit "rm -rf '$work'"
+root=$work/root logs=$work/logs
+mkdir -p "$root" "$logs"
+port=8080 mib=${XM_TSO_MIB:-64}
+
+"$XM_BUILD/tools/tcp_stream" $((mib << 20)) >"$root/big.bin" || xm_fail "write $root/big.bin"
+want=$(sha256sum "$root/big.bin" | cut -d' ' -f1)
+xm_cli "$ns_a" attach "$dev_a" --mode generic >/dev/null || xm_fail "attach $dev_a"
+xm_on_exit "xm_cli $ns_a detach $dev_a"
+
+hpid=
+# serve [ENV...]: start xdpmux-httpd (the stack reads the device's
+# offloads as it opens).
+serve() {
+	: >"$logs/httpd.log"
+	nsenter --net="/run/netns/$ns_a" env "$@" "$httpd" "$dev_a" --port $port --root "$root" \
+		>"$logs/httpd.log" 2>&1 &
+	hpid=$!
+	xm_wait_log $hpid "$logs/httpd.log" serving xdpmux-httpd
+}
+
+# stop: SIGTERM; the exit log has the stack's counters.
+stop() {
+	kill -TERM $hpid
+	wait $hpid || xm_fail "httpd exit status $?: $(cat "$logs/httpd.log")"
+	grep -q "none leaked" "$logs/httpd.log" || xm_fail "httpd frames: $(cat "$logs/httpd.log")"
+}
+
+xstat() { awk -v k="stack.$1" '$1 == k { print $2 }' "$logs/httpd.log" | tail -n 1; }
+
+# rx_stats: "PACKETS BYTES" the peer's veth received.
+rx_stats() {
+	xm_in "$ns_b" ip -s -j link show "$dev_b" | jq -r '.[0].stats64.rx | "\(.packets) \(.bytes)"'
+}
+
+# fetch WHAT: both downloads, sha256 checked; sets avg, the average size
+# of the packets the peer's veth received meanwhile.
+fetch() {
+	local url before after
+	before=($(rx_stats))
+	for url in "http://$XM_A4:$port" "http://[$XM_A6]:$port"; do
+		xm_in "$ns_b" timeout 300 curl -sS --max-time 280 "$url/big.bin" 2>"$logs/curl.err" |
+			sha256sum >"$logs/got.sum"
+		[ "${PIPESTATUS[0]}" = 0 ] ||
+			xm_fail "$1: curl $url/big.bin: $(cat "$logs/curl.err"); httpd: $(cat "$logs/httpd.log")"
+		xm_expect_eq "$(cut -d' ' -f1 "$logs/got.sum")" "$want" "$1: sha256 of $url/big.bin"
+	done
+	after=($(rx_stats))
+	avg=$(((after[1] - before[1]) / (after[0] - before[0])))
+}
+
+mtu_frame=$(($(ip -n "$ns_a" -j link show "$dev_a" | jq '.[0].mtu') + 14))
+
+xm_step "GSO on: super-segments, received whole ($mib MiB over IPv4 and IPv6)"
+serve
+fetch "GSO on"
+stop
+sends=$(xstat tcp_tso_sends) segs=$(xstat tcp_tso_segs)
+[ "${sends:-0}" -gt 0 ] || xm_fail "no super-segment sent: $(grep tcp_ "$logs/httpd.log")"
+[ "$avg" -gt "$mtu_frame" ] || xm_fail "the peer's packets average $avg bytes: not super-segments"
+echo "  $sends super-segments of $segs segments; the peer's packets average $avg bytes"
+
+xm_step "ethtool -K $dev_a gso off: frames of one MTU"
+xm_in "$ns_a" ethtool -K "$dev_a" gso off >/dev/null || xm_fail "ethtool -K $dev_a gso off"
+serve
+fetch "GSO off"
+stop
+xm_in "$ns_a" ethtool -K "$dev_a" gso on >/dev/null || xm_fail "ethtool -K $dev_a gso on"
+xm_expect_eq "$(xstat tcp_tso_sends)" 0 "super-segments with GSO off"
+[ "$avg" -le "$mtu_frame" ] || xm_fail "GSO off: the peer's packets average $avg bytes"
+echo "  none; the peer's packets average $avg bytes"
+
+xm_step "XDPMUX_TSO=0: frames of one MTU"
+serve XDPMUX_TSO=0
+fetch "XDPMUX_TSO=0"
+stop
+xm_expect_eq "$(xstat tcp_tso_sends)" 0 "super-segments with XDPMUX_TSO=0"
+[ "$avg" -le "$mtu_frame" ] || xm_fail "XDPMUX_TSO=0: the peer's packets average $avg bytes"
+echo "  none; the peer's packets average $avg bytes"
+echo "PASS"
