@@ -164,20 +164,23 @@ static uint32_t seg_hdr(struct xm_tcp_conn *c, uint8_t *hdr, uint32_t seq,
 	return wnd;
 }
 
-/* One segment of len data bytes at seq left: the counters, and RACK's
- * and PRR's records. */
+/* len data bytes at seq left in segments of seg bytes (the last one
+ * short; one segment without data): the counters, and RACK's and PRR's
+ * records, one per segment. */
 static void seg_count(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
-		      bool syn)
+		      uint32_t seg, bool syn)
 {
-	c->st->tcp->stats.segs_out++;
-	c->info.segs_out++;
-	if (len) {
-		c->info.data_segs_out++;
-		c->info.bytes_sent += len;
-		c->info.last_data_sent = xm_tcp_now_us(c);
-	}
-	if (len && !syn)
-		xm_tcp_recovery_sent(c, seq, len);
+	uint32_t n = len ? (len + seg - 1) / seg : 1;
+
+	c->st->tcp->stats.segs_out += n;
+	c->info.segs_out += n;
+	if (!len)
+		return;
+	c->info.data_segs_out += n;
+	c->info.bytes_sent += len;
+	c->info.last_data_sent = xm_tcp_now_us(c);
+	for (uint32_t o = 0; !syn && o < len; o += seg)
+		xm_tcp_recovery_sent(c, seq + o, len - o < seg ? len - o : seg);
 }
 
 /* What an ACK sent with window wnd told the peer. */
@@ -233,7 +236,7 @@ static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
 		 payload, len);
 	if (r < 0)
 		return r;
-	seg_count(c, seq, len, syn);
+	seg_count(c, seq, len, len, syn);
 	ack_sent(c, flags, wnd);
 	return (int)len;
 }
@@ -314,8 +317,7 @@ static int send_super(struct xm_tcp_conn *c, uint32_t room, uint8_t *flags)
 		return r;
 	ts->stats.tso_sends++;
 	ts->stats.tso_segs += n;
-	for (uint32_t o = 0; o < total; o += seg)
-		seg_count(c, seq + o, total - o < seg ? total - o : seg, false);
+	seg_count(c, seq, total, seg, false);
 	ack_sent(c, f, wnd);
 	*flags = f;
 	return (int)total;
