@@ -6,6 +6,9 @@
 #    super-segments (stack.tcp_tso_sends > 0) and the peer's veth receives
 #    them whole, as from a kernel TSO sender (its packets average more than
 #    one MTU);
+#  - TSO off but GSO on (as a NIC without TSO): the stack still sends
+#    super-segments, and the kernel cuts them in software before the
+#    veth (tcp_gso_segment): the peer gets frames of one MTU, intact;
 #  - ethtool -K DEV gso off on xdpmux's side, read when the stack opens:
 #    no super-segment, the peer gets frames of one MTU;
 #  - XDPMUX_TSO=0 with GSO on: the same.
@@ -81,6 +84,17 @@ sends=$(xstat tcp_tso_sends) segs=$(xstat tcp_tso_segs)
 [ "${sends:-0}" -gt 0 ] || xm_fail "no super-segment sent: $(grep tcp_ "$logs/httpd.log")"
 [ "$avg" -gt "$mtu_frame" ] || xm_fail "the peer's packets average $avg bytes: not super-segments"
 echo "  $sends super-segments of $segs segments; the peer's packets average $avg bytes"
+
+xm_step "ethtool -K $dev_a tso off: super-segments, cut by the kernel's GSO"
+xm_in "$ns_a" ethtool -K "$dev_a" tso off >/dev/null || xm_fail "ethtool -K $dev_a tso off"
+serve
+fetch "TSO off"
+stop
+xm_in "$ns_a" ethtool -K "$dev_a" tso on >/dev/null || xm_fail "ethtool -K $dev_a tso on"
+sends=$(xstat tcp_tso_sends)
+[ "${sends:-0}" -gt 0 ] || xm_fail "TSO off: no super-segment sent"
+[ "$avg" -le "$mtu_frame" ] || xm_fail "TSO off: the peer's packets average $avg bytes"
+echo "  $sends super-segments; the peer's packets average $avg bytes"
 
 xm_step "ethtool -K $dev_a gso off: frames of one MTU"
 xm_in "$ns_a" ethtool -K "$dev_a" gso off >/dev/null || xm_fail "ethtool -K $dev_a gso off"

@@ -49,11 +49,10 @@ int xm_pktsock_open(struct xm_pktsock *p, const char *dev, int ifindex)
 		xm_pktsock_close(p);
 		return on;
 	}
-	/* QDISC_BYPASS: the XSK's own frames leave by the direct path too
-	 * (AF_XDP's generic transmit), so both reach the driver the same
-	 * way, in the order the stack sent them. */
+	/* Not PACKET_QDISC_BYPASS: its direct path (__dev_direct_xmit)
+	 * drops a GSO skb the device cannot take whole (TSO off, GSO on)
+	 * instead of segmenting it, as dev_queue_xmit does. */
 	if (setsockopt(p->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
-	    setsockopt(p->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
 	    bind(p->fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		err = -errno;
 		xm_pktsock_close(p);

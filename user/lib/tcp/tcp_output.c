@@ -442,7 +442,7 @@ bool xm_tcp_sends_data(const struct xm_tcp_conn *c)
 void xm_tcp_output(struct xm_tcp_conn *c)
 {
 	struct xm_tcp_stack *ts;
-	bool sent = false;
+	bool sent = false, tso_refused;
 
 	if (!xm_tcp_sends_data(c)) {
 		/* The handshake, FIN-WAIT-2 and TIME-WAIT send only ACKs. */
@@ -451,6 +451,10 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		return;
 	}
 	ts = c->st->tcp;
+	/* A super-segment the link refused (its buffer full, say) is not
+	 * tried again in this call: frames, without a failing syscall
+	 * before each. */
+	tso_refused = false;
 	if (xm_tcp_rack_on(c)) {
 		if (c->in_recovery || c->rto_recovery)
 			xm_tcp_recovery_send(c);
@@ -542,8 +546,10 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		/* More than a segment's worth: one super-segment, or (no
 		 * offload, or it refused) a segment as before. */
 		r = -EOPNOTSUPP;
-		if (room > c->mss && tso_ok(c, rexmit))
+		if (room > c->mss && !tso_refused && tso_ok(c, rexmit)) {
 			r = send_super(c, room, &flags);
+			tso_refused = r < 0 && r != -EOPNOTSUPP;
+		}
 		if (r < 0)
 			r = send_segment(c, c->snd_nxt, len, flags);
 		if (r < 0) {
