@@ -76,41 +76,39 @@ fetch() {
 
 mtu_frame=$(($(ip -n "$ns_a" -j link show "$dev_a" | jq '.[0].mtu') + 14))
 
+# case_run WHAT OFFLOAD SENDS SIZE [ENV...]: with ethtool -K OFFLOAD off on
+# dev_a (restored after; "-": none), serve and fetch (ENV for the
+# server); SENDS "some" or "none" super-segments sent, the peer's packets
+# averaging SIZE "large" (more than one MTU frame: received whole) or
+# "mtu".
+case_run() {
+	local what=$1 off=$2 want_sends=$3 want_size=$4 sends
+	shift 4
+	[ "$off" = - ] || xm_in "$ns_a" ethtool -K "$dev_a" $off off >/dev/null ||
+		xm_fail "ethtool -K $dev_a $off off"
+	serve "$@"
+	fetch "$what"
+	stop
+	[ "$off" = - ] || xm_in "$ns_a" ethtool -K "$dev_a" $off on >/dev/null ||
+		xm_fail "ethtool -K $dev_a $off on"
+	sends=$(xstat tcp_tso_sends)
+	case $want_sends in
+	some) [ "${sends:-0}" -gt 0 ] || xm_fail "$what: no super-segment sent: $(grep tcp_ "$logs/httpd.log")" ;;
+	none) xm_expect_eq "$sends" 0 "$what: super-segments sent" ;;
+	esac
+	case $want_size in
+	large) [ "$avg" -gt "$mtu_frame" ] || xm_fail "$what: the peer's packets average $avg bytes: not super-segments" ;;
+	mtu) [ "$avg" -le "$mtu_frame" ] || xm_fail "$what: the peer's packets average $avg bytes" ;;
+	esac
+	echo "  $sends super-segments of $(xstat tcp_tso_segs) segments; the peer's packets average $avg bytes"
+}
+
 xm_step "GSO on: super-segments, received whole ($mib MiB over IPv4 and IPv6)"
-serve
-fetch "GSO on"
-stop
-sends=$(xstat tcp_tso_sends) segs=$(xstat tcp_tso_segs)
-[ "${sends:-0}" -gt 0 ] || xm_fail "no super-segment sent: $(grep tcp_ "$logs/httpd.log")"
-[ "$avg" -gt "$mtu_frame" ] || xm_fail "the peer's packets average $avg bytes: not super-segments"
-echo "  $sends super-segments of $segs segments; the peer's packets average $avg bytes"
-
+case_run "GSO on" - some large
 xm_step "ethtool -K $dev_a tso off: super-segments, cut by the kernel's GSO"
-xm_in "$ns_a" ethtool -K "$dev_a" tso off >/dev/null || xm_fail "ethtool -K $dev_a tso off"
-serve
-fetch "TSO off"
-stop
-xm_in "$ns_a" ethtool -K "$dev_a" tso on >/dev/null || xm_fail "ethtool -K $dev_a tso on"
-sends=$(xstat tcp_tso_sends)
-[ "${sends:-0}" -gt 0 ] || xm_fail "TSO off: no super-segment sent"
-[ "$avg" -le "$mtu_frame" ] || xm_fail "TSO off: the peer's packets average $avg bytes"
-echo "  $sends super-segments; the peer's packets average $avg bytes"
-
+case_run "TSO off" tso some mtu
 xm_step "ethtool -K $dev_a gso off: frames of one MTU"
-xm_in "$ns_a" ethtool -K "$dev_a" gso off >/dev/null || xm_fail "ethtool -K $dev_a gso off"
-serve
-fetch "GSO off"
-stop
-xm_in "$ns_a" ethtool -K "$dev_a" gso on >/dev/null || xm_fail "ethtool -K $dev_a gso on"
-xm_expect_eq "$(xstat tcp_tso_sends)" 0 "super-segments with GSO off"
-[ "$avg" -le "$mtu_frame" ] || xm_fail "GSO off: the peer's packets average $avg bytes"
-echo "  none; the peer's packets average $avg bytes"
-
+case_run "GSO off" gso none mtu
 xm_step "XDPMUX_TSO=0: frames of one MTU"
-serve XDPMUX_TSO=0
-fetch "XDPMUX_TSO=0"
-stop
-xm_expect_eq "$(xstat tcp_tso_sends)" 0 "super-segments with XDPMUX_TSO=0"
-[ "$avg" -le "$mtu_frame" ] || xm_fail "XDPMUX_TSO=0: the peer's packets average $avg bytes"
-echo "  none; the peer's packets average $avg bytes"
+case_run "XDPMUX_TSO=0" - none mtu XDPMUX_TSO=0
 echo "PASS"
