@@ -69,6 +69,13 @@ struct xm_stack_opts {
 	/* Do not ask for multi-buffer AF_XDP (XDP_USE_SG), as on a kernel
 	 * before 6.6: packets larger than one UMEM frame are lost. */
 	bool no_multibuf;
+	/* TCP segmentation offload off: send frames of one MTU each, not
+	 * super-segments of up to 64 KB through an AF_PACKET socket (the
+	 * kernel segments them, or a veth hands them whole to its peer).
+	 * Also XDPMUX_TSO=0 in the environment. Off by itself when the
+	 * device has GSO off (ethtool -K DEV gso off), without CAP_NET_RAW,
+	 * and for a client of the device daemon. */
+	bool no_tso;
 	/* Microseconds a blocking call (xm_recv, xm_accept, xm_poll, ...)
 	 * keeps polling the link before it sleeps, as Linux's busy_read:
 	 * a frame that comes meanwhile is seen without a wakeup, which is
@@ -188,6 +195,9 @@ struct xm_stack_stats {
 	uint64_t tcp_segs_in;
 	uint64_t tcp_segs_out;
 	uint64_t tcp_retrans_segs;
+	uint64_t tcp_tso_sends;      /* super-segments sent (xm_stack_opts.no_tso) */
+	uint64_t tcp_tso_segs;       /* the segments they carried (also in
+				      * tcp_segs_out) */
 	uint64_t tcp_bad_csum;       /* also in rx_bad_l4_csum */
 	uint64_t tcp_malformed;      /* bad data offset, options, port 0 */
 	uint64_t tcp_bad_flags;      /* illegal flag combinations dropped */

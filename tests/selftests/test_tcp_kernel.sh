@@ -56,12 +56,16 @@ attach generic
 # ingress and egress, dropping or duplicating PCT percent of the frames.
 # The kernel's TCP always builds GSO bursts, segmented after tc: one
 # segment per burst (for connections made from then on) lets the egress
-# filter see each wire frame.
+# filter see each wire frame. xdpmux's super-segments likewise reach the
+# ingress filter whole: GSO off on dev_a (read as each xdpmux-perf opens
+# its stack) makes it send wire frames.
 impair() {
 	local obj=$logs/impair.o flags=()
 	xm_in "$ns_b" tc qdisc del dev "$dev_b" clsact 2>/dev/null
 	xm_in "$ns_b" ip link set "$dev_b" gso_max_segs $([ "$1" = none ] && echo 65535 || echo 1) ||
 		xm_fail "ip link set $dev_b gso_max_segs"
+	xm_in "$ns_a" ethtool -K "$dev_a" gso $([ "$1" = none ] && echo on || echo off) >/dev/null ||
+		xm_fail "ethtool -K $dev_a gso"
 	[ "$1" = none ] && return 0
 	[ "$1" = dup ] && flags=(-DDUP)
 	clang -O2 -g -target bpf -mcpu=v3 -I/usr/include/$(gcc -print-multiarch) \

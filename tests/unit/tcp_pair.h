@@ -33,9 +33,12 @@ struct pair {
 #define A4 "198.18.0.1"
 #define B4 "198.18.0.2"
 
-static inline void pair_open(struct pair *p, uint64_t seed, uint32_t mtu,
-			     const struct xm_sim_impair *ia,
-			     const struct xm_sim_impair *ib)
+/* no_gso: the links have no segmentation offload (TCP sends frames of
+ * one MTU, as over AF_XDP alone); else they cut super-segments as the
+ * kernel's GSO would. */
+static inline void pair_open_gso(struct pair *p, uint64_t seed, uint32_t mtu,
+				 const struct xm_sim_impair *ia,
+				 const struct xm_sim_impair *ib, bool no_gso)
 {
 	struct xm_sim_opts oa = { .mac = { 2, 0, 0, 0, 0, 1 }, .mtu = mtu,
 				  .frames = 512, .n_ipv4 = 1, .n_ipv6 = 1 };
@@ -54,6 +57,7 @@ static inline void pair_open(struct pair *p, uint64_t seed, uint32_t mtu,
 	inet_pton(AF_INET6, "2001:db8::1", oa.ipv6[0].addr);
 	inet_pton(AF_INET6, "2001:db8::2", ob.ipv6[0].addr);
 	oa.ipv6[0].prefixlen = ob.ipv6[0].prefixlen = 64;
+	oa.no_gso = ob.no_gso = no_gso;
 	if (ia)
 		oa.tx = *ia;
 	if (ib)
@@ -64,6 +68,13 @@ static inline void pair_open(struct pair *p, uint64_t seed, uint32_t mtu,
 	so.skip_port_range_check = true;
 	cr_assert_eq(xm_stack_open_link(p->la, &clk, &so, &p->a), 0);
 	cr_assert_eq(xm_stack_open_link(p->lb, &clk, &so, &p->b), 0);
+}
+
+static inline void pair_open(struct pair *p, uint64_t seed, uint32_t mtu,
+			     const struct xm_sim_impair *ia,
+			     const struct xm_sim_impair *ib)
+{
+	pair_open_gso(p, seed, mtu, ia, ib, false);
 }
 
 /* Every frame back in its pool, every connection and buffer freed. */

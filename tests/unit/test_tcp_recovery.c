@@ -105,6 +105,48 @@ Test(tcp_recovery, rfc8985_lost_retransmission_is_repaired_without_the_rto)
 	abort_finish(&p, c, s, l);
 }
 
+Test(tcp_recovery, tso_super_segment_is_recorded_per_mss_and_a_hole_inside_is_resent)
+{
+	/* The initial window leaves as one super-segment (the sim cuts it
+	 * as the kernel's GSO would); RACK records each MSS of it, sent at
+	 * the same time, so a SACK of its second half marks the first half
+	 * lost, segment by segment, and recovery resends one MSS at a time,
+	 * as Linux splits a TSO skb on a partial SACK. */
+	static uint8_t out[16 * SEG];
+	struct xm_tcp_conn *sc;
+	uint32_t una, rtx;
+	struct flight f;
+	struct pair p;
+	uint64_t rto;
+	int l, c, s;
+
+	sc = crafted(&p, 43, out, sizeof(out), &l, &c, &s, &f);
+	una = f.una;
+	cr_assert_eq(sc->snd_max - una, 10 * SEG);
+	cr_assert_eq(p.b->tcp->stats.tso_sends, 1, "one super-segment");
+	cr_assert_eq(p.b->tcp->stats.tso_segs, 10);
+	cr_assert_eq(sc->rack.n, 10, "RACK has %u records", sc->rack.n);
+	for (uint32_t i = 0; i < sc->rack.n; i++) {
+		const struct xm_rack_seg *r = &sc->rack.q[(sc->rack.head + i) % sc->rack.cap];
+
+		cr_assert_eq(r->start, una + i * SEG);
+		cr_assert_eq(r->end - r->start, SEG);
+		cr_assert_eq(r->xmit_us, sc->rack.q[sc->rack.head].xmit_us);
+	}
+	rto = p.b->tcp->stats.rto_fires;
+	rtx = (uint32_t)p.b->tcp->stats.retrans_segs;
+	sack_ack(&p, sc, una, una + 4 * SEG, una + 10 * SEG);
+	cr_assert(sc->in_recovery);
+	cr_assert_eq(p.b->tcp->stats.rack_losses, 4, "the 4 segments before the SACKed ones");
+	cr_assert_geq(p.b->tcp->stats.retrans_segs, rtx + 1);
+	cr_assert_eq(sc->rack.q[sc->rack.head].start, una);
+	cr_assert_eq(sc->rack.q[sc->rack.head].end, una + SEG, "resent as one MSS");
+	cr_assert(sc->rack.q[sc->rack.head].flags & XM_RACK_RETRANS);
+	cr_assert_eq(p.b->tcp->stats.tso_sends, 1, "no super-segment in recovery");
+	cr_assert_eq(p.b->tcp->stats.rto_fires, rto, "no timeout was needed");
+	abort_finish(&p, c, s, l);
+}
+
 Test(tcp_recovery, rfc6675_first_retransmission_goes_whatever_cwnd_says)
 {
 	/* RFC 6675 5 (4.2): entering fast recovery retransmits the first

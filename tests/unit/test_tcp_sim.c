@@ -98,10 +98,12 @@ static void big_bufs(int fd)
 	cr_assert_eq(xm_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
 }
 
-/* Transfer total bytes A -> B over impaired links; check identity, end
- * states, and leaks. */
-static void transfer(uint64_t seed, uint64_t total, const struct xm_sim_impair *im,
-		     uint32_t isn, const char *cc)
+/* Transfer total bytes A -> B over impaired links of mtu (no_gso: without
+ * segmentation offload); check identity, end states, and leaks. A's and
+ * B's TCP counters to *sa_out, *sb_out. */
+static void transfer_on(uint64_t seed, uint64_t total, const struct xm_sim_impair *im,
+			uint32_t isn, const char *cc, uint32_t mtu, bool no_gso,
+			struct xm_tcp_stats *sa_out, struct xm_tcp_stats *sb_out)
 {
 	struct sockaddr_in any = sin4("0.0.0.0", 5001), to = sin4(B4, 5001);
 	struct xfer x = { .total = total, .first_bad = UINT64_MAX };
@@ -109,7 +111,7 @@ static void transfer(uint64_t seed, uint64_t total, const struct xm_sim_impair *
 	struct pair p;
 	int l, c, s = -1, r;
 
-	pair_open(&p, seed, 9000, im, im);
+	pair_open_gso(&p, seed, mtu, im, im, no_gso);
 	if (isn) {
 		xm_tcp_stack_get(p.a)->isn_fixed_on = true;
 		xm_tcp_stack_get(p.a)->isn_fixed = isn;
@@ -175,7 +177,17 @@ static void transfer(uint64_t seed, uint64_t total, const struct xm_sim_impair *
 		    (unsigned long)sb.ooo_segs, (unsigned long)sb.dsacks_out,
 		    (unsigned long)sa.bad_csum,
 		    (unsigned long)sb.bad_csum);
+	if (sa_out)
+		*sa_out = sa;
+	if (sb_out)
+		*sb_out = sb;
 	pair_finish(&p, c, s, l);
+}
+
+static void transfer(uint64_t seed, uint64_t total, const struct xm_sim_impair *im,
+		     uint32_t isn, const char *cc)
+{
+	transfer_on(seed, total, im, isn, cc, 9000, false, NULL, NULL);
 }
 
 #define DELAY (1 * MS)
@@ -246,4 +258,57 @@ Test(tcp_sim, sequence_wrap_100mb_with_loss, .timeout = 120)
 	struct xm_sim_impair im = { .delay_ns = DELAY, .loss_ppm = 10000 };
 
 	transfer(170, 100ull * MB, &im, (uint32_t)(0u - 1u * MB), NULL);
+}
+
+/* Segmentation offload (link.h tx_gso): the sender hands the link
+ * super-segments of up to 64 KB, which the sim cuts into MTU frames as
+ * the kernel's GSO would; the stream arrives identical, in at least as
+ * many segments as one MSS each takes. */
+#define SEG1500 1448u   /* payload of a 1500-byte frame with timestamps */
+
+Test(tcp_sim, tso_bulk_leaves_as_super_segments_cut_to_one_mss, .timeout = 120)
+{
+	struct xm_sim_impair im = { .delay_ns = DELAY };
+	struct xm_tcp_stats sa, sb;
+	uint64_t total = 20ull * MB;
+
+	transfer_on(180, total, &im, 0, NULL, 1500, false, &sa, &sb);
+	cr_assert_gt(sa.tso_sends, 0, "no super-segment was sent");
+	cr_assert_geq(sa.tso_segs, 2 * sa.tso_sends, "each carries two segments or more");
+	cr_assert_geq(sb.segs_in, total / SEG1500, "B got %lu segments for %lu bytes",
+		      (unsigned long)sb.segs_in, (unsigned long)total);
+	cr_assert_geq(sa.segs_out, total / SEG1500);
+	cr_assert_eq(sa.retrans_segs, 0);
+}
+
+Test(tcp_sim, tso_bulk_with_loss_arrives_identical, .timeout = 120)
+{
+	struct xm_sim_impair im = { .delay_ns = DELAY, .loss_ppm = 10000,
+				    .reorder_ppm = 10000, .reorder_ns = MS };
+	struct xm_tcp_stats sa;
+
+	transfer_on(181, 20ull * MB, &im, 0, NULL, 1500, false, &sa, NULL);
+	cr_assert_gt(sa.tso_sends, 0);
+	cr_assert_gt(sa.retrans_segs, 0, "the loss was repaired");
+	cr_assert_eq(sa.rto_fires, 0, "by RACK, segment by segment: no timeout");
+}
+
+Test(tcp_sim, tso_off_without_link_offload_sends_frames_of_one_mss, .timeout = 120)
+{
+	struct xm_sim_impair im = { .delay_ns = DELAY };
+	struct xm_tcp_stats sa;
+
+	transfer_on(182, 4ull * MB, &im, 0, NULL, 1500, true, &sa, NULL);
+	cr_assert_eq(sa.tso_sends, 0);
+	cr_assert_eq(sa.tso_segs, 0);
+}
+
+Test(tcp_sim, tso_off_with_xdpmux_tso_0_in_the_environment, .timeout = 120)
+{
+	struct xm_sim_impair im = { .delay_ns = DELAY };
+	struct xm_tcp_stats sa;
+
+	cr_assert_eq(setenv("XDPMUX_TSO", "0", 1), 0);
+	transfer_on(183, 4ull * MB, &im, 0, NULL, 1500, false, &sa, NULL);
+	cr_assert_eq(sa.tso_sends, 0);
 }

@@ -179,6 +179,7 @@ int xm_stack_open(const char *dev, const struct xm_stack_opts *o,
 		       so.zerocopy < 0 ? XM_AFXDP_COPY : XM_AFXDP_AUTO;
 	ao.busy_poll = so.busy_poll;
 	ao.no_multibuf = so.no_multibuf;
+	ao.no_gso = so.no_tso || xm_stack_tso_env_off();
 	r = xm_link_afxdp_open(dev, &ao, &link);
 	if (r < 0)
 		goto fail_ctl;

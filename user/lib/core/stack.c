@@ -123,6 +123,9 @@ int xm_stack_open_link(struct xm_link *link, const struct xm_clock *clock,
 	if (r < 0)
 		goto fail;
 	st->csum_partial_ok = !strcmp(st->info.kind, "veth");
+	st->tso = link->ops->tx_gso && st->info.gso_max_size &&
+		  st->info.gso_max_segs > 1 && !st->opts.no_tso &&
+		  !xm_stack_tso_env_off();
 	if (!st->info.rx_multibuf)
 		snprintf(st->notice, sizeof(st->notice),
 			 "%s cannot receive packets larger than %u bytes (no "
@@ -407,6 +410,35 @@ int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f)
 	if (st->link->ops->accounting(st->link, &a) == 0 && a.tx_in_flight)
 		return -EAGAIN;
 	return -ENOBUFS;
+}
+
+int xm_tx_gso(struct xm_stack *st, const struct xm_link_gso *g)
+{
+	uint32_t len = g->hlen + g->len[0] + g->len[1];
+	int r;
+
+	/* Frames built before it leave first, held or not: segments of one
+	 * connection must not overtake each other. */
+	tx_submit(st);
+	r = st->link->ops->tx_gso(st->link, g);
+	/* The device refuses what it said it takes: frames from now on,
+	 * not a wasted syscall before each. A full socket buffer or a
+	 * device down passes. */
+	if (r == -EINVAL || r == -EOPNOTSUPP || r == -EMSGSIZE || r == -EPERM ||
+	    r == -EACCES)
+		st->tso = false;
+	if (r < 0)
+		return r;
+	st->stats.tx_frames++;
+	st->stats.tx_bytes += len;
+	return 0;
+}
+
+bool xm_stack_tso_env_off(void)
+{
+	const char *v = getenv("XDPMUX_TSO");
+
+	return v && !strcmp(v, "0");
 }
 
 void xm_tx_queue(struct xm_stack *st, const struct xm_frame *f)

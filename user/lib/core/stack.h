@@ -64,6 +64,10 @@ struct xm_stack {
 	struct xm_link_info info;
 	/* The link is a veth: take partial checksums (net/csum.c). */
 	bool csum_partial_ok;
+	/* TCP sends super-segments through the link's tx_gso (link.h):
+	 * it has one, the device's GSO is on, and neither opts.no_tso nor
+	 * XDPMUX_TSO=0 turned it off. */
+	bool tso;
 	char notice[256];                 /* xm_stack_notice() */
 	struct xm_stack_opts opts;
 	struct xm_stack_stats stats;
@@ -132,6 +136,11 @@ int xm_stack_port_hook(struct xm_stack *st, int proto, int family,
 int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f);
 void xm_tx_queue(struct xm_stack *st, const struct xm_frame *f);
 void xm_tx_flush(struct xm_stack *st);
+/* Send a TCP super-segment (st->tso) after the frames queued before it:
+ * 0 or the link's -errno (nothing sent). */
+int xm_tx_gso(struct xm_stack *st, const struct xm_link_gso *g);
+/* XDPMUX_TSO=0 in the environment: no super-segments. */
+bool xm_stack_tso_env_off(void);
 /* Would xm_tx_alloc find a buffer now? */
 bool xm_tx_room(struct xm_stack *st);
 /* Let the link reap completions (and do its other deferred work). */

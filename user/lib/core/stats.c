@@ -56,6 +56,8 @@ static const struct {
 	F(tcp_segs_in),
 	F(tcp_segs_out),
 	F(tcp_retrans_segs),
+	F(tcp_tso_sends),
+	F(tcp_tso_segs),
 	F(tcp_bad_csum),
 	F(tcp_malformed),
 	F(tcp_bad_flags),

@@ -4,7 +4,8 @@
  * each inserted into the device's pinned `xsks` map at its queue id so the
  * XDP demultiplexer redirects bound ports to it; the link-layer questions
  * (MAC, MTU, addresses, next hop, neighbour) are answered by the kernel
- * (kview.c).
+ * (kview.c). TCP super-segments leave through a packet socket on the same
+ * device (pktsock.c), AF_XDP having no segmentation offload.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -24,6 +25,7 @@
 
 #include "link.h"
 #include "kview.h"
+#include "pktsock.h"
 #include "umem.h"
 
 #define AFXDP_FRAMES_DEFAULT  4096
@@ -32,6 +34,7 @@
 struct afxdp {
 	struct xm_link link;
 	struct xm_kview kv;
+	struct xm_pktsock pkt;    /* tx_gso; fd -1: none */
 	struct xm_ctl *ctl;
 	int epfd;
 	uint32_t n_q;
@@ -150,6 +153,17 @@ static void afxdp_tx_abort(struct xm_link *l, struct xm_frame *f, int n)
 	}
 }
 
+/* The frames tx_submit took are already out of the ring in copy mode
+ * (xm_umem_tx_flush kicks until it is empty), so the super-segment cannot
+ * overtake them. In zero-copy mode the driver sends the ring's frames
+ * asynchronously from another queue than the packet socket's, and a
+ * super-segment may overtake a frame sent just before it; TCP's RACK
+ * takes that as reordering, not loss. */
+static int afxdp_tx_gso(struct xm_link *l, const struct xm_link_gso *g)
+{
+	return xm_pktsock_send(&to_afxdp(l)->pkt, g);
+}
+
 static void afxdp_kick(struct xm_link *l)
 {
 	struct afxdp *a = to_afxdp(l);
@@ -200,6 +214,15 @@ static int afxdp_info(struct xm_link *l, struct xm_link_info *info)
 	int err = xm_kview_info(&a->kv, afxdp_max_mtu(a), info);
 
 	info->rx_multibuf = a->sg;
+	if (a->pkt.fd < 0) {
+		info->gso_max_size = info->gso_max_segs = 0;
+	} else {
+		/* Linux's legacy bounds where the kernel reports none. */
+		if (!info->gso_max_size)
+			info->gso_max_size = 65536;
+		if (!info->gso_max_segs)
+			info->gso_max_segs = 65535;
+	}
 	return err;
 }
 
@@ -266,6 +289,7 @@ static void afxdp_close(struct xm_link *l)
 	}
 	free(a->q);
 	free(a->qid);
+	xm_pktsock_close(&a->pkt);
 	if (a->epfd >= 0)
 		close(a->epfd);
 	xm_kview_close(&a->kv);
@@ -285,6 +309,7 @@ static const struct xm_link_ops afxdp_ops = {
 	.route = afxdp_route,
 	.neigh = afxdp_neigh,
 	.accounting = afxdp_accounting,
+	.tx_gso = afxdp_tx_gso,
 	.wait = NULL,
 	.kick = afxdp_kick,
 	.close = afxdp_close,
@@ -337,6 +362,7 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 		return -ENOMEM;
 	a->link.ops = &afxdp_ops;
 	a->epfd = -1;
+	a->pkt.fd = -1;
 	err = xm_kview_open(&a->kv, dev);
 	if (err) {
 		xm_kview_close(&a->kv);
@@ -394,6 +420,10 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 			goto fail;
 		}
 	}
+	/* Without it (no CAP_NET_RAW, GSO off) TCP sends frames of one
+	 * MTU, as before: never a reason to fail the open. */
+	if (!o->no_gso)
+		xm_pktsock_open(&a->pkt, dev, a->kv.ifindex);
 	*out = &a->link;
 	return 0;
 

@@ -79,6 +79,9 @@ int xm_kview_info(struct xm_kview *kv, uint32_t max_mtu, struct xm_link_info *in
 	memcpy(info->mac, nlk.mac, 6);
 	memcpy(info->kind, nlk.kind, sizeof(info->kind));
 	info->dev_mtu = nlk.mtu;
+	/* The device's bounds; a backend without tx_gso clears them. */
+	info->gso_max_size = nlk.gso_max_size;
+	info->gso_max_segs = nlk.gso_max_segs;
 	/* A frame the stack sends must fit one buffer: report the MTU the link
 	 * can send, and the stack fragments to it. */
 	info->mtu = nlk.mtu < max_mtu ? nlk.mtu : max_mtu;

@@ -66,6 +66,12 @@ struct xm_link_info {
 					 * what one tx buffer carries) */
 	bool rx_multibuf;               /* packets larger than one buffer
 					 * arrive whole (multi-buffer AF_XDP) */
+	/* tx_gso takes TCP super-segments of up to gso_max_size bytes
+	 * (Ethernet header included, as the kernel's bound on skb->len)
+	 * and gso_max_segs segments; 0: it
+	 * takes none (no tx_gso, or the device's GSO is off). */
+	uint32_t gso_max_size;
+	uint32_t gso_max_segs;
 	uint32_t n_ipv4;
 	uint32_t n_ipv6;
 	struct xm_link_addr4 ipv4[XM_LINK_MAX_ADDRS];
@@ -90,6 +96,25 @@ xm_frame_accounting_sum(const struct xm_frame_accounting *a)
 	return a->free + a->fill + a->rx_ring + a->rx_held + a->tx_held +
 	       a->tx_in_flight;
 }
+
+/* A TCP super-segment (what a kernel TSO sender hands its device): one
+ * Ethernet + IP + TCP header for the whole, whose IP lengths cover all of
+ * it and whose TCP checksum field holds the pseudo-header sum (RFC 1071
+ * form, not complemented: the partial checksum the device completes). The
+ * device cuts it into segments of gso_size payload bytes, each with a copy
+ * of the header: sequence number advanced, PSH and FIN only on the last,
+ * IP length, IPv4 id and both checksums per segment (the kernel's
+ * tcp_gso_segment and inet_gso_segment). */
+struct xm_link_gso {
+	const uint8_t *hdr;          /* Ethernet + IP + TCP (with options) */
+	uint32_t hlen;
+	uint32_t l4_off;             /* TCP header's offset in hdr */
+	const uint8_t *data[2];      /* the payload, in up to 2 pieces (a
+				      * ring that wraps); len 0: unused */
+	uint32_t len[2];
+	uint16_t gso_size;
+	bool v6;
+};
 
 struct xm_link_ops {
 	/* Up to max received frames; returns the count (0: none) or -errno.
@@ -119,6 +144,11 @@ struct xm_link_ops {
 	int (*neigh)(struct xm_link *l, int family, const void *nexthop,
 		     uint8_t mac[6]);
 	int (*accounting)(struct xm_link *l, struct xm_frame_accounting *a);
+	/* Optional (NULL: no segmentation offload; also when info says
+	 * gso_max_size 0). Send one TCP super-segment after every frame
+	 * tx_submit took before it. 0 or -errno; -EAGAIN/-ENOBUFS: nothing
+	 * sent, the caller sends the data as frames. */
+	int (*tx_gso)(struct xm_link *l, const struct xm_link_gso *g);
 	/* Optional (NULL): wait until rx may have frames or the link's clock
 	 * reaches deadline_ns (UINT64_MAX: no deadline). 0 or -errno;
 	 * -EDEADLK from the sim when nothing can ever arrive. */
@@ -178,6 +208,8 @@ struct xm_afxdp_opts {
 	bool no_need_wakeup;       /* disable XDP_USE_NEED_WAKEUP */
 	bool no_multibuf;          /* do not ask for XDP_USE_SG (as on a kernel
 				    * before 6.6) */
+	bool no_gso;               /* no packet socket for tx_gso (pktsock.c):
+				    * TCP sends frames of one MTU */
 };
 
 /* Rx queues the device uses (ethtool's channel counts; 1 when the driver
@@ -230,6 +262,8 @@ struct xm_sim_opts {
 	struct xm_link_addr4 ipv4[XM_LINK_MAX_ADDRS];
 	struct xm_link_addr6 ipv6[XM_LINK_MAX_ADDRS];
 	struct xm_sim_impair tx; /* applied to frames this link sends */
+	/* No tx_gso: TCP sends frames of one MTU, as over AF_XDP alone. */
+	bool no_gso;
 	/* Until this virtual time the neighbours this link is asked for are
 	 * unresolved (-EAGAIN, a kernel entry still INCOMPLETE); 0: never. */
 	uint64_t neigh_ready_ns;

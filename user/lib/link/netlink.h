@@ -26,6 +26,8 @@ struct xm_nl_link {
 	uint32_t mtu;
 	uint32_t num_rx_queues;   /* IFLA_NUM_RX_QUEUES (allocated), 0: unknown */
 	char kind[16];            /* IFLA_INFO_KIND ("veth", ...); "": none */
+	uint32_t gso_max_size;    /* IFLA_GSO_MAX_SIZE, 0: not reported */
+	uint32_t gso_max_segs;    /* IFLA_GSO_MAX_SEGS, 0: not reported */
 };
 
 struct xm_nl_addr {

@@ -201,6 +201,16 @@ static int link_attr_cb(const struct nlattr *a, void *data)
 			goto bad;
 		out->num_rx_queues = mnl_attr_get_u32(a);
 		break;
+	case IFLA_GSO_MAX_SIZE:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			goto bad;
+		out->gso_max_size = mnl_attr_get_u32(a);
+		break;
+	case IFLA_GSO_MAX_SEGS:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			goto bad;
+		out->gso_max_segs = mnl_attr_get_u32(a);
+		break;
 	case IFLA_IFNAME:
 		if (attr_str(a, out->name, sizeof(out->name)))
 			goto bad;

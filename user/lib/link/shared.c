@@ -541,6 +541,9 @@ static int sh_info(struct xm_link *l, struct xm_link_info *info)
 				ETH_HLEN, info);
 
 	info->rx_multibuf = s->conn->hello.multibuf;
+	/* No packet socket (it takes CAP_NET_RAW, which a client of the
+	 * daemon lacks): TCP sends frames of one MTU. */
+	info->gso_max_size = info->gso_max_segs = 0;
 	return err;
 }
 

@@ -11,6 +11,11 @@
  * buffer a frame was sent from stays in flight for the link's tx_done_ns
  * (the device's completion latency) and is reported to tx_done, in order,
  * as the AF_XDP completion ring returns frames.
+ *
+ * tx_gso cuts a TCP super-segment into frames as the kernel's software GSO
+ * would (net/gso.c) and puts them on the wire with the same impairments;
+ * it takes no buffer from the pool, as the AF_XDP link's packet socket
+ * takes no UMEM frame.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,9 +23,11 @@
 #include <sys/socket.h>
 
 #include "link.h"
+#include "../net/net.h"
 
 #define SIM_MAX_LINKS 8
 #define SIM_ETH_HLEN 14
+#define SIM_GSO_MAX_SIZE 65536   /* Linux's default gso_max_size */
 
 struct sim_pkt {
 	struct sim_pkt *next;
@@ -53,6 +60,7 @@ struct sim_link {
 	uint32_t n_flight;
 	struct sim_pkt *rxq;   /* sorted by (at, seq) */
 	uint64_t tx_oversize;
+	uint8_t *gso_buf;      /* one frame: tx_gso builds its segments here */
 };
 
 struct xm_sim {
@@ -288,6 +296,17 @@ static void sim_deliver(struct sim_link *to, const struct xm_sim_impair *im,
 	}
 }
 
+/* Put one frame on the wire: to every other link its MAC matches. */
+static void sim_send(struct sim_link *sl, const uint8_t *data, uint32_t len)
+{
+	for (int k = 0; k < SIM_MAX_LINKS; k++) {
+		struct sim_link *to = sl->sim->links[k];
+
+		if (to && to != sl && mac_matches(data, to->o.mac))
+			sim_deliver(to, &sl->o.tx, data, len);
+	}
+}
+
 static int sim_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 {
 	struct sim_link *sl = to_sim(l);
@@ -305,12 +324,7 @@ static int sim_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 			xm_link_tx_done(l, f[i].owner, f[i].len);
 			continue;
 		}
-		for (int k = 0; k < SIM_MAX_LINKS; k++) {
-			struct sim_link *to = s->links[k];
-
-			if (to && to != sl && mac_matches(f[i].data, to->o.mac))
-				sim_deliver(to, &sl->o.tx, f[i].data, f[i].len);
-		}
+		sim_send(sl, f[i].data, f[i].len);
 		fl = &sl->flight[(sl->flight_head + sl->n_flight++) % sl->o.frames];
 		fl->sent_at = s->now;
 		fl->owner = f[i].owner;
@@ -320,6 +334,27 @@ static int sim_tx_submit(struct xm_link *l, struct xm_frame *f, int n)
 	}
 	flight_reap(sl);   /* tx_done_ns 0: done at once */
 	return sent;
+}
+
+static void sim_gso_emit(void *ctx, const uint8_t *frame, uint32_t len)
+{
+	sim_send(ctx, frame, len);
+}
+
+static int sim_tx_gso(struct xm_link *l, const struct xm_link_gso *g)
+{
+	struct sim_link *sl = to_sim(l);
+	int n;
+
+	if (sl->o.no_gso)
+		return -EOPNOTSUPP;
+	if (g->hlen + g->gso_size > sl->o.mtu + SIM_ETH_HLEN ||
+	    g->hlen + g->len[0] + g->len[1] > SIM_GSO_MAX_SIZE) {
+		sl->tx_oversize++;
+		return -EMSGSIZE;
+	}
+	n = xm_gso_segment(g, sl->gso_buf, sl->frame_size, sim_gso_emit, sl);
+	return n < 0 ? n : 0;
 }
 
 static void sim_tx_abort(struct xm_link *l, struct xm_frame *f, int n)
@@ -356,6 +391,10 @@ static int sim_info(struct xm_link *l, struct xm_link_info *info)
 	info->mtu = sl->o.mtu;
 	info->dev_mtu = sl->o.mtu;
 	info->rx_multibuf = true;   /* every frame is one buffer */
+	if (!sl->o.no_gso) {
+		info->gso_max_size = SIM_GSO_MAX_SIZE;
+		info->gso_max_segs = 65535;
+	}
 	memcpy(info->kind, sl->o.kind, sizeof(info->kind) - 1);
 	info->n_ipv4 = sl->o.n_ipv4;
 	info->n_ipv6 = sl->o.n_ipv6;
@@ -467,6 +506,7 @@ static void sim_close(struct xm_link *l)
 	free(sl->mem);
 	free(sl->free_ids);
 	free(sl->flight);
+	free(sl->gso_buf);
 	free(sl);
 }
 
@@ -481,6 +521,7 @@ static const struct xm_link_ops sim_ops = {
 	.route = sim_route,
 	.neigh = sim_neigh,
 	.accounting = sim_accounting,
+	.tx_gso = sim_tx_gso,
 	.wait = sim_wait,
 	.kick = sim_kick,
 	.close = sim_close,
@@ -513,10 +554,12 @@ int xm_link_sim_open(const struct xm_sim_opts *o, struct xm_link **out)
 	sl->mem = malloc((size_t)sl->o.frames * sl->frame_size);
 	sl->free_ids = malloc(sizeof(uint32_t) * sl->o.frames);
 	sl->flight = malloc(sizeof(*sl->flight) * sl->o.frames);
-	if (!sl->mem || !sl->free_ids || !sl->flight) {
+	sl->gso_buf = malloc(sl->frame_size);
+	if (!sl->mem || !sl->free_ids || !sl->flight || !sl->gso_buf) {
 		free(sl->mem);
 		free(sl->free_ids);
 		free(sl->flight);
+		free(sl->gso_buf);
 		free(sl);
 		return -ENOMEM;
 	}

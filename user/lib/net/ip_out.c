@@ -327,6 +327,50 @@ int xm_ip_output_owned(struct xm_stack *st, const struct xm_ipinfo *ip,
 	return r;
 }
 
+int xm_ip_output_gso(struct xm_stack *st, const struct xm_ipinfo *ip,
+		     uint8_t *hdr, uint32_t hlen, const uint8_t *data[2],
+		     const uint32_t len[2], uint16_t gso_size)
+{
+	bool v6 = ip->family == AF_INET6;
+	uint32_t iph = v6 ? XM_IPV6_HLEN : XM_IPV4_HLEN, plen = len[0] + len[1];
+	uint8_t frame[XM_ETH_HLEN + XM_IPV6_HLEN + 60], mac[6], *p;
+	struct xm_link_gso g = { .l4_off = XM_ETH_HLEN + iph, .gso_size = gso_size,
+				 .v6 = v6, .data = { data[0], data[1] },
+				 .len = { len[0], len[1] } };
+	uint32_t segs = (plen + gso_size - 1) / gso_size;
+	struct xm_route_entry *e;
+	int err = 0, r;
+
+	if (!st->tso || hlen > 60 || !gso_size ||
+	    XM_ETH_HLEN + iph + hlen + plen > st->info.gso_max_size ||
+	    iph + hlen + plen > XM_IP_MAXPACKET || segs > st->info.gso_max_segs)
+		return -EOPNOTSUPP;
+	e = route_get(st, ip->family, ip->dst, &err);
+	if (!e)
+		return err;
+	/* Unresolved: the caller's frames wait in the neighbour queue. */
+	r = neigh_get(st, e, mac);
+	if (r < 0)
+		return r;
+	/* The device completes the checksum of each segment from the
+	 * pseudo-header sum over the whole (tcp_gso_segment adjusts the
+	 * length per segment). */
+	put16(hdr + 16, (uint16_t)~xm_csum_fold(xm_csum_pseudo(ip, hlen + plen)));
+	p = eth_put(st, frame, mac, v6 ? XM_ETH_P_IPV6 : XM_ETH_P_IP);
+	if (v6) {
+		ipv6_put(p, ip, hlen + plen, ip->proto);
+	} else {
+		/* Each segment takes the next id, as the kernel's GSO. */
+		ipv4_put(p, ip, iph + hlen + plen, (uint16_t)(st->ipv4_id + 1),
+			 ip->df_off ? 0 : IP_DF);
+		st->ipv4_id += segs;
+	}
+	memcpy(p + iph, hdr, hlen);
+	g.hdr = frame;
+	g.hlen = XM_ETH_HLEN + iph + hlen;
+	return xm_tx_gso(st, &g);
+}
+
 int xm_ip_output(struct xm_stack *st, const struct xm_ipinfo *ip,
 		 const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,
 		 uint32_t plen)

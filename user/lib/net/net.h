@@ -75,6 +75,18 @@ enum xm_l4_csum_verdict xm_l4_csum_verify(const struct xm_ipinfo *ip,
 					  const uint8_t *l4, uint32_t len,
 					  uint32_t csum_off);
 
+/* ---- gso.c ---- */
+
+struct xm_link_gso;
+/* Cut a TCP super-segment into its segments as the kernel's software GSO
+ * would (link.h, struct xm_link_gso); emit gets each frame, built in buf
+ * (cap bytes: the headers plus gso_size at least). Untagged Ethernet, IPv4
+ * without options or IPv6 without extension headers. Returns the number
+ * of segments, or -EINVAL. */
+int xm_gso_segment(const struct xm_link_gso *g, uint8_t *buf, uint32_t cap,
+		   void (*emit)(void *ctx, const uint8_t *frame, uint32_t len),
+		   void *ctx);
+
 /* ---- eth.c ---- */
 
 /* Handle one received frame. */
@@ -106,6 +118,15 @@ int xm_ip_output(struct xm_stack *st, const struct xm_ipinfo *ip,
 int xm_ip_output_owned(struct xm_stack *st, const struct xm_ipinfo *ip,
 		       const uint8_t *hdr, uint32_t hlen, const uint8_t *payload,
 		       uint32_t plen, struct xm_wmem *owner);
+/* Send a TCP super-segment through the link's segmentation offload
+ * (st->tso): hdr is the TCP header with options (checksum set here),
+ * the payload in up to two pieces (len[1] 0: one), cut by the device into
+ * segments of gso_size bytes. 0, or -errno and nothing sent: -EOPNOTSUPP
+ * (no offload, or too large for it), the route's or neighbour's error
+ * (-EAGAIN: unresolved yet), the link's. The caller then sends frames. */
+int xm_ip_output_gso(struct xm_stack *st, const struct xm_ipinfo *ip,
+		     uint8_t *hdr, uint32_t hlen, const uint8_t *data[2],
+		     const uint32_t len[2], uint16_t gso_size);
 /* Drop every queued datagram and the route cache (stack close). */
 void xm_ip_output_fini(struct xm_stack *st);
 void xm_neigh_timer_fn(struct xm_stack *st, struct xm_timer *t);

@@ -213,6 +213,7 @@ struct xm_tcp_conn {
 struct xm_tcp_stats {
 	uint64_t active_opens, passive_opens;
 	uint64_t segs_in, segs_out, retrans_segs, bad_csum, malformed, bad_flags;
+	uint64_t tso_sends, tso_segs;
 	uint64_t rst_in, rst_out, rst_ignored, challenge_acks, paws_drops;
 	uint64_t ooo_segs, syncookies_sent, syncookies_ok, syncookies_bad;
 	uint64_t listen_drops, mem_drops, timeouts;

@@ -107,6 +107,8 @@ void xm_tcp_stats_fill(const struct xm_stack *st, struct xm_stack_stats *o)
 	o->tcp_segs_in = t->segs_in;
 	o->tcp_segs_out = t->segs_out;
 	o->tcp_retrans_segs = t->retrans_segs;
+	o->tcp_tso_sends = t->tso_sends;
+	o->tcp_tso_segs = t->tso_segs;
 	o->tcp_bad_csum = t->bad_csum;
 	o->tcp_malformed = t->malformed;
 	o->tcp_bad_flags = t->bad_flags;

@@ -28,15 +28,23 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static int emit(struct xm_stack *st, int family, const uint8_t *src,
-		const uint8_t *dst, const struct xm_tcp_conn *c, uint8_t *hdr,
-		uint32_t hlen, const uint8_t *payload, uint32_t plen)
+static struct xm_ipinfo ipinfo(int family, const uint8_t *src,
+			       const uint8_t *dst, const struct xm_tcp_conn *c)
 {
 	struct xm_ipinfo ip = { .family = family, .proto = IPPROTO_TCP,
 				.tos = c ? c->tos : 0, .hop_limit = c ? c->hop_limit : 0 };
 
 	memcpy(ip.src, src, xm_addr_len(family));
 	memcpy(ip.dst, dst, xm_addr_len(family));
+	return ip;
+}
+
+static int emit(struct xm_stack *st, int family, const uint8_t *src,
+		const uint8_t *dst, const struct xm_tcp_conn *c, uint8_t *hdr,
+		uint32_t hlen, const uint8_t *payload, uint32_t plen)
+{
+	struct xm_ipinfo ip = ipinfo(family, src, dst, c);
+
 	hdr[16] = hdr[17] = 0;
 	put16(hdr + 16, xm_l4_csum(&ip, hdr, hlen, payload, plen));
 	return xm_ip_output(st, &ip, hdr, hlen, payload, plen);
@@ -91,19 +99,13 @@ static uint8_t sack_blocks_recent(const struct xm_tcp_conn *c,
 	return k;
 }
 
-/* Build and send one segment of c. Data comes from the send ring at
- * seq - snd_una. Returns 0 or -errno. */
-static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
-			uint8_t flags)
+/* The options of a segment of c with flags, into hdr's option space;
+ * returns their length. SACK blocks go on an ACK when there is something
+ * to report (a D-SACK block once). */
+static uint32_t seg_opts(struct xm_tcp_conn *c, uint8_t flags, uint8_t *hdr)
 {
-	struct xm_tcp_stack *ts = c->st->tcp;
-	uint8_t hdr[XM_TCP_HLEN + XM_TCP_OPTS_MAX];
 	struct xm_tcp_opts o = { 0 };
-	const uint8_t *payload = NULL;
-	const struct xm_sock *sock;
 	bool syn = flags & XM_TCP_SYN;
-	uint32_t optlen, wnd;
-	int r;
 
 	if (syn) {
 		o.mss_ok = true;
@@ -133,7 +135,84 @@ static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
 		o.tsval = xm_tcp_tsval(c);
 		o.tsecr = c->ts_recent;
 	}
-	optlen = xm_tcp_opts_build(hdr + XM_TCP_HLEN, XM_TCP_OPTS_MAX, &o, syn);
+	return xm_tcp_opts_build(hdr + XM_TCP_HLEN, XM_TCP_OPTS_MAX, &o, syn);
+}
+
+/* The fixed header of a segment of c (checksum left to the caller);
+ * returns the window it offers, unscaled. */
+static uint32_t seg_hdr(struct xm_tcp_conn *c, uint8_t *hdr, uint32_t seq,
+			uint8_t flags, uint32_t optlen)
+{
+	bool syn = flags & XM_TCP_SYN;
+	uint32_t wnd = xm_tcp_rcv_window(c);
+	const struct xm_sock *sock;
+
+	put16(hdr, c->lport);
+	put16(hdr + 2, c->rport);
+	put32(hdr + 4, seq);
+	put32(hdr + 8, (flags & XM_TCP_ACK) ? c->rcv_nxt : 0);
+	hdr[12] = (uint8_t)(((XM_TCP_HLEN + optlen) / 4) << 4);
+	hdr[13] = flags;
+	/* RFC 7323 2.2: the window of a SYN is never scaled. */
+	put16(hdr + 14, syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale);
+	hdr[18] = hdr[19] = 0;
+	sock = c->sock ? c->sock : c->listener ? c->listener->sock : NULL;
+	if (sock) {   /* an orphan goes on with what its socket last set */
+		c->tos = sock->tos & ~3u;   /* ECN bits are TCP's, as Linux */
+		c->hop_limit = sock->hop_limit;
+	}
+	return wnd;
+}
+
+/* len data bytes at seq left in segments of seg bytes (the last one
+ * short; one segment without data): the counters, and RACK's and PRR's
+ * records, one per segment. */
+static void seg_count(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
+		      uint32_t seg, bool syn)
+{
+	uint32_t n = len ? (len + seg - 1) / seg : 1;
+
+	c->st->tcp->stats.segs_out += n;
+	c->info.segs_out += n;
+	if (!len)
+		return;
+	c->info.data_segs_out += n;
+	c->info.bytes_sent += len;
+	c->info.last_data_sent = xm_tcp_now_us(c);
+	for (uint32_t o = 0; !syn && o < len; o += seg)
+		xm_tcp_recovery_sent(c, seq + o, len - o < seg ? len - o : seg);
+}
+
+/* What an ACK sent with window wnd told the peer. */
+static void ack_sent(struct xm_tcp_conn *c, uint8_t flags, uint32_t wnd)
+{
+	bool syn = flags & XM_TCP_SYN;
+	uint32_t adv;
+
+	if (!(flags & XM_TCP_ACK))
+		return;
+	adv = syn ? (wnd > 65535 ? 65535 : wnd) : (wnd >> c->rcv_wscale) << c->rcv_wscale;
+	c->last_ack_sent = c->rcv_nxt;
+	if (seq_gt(c->rcv_nxt + adv, c->rcv_adv))
+		c->rcv_adv = c->rcv_nxt + adv;
+	c->dack_segs = 0;
+	c->ack_now = false;
+	xm_timer_cancel(&c->st->timers, &c->t_dack);
+}
+
+/* Build and send one segment of c. Data comes from the send ring at
+ * seq - snd_una. Returns 0 or -errno. */
+static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
+			uint8_t flags)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+	uint8_t hdr[XM_TCP_HLEN + XM_TCP_OPTS_MAX];
+	const uint8_t *payload = NULL;
+	bool syn = flags & XM_TCP_SYN;
+	uint32_t optlen, wnd;
+	int r;
+
+	optlen = seg_opts(c, flags, hdr);
 	if (len) {
 		uint32_t off = seq - c->snd_una;
 
@@ -152,46 +231,96 @@ static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
 			payload = ts->scratch;
 		}
 	}
-	wnd = xm_tcp_rcv_window(c);
-	put16(hdr, c->lport);
-	put16(hdr + 2, c->rport);
-	put32(hdr + 4, seq);
-	put32(hdr + 8, (flags & XM_TCP_ACK) ? c->rcv_nxt : 0);
-	hdr[12] = (uint8_t)(((XM_TCP_HLEN + optlen) / 4) << 4);
-	hdr[13] = flags;
-	/* RFC 7323 2.2: the window of a SYN is never scaled. */
-	put16(hdr + 14, syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale);
-	hdr[18] = hdr[19] = 0;
-	sock = c->sock ? c->sock : c->listener ? c->listener->sock : NULL;
-	if (sock) {   /* an orphan goes on with what its socket last set */
-		c->tos = sock->tos & ~3u;   /* ECN bits are TCP's, as Linux */
-		c->hop_limit = sock->hop_limit;
-	}
+	wnd = seg_hdr(c, hdr, seq, flags, optlen);
 	r = emit(c->st, c->family, c->laddr, c->raddr, c, hdr, XM_TCP_HLEN + optlen,
 		 payload, len);
 	if (r < 0)
 		return r;
-	ts->stats.segs_out++;
-	c->info.segs_out++;
-	if (len) {
-		c->info.data_segs_out++;
-		c->info.bytes_sent += len;
-		c->info.last_data_sent = xm_tcp_now_us(c);
-	}
-	if (len && !syn)
-		xm_tcp_recovery_sent(c, seq, len);
-	if (flags & XM_TCP_ACK) {
-		uint32_t adv = syn ? (wnd > 65535 ? 65535 : wnd)
-				   : (wnd >> c->rcv_wscale) << c->rcv_wscale;
-
-		c->last_ack_sent = c->rcv_nxt;
-		if (seq_gt(c->rcv_nxt + adv, c->rcv_adv))
-			c->rcv_adv = c->rcv_nxt + adv;
-		c->dack_segs = 0;
-		c->ack_now = false;
-		xm_timer_cancel(&c->st->timers, &c->t_dack);
-	}
+	seg_count(c, seq, len, len, syn);
+	ack_sent(c, flags, wnd);
 	return (int)len;
+}
+
+/* Whether new data may go as a super-segment now: the link offloads
+ * segmentation, and nothing asks for segments the device would not cut
+ * the same way (every segment carries a copy of one header). */
+static bool tso_ok(const struct xm_tcp_conn *c, bool rexmit)
+{
+	return c->st->tso && !rexmit && !c->tlp_force && !c->in_recovery &&
+	       !c->rto_recovery && !c->dupacks &&
+	       /* SACK blocks would be repeated in every segment. */
+	       !(c->sack_ok && (c->nooo || c->dsack_pending));
+}
+
+static uint32_t data_end(const struct xm_tcp_conn *c)
+{
+	return c->snd_una + c->sndbuf.len;
+}
+
+/* Whether a FIN goes with (or as) the segment ending at end. */
+static bool fin_here(const struct xm_tcp_conn *c, uint32_t end)
+{
+	return c->fin_queued && end == data_end(c);
+}
+
+/* Send up to room bytes of new data at snd_nxt as one super-segment of
+ * full segments (the link's device cuts it: link.h), as Linux's TSO: the
+ * last one may be short where it ends the data and Nagle would not hold
+ * it. RACK and PRR see each segment, sent at the same time, as Linux
+ * splits a TSO skb on a partial ACK. Returns the bytes sent, with PSH/FIN
+ * added to *flags as the last segment carries them, or -errno (nothing
+ * sent: -EOPNOTSUPP when less than two segments would go). */
+static int send_super(struct xm_tcp_conn *c, uint32_t room, uint8_t *flags)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+	uint8_t hdr[XM_TCP_HLEN + XM_TCP_OPTS_MAX], f = *flags;
+	uint32_t seq = c->snd_nxt, end = data_end(c), optlen, seg, max, n, total;
+	uint32_t iph = c->family == AF_INET6 ? XM_IPV6_HLEN : XM_IPV4_HLEN;
+	uint32_t off = seq - c->snd_una, at, wnd, len[2];
+	const uint8_t *data[2];
+	struct xm_ipinfo ip;
+	int r;
+
+	optlen = seg_opts(c, f, hdr);
+	if (c->mss <= optlen)
+		return -EOPNOTSUPP;
+	seg = c->mss - optlen;
+	/* IP's 16-bit length, and the device's bound on a whole frame. */
+	max = c->st->info.gso_max_size - XM_ETH_HLEN - iph - XM_TCP_HLEN - optlen;
+	if (max > XM_IP_MAXPACKET - iph - XM_TCP_HLEN - optlen)
+		max = XM_IP_MAXPACKET - iph - XM_TCP_HLEN - optlen;
+	if (max > c->st->info.gso_max_segs * seg)
+		max = c->st->info.gso_max_segs * seg;
+	n = (room < max ? room : max) / seg;
+	total = n * seg;
+	if (room == end - seq && room > total && room <= max &&
+	    (c->nodelay || fin_here(c, end))) {
+		total = room;
+		n++;
+	}
+	if (n < 2)
+		return -EOPNOTSUPP;
+	if (seq + total == end)
+		f |= XM_TCP_PSH;   /* as send_segment's caller: ends a write */
+	if (fin_here(c, seq + total))
+		f |= XM_TCP_FIN;
+	at = (c->sndbuf.head + off) % c->sndbuf.cap;
+	data[0] = c->sndbuf.buf + at;
+	len[0] = c->sndbuf.cap - at < total ? c->sndbuf.cap - at : total;
+	data[1] = c->sndbuf.buf;
+	len[1] = total - len[0];
+	wnd = seg_hdr(c, hdr, seq, f, optlen);
+	ip = ipinfo(c->family, c->laddr, c->raddr, c);
+	r = xm_ip_output_gso(c->st, &ip, hdr, XM_TCP_HLEN + optlen, data, len,
+			     (uint16_t)seg);
+	if (r < 0)
+		return r;
+	ts->stats.tso_sends++;
+	ts->stats.tso_segs += n;
+	seg_count(c, seq, total, seg, false);
+	ack_sent(c, f, wnd);
+	*flags = f;
+	return (int)total;
 }
 
 void xm_tcp_send_syn(struct xm_tcp_conn *c)
@@ -230,17 +359,6 @@ void xm_tcp_send_probe(struct xm_tcp_conn *c)
 {
 	send_segment(c, c->snd_una - 1, 0, XM_TCP_ACK);
 	xm_tx_flush(c->st);
-}
-
-static uint32_t data_end(const struct xm_tcp_conn *c)
-{
-	return c->snd_una + c->sndbuf.len;
-}
-
-/* Whether a FIN goes with (or as) the segment ending at end. */
-static bool fin_here(const struct xm_tcp_conn *c, uint32_t end)
-{
-	return c->fin_queued && end == data_end(c);
 }
 
 int xm_tcp_retransmit(struct xm_tcp_conn *c, uint32_t seq, uint32_t maxlen)
@@ -324,7 +442,7 @@ bool xm_tcp_sends_data(const struct xm_tcp_conn *c)
 void xm_tcp_output(struct xm_tcp_conn *c)
 {
 	struct xm_tcp_stack *ts;
-	bool sent = false;
+	bool sent = false, tso_refused;
 
 	if (!xm_tcp_sends_data(c)) {
 		/* The handshake, FIN-WAIT-2 and TIME-WAIT send only ACKs. */
@@ -333,6 +451,10 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		return;
 	}
 	ts = c->st->tcp;
+	/* A super-segment the link refused (its buffer full, say) is not
+	 * tried again in this call: frames, without a failing syscall
+	 * before each. */
+	tso_refused = false;
 	if (xm_tcp_rack_on(c)) {
 		if (c->in_recovery || c->rto_recovery)
 			xm_tcp_recovery_send(c);
@@ -340,7 +462,7 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		sack_recovery_send(c);
 	}
 	for (;;) {
-		uint32_t end = data_end(c), unsent, wnd_end, win, cwnd_room, len;
+		uint32_t end = data_end(c), unsent, wnd_end, win, cwnd_room, len, room;
 		uint32_t inflight = xm_tcp_inflight(c), pipe, dup;
 		uint8_t flags = XM_TCP_ACK;
 		bool rexmit = seq_lt(c->snd_nxt, c->snd_max), limited;
@@ -382,13 +504,12 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		/* RFC 8985 7.3: a tail loss probe goes out whatever cwnd says. */
 		if (c->tlp_force && cwnd_room < c->mss)
 			cwnd_room = c->mss;
-		len = unsent;
-		if (len > c->mss)
-			len = c->mss;
-		if (len > win)
-			len = win;
-		if (len > cwnd_room)
-			len = cwnd_room;
+		room = unsent;
+		if (room > win)
+			room = win;
+		if (room > cwnd_room)
+			room = cwnd_room;
+		len = room < c->mss ? room : c->mss;
 		if (!win && unsent && !inflight) {
 			/* Zero window with data waiting and nothing in flight:
 			 * the persist timer probes (RFC 9293 3.8.6.1). */
@@ -422,7 +543,15 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		 * two instead of per 64 KB. */
 		if (len && c->snd_nxt + len == end)
 			flags |= XM_TCP_PSH;
-		r = send_segment(c, c->snd_nxt, len, flags);
+		/* More than a segment's worth: one super-segment, or (no
+		 * offload, or it refused) a segment as before. */
+		r = -EOPNOTSUPP;
+		if (room > c->mss && !tso_refused && tso_ok(c, rexmit)) {
+			r = send_super(c, room, &flags);
+			tso_refused = r < 0 && r != -EOPNOTSUPP;
+		}
+		if (r < 0)
+			r = send_segment(c, c->snd_nxt, len, flags);
 		if (r < 0) {
 			/* No transmit buffer (the link's frames are all out,
 			 * e.g. held by a receiver on a veth until it reads):
