@@ -54,14 +54,16 @@ gbps() {
 now() { date +%s.%N; }
 
 # kernel_pair NS_SEND NS_RECV ADDR PORT: socat /dev/zero -> socat /dev/null;
-# prints Gbit/s.
+# prints Gbit/s. The sender reads /dev/zero itself (readbytes), no pipe
+# and no second process: the strongest kernel sender socat makes, since
+# xdpmux-perf, its rival, makes its stream in-process.
 kernel_pair() {
 	local ss=$1 sr=$2 addr=$3 port=$4 t0 t1 rpid
 	xm_in "$sr" timeout $limit socat -u -b 262144 "TCP4-LISTEN:$port,reuseaddr" OPEN:/dev/null &
 	rpid=$!
 	xm_wait_port "$sr" tcp "$port"
 	t0=$(now)
-	xm_in "$ss" timeout $limit sh -c "head -c $bytes /dev/zero | socat -u -b 262144 - TCP4:$addr:$port" ||
+	xm_in "$ss" timeout $limit socat -u -b 262144 "OPEN:/dev/zero,readbytes=$bytes" "TCP4:$addr:$port" ||
 		{ kill $rpid 2>/dev/null; return 1; }
 	wait $rpid || return 1
 	t1=$(now)
@@ -75,7 +77,7 @@ to_xdpmux() {
 		>"$logs/srv.json" 2>"$logs/srv.err" &
 	spid=$!
 	for _ in $(seq 50); do grep -q listening "$logs/srv.json" && break; sleep 0.1; done
-	xm_in "$ns_k" timeout $limit sh -c "head -c $bytes /dev/zero | socat -u -b 262144 - TCP4:$X4:$port" \
+	xm_in "$ns_k" timeout $limit socat -u -b 262144 "OPEN:/dev/zero,readbytes=$bytes" "TCP4:$X4:$port" \
 		2>"$logs/snd.err" || { kill $spid 2>/dev/null; wait $spid; return 1; }
 	wait $spid || return 1
 	got=$(grep '"mode":"server"' "$logs/srv.json" | jq -r .bytes_received)
@@ -103,7 +105,7 @@ from_xdpmux() {
 }
 
 xm_step "$rounds round(s) of $mib MiB each way"
-to_x=() to_xd=() to_k=() from_x=() from_k=() from_kn=()
+to_x=() to_xd=() to_k=() from_x=() from_k=() from_kn=() from_xn=()
 port=9100
 for r in $(seq "$rounds"); do
 	port=$((port + 10))
@@ -123,8 +125,10 @@ for r in $(seq "$rounds"); do
 	xm_in "$ns_x" ethtool -K "$dev_x" tso off gso off >/dev/null || xm_fail "ethtool -K $dev_x tso off gso off"
 	if v=$(kernel_pair "$ns_x" "$ns_k" "$K4" $((port + 5))); then from_kn+=("$v"); else
 		skip "kernel (TSO/GSO off)->kernel round $r failed"; fi
+	if v=$(from_xdpmux $((port + 6))); then from_xn+=("$v"); else
+		skip "xdpmux (GSO off)->kernel round $r: $(tail -3 "$logs/cli.err" 2>/dev/null)"; fi
 	xm_in "$ns_x" ethtool -K "$dev_x" tso on gso on >/dev/null || xm_fail "ethtool -K $dev_x tso on gso on"
-	echo "round $r: to_xdpmux ${to_x[*]:-}, default peer ${to_xd[*]:-} (kernel ${to_k[*]:-}); from_xdpmux ${from_x[*]:-} (kernel ${from_k[*]:-}, TSO/GSO off ${from_kn[*]:-}) Gbit/s"
+	echo "round $r: to_xdpmux ${to_x[*]:-}, default peer ${to_xd[*]:-} (kernel ${to_k[*]:-}); from_xdpmux ${from_x[*]:-} (kernel ${from_k[*]:-}); TSO/GSO off: from_xdpmux ${from_xn[*]:-} (kernel ${from_kn[*]:-}) Gbit/s"
 done
 
 if [ ${#to_x[@]} -gt 0 ] && [ ${#to_k[@]} -gt 0 ]; then
@@ -141,12 +145,12 @@ else
 fi
 if [ ${#from_x[@]} -gt 0 ] && [ ${#from_k[@]} -gt 0 ]; then
 	bench_record tcp_bulk_from_xdpmux Gbit/s "$(bench_median "${from_x[@]}")" \
-		"$(bench_median "${from_k[@]}")" kernel_tcp true
+		"$(bench_median "${from_k[@]}")" kernel_tcp true 0.8
 else
 	skip "tcp_bulk_from_xdpmux: no successful round"
 fi
-if [ ${#from_x[@]} -gt 0 ] && [ ${#from_kn[@]} -gt 0 ]; then
-	bench_record tcp_bulk_from_xdpmux_gso_off Gbit/s "$(bench_median "${from_x[@]}")" \
+if [ ${#from_xn[@]} -gt 0 ] && [ ${#from_kn[@]} -gt 0 ]; then
+	bench_record tcp_bulk_from_xdpmux_gso_off Gbit/s "$(bench_median "${from_xn[@]}")" \
 		"$(bench_median "${from_kn[@]}")" kernel_tcp_gso_off true
 else
 	skip "tcp_bulk_from_xdpmux_gso_off: no successful round"
