@@ -219,6 +219,7 @@ int xm_stack_poll(struct xm_stack *st)
 {
 	struct xm_frame f[XM_RX_BATCH];
 	int total = 0;
+	bool timed;
 
 	if (!st)
 		return -EINVAL;
@@ -232,7 +233,9 @@ int xm_stack_poll(struct xm_stack *st)
 			st->stats.rx_bytes += f[i].len;
 			if (f[i].len > st->info.mtu + XM_ETH_HLEN)
 				st->stats.rx_superframes++;
+			xm_now_hold(st);
 			xm_eth_input(st, f[i].data, f[i].len);
+			xm_now_release(st);
 		}
 		if (n)
 			st->link->ops->rx_release(st->link, f, n);
@@ -242,8 +245,11 @@ int xm_stack_poll(struct xm_stack *st)
 	}
 	/* Reading the clock is not free (a VM's vDSO may trap): only when a
 	 * timer is armed. */
-	if (xm_timers_next(&st->timers) != UINT64_MAX)
+	timed = xm_timers_next(&st->timers) != UINT64_MAX;
+	if (timed) {
+		xm_now_hold(st);   /* the timers and timerfd_sync: one read */
 		xm_timers_run(st, &st->timers, xm_now(st));
+	}
 	xm_tx_flush(st);
 	xm_tx_reap(st);
 	if (st->tx_waiting) {
@@ -254,6 +260,8 @@ int xm_stack_poll(struct xm_stack *st)
 			st->tx_waiting = false;
 	}
 	timerfd_sync(st);
+	if (timed)
+		xm_now_release(st);
 	return total;
 }
 
