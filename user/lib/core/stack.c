@@ -35,20 +35,19 @@ static int epoll_add(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* The link's fd joins the set when xm_stack_fd() is first asked for, not
+ * before: an fd in an epoll set calls the set back for every frame the
+ * kernel queues on it, on the sender's CPU, even while nobody waits, and a
+ * program that waits with xm_stack_wait_fd() (xdpmux run) never needs it. */
 static int event_fd_open(struct xm_stack *st)
 {
-	int lfd = st->link->ops->poll_fd(st->link), r;
-
 	st->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (st->epfd < 0)
 		return -errno;
 	st->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (st->timerfd < 0)
 		return -errno;
-	r = epoll_add(st->epfd, st->timerfd);
-	if (r == 0 && lfd >= 0)
-		r = epoll_add(st->epfd, lfd);
-	return r;
+	return epoll_add(st->epfd, st->timerfd);
 }
 
 static void seed_rand(struct xm_stack *st)
@@ -180,9 +179,27 @@ void xm_stack_close(struct xm_stack *st)
 	free(st);
 }
 
-int xm_stack_fd(const struct xm_stack *st)
+int xm_stack_fd(struct xm_stack *st)
 {
-	return st ? st->epfd : -EINVAL;
+	int lfd, r;
+
+	if (!st)
+		return -EINVAL;
+	lfd = st->link->ops->poll_fd(st->link);
+	if (!st->epfd_has_link && lfd >= 0) {
+		r = epoll_add(st->epfd, lfd);
+		if (r < 0)
+			return r;
+		st->epfd_has_link = true;
+	}
+	return st->epfd;
+}
+
+int xm_stack_wait_fd(const struct xm_stack *st)
+{
+	if (!st)
+		return -EINVAL;
+	return st->link->ops->poll_fd(st->link);
 }
 
 /* Keep the timerfd no later than the earliest timer so that an application

@@ -101,6 +101,7 @@ struct xm_stack {
 
 	/* event fd for applications: epoll set of link fd + timerfd */
 	int epfd;
+	bool epfd_has_link;               /* the link's fd is in epfd yet */
 	int timerfd;
 	uint64_t timerfd_deadline;        /* what timerfd is armed for */
 
