@@ -137,7 +137,13 @@ const char *xm_stack_notice(const struct xm_stack *st);
 /* Make st the calling thread's stack for xm_socket(). */
 void xm_stack_use(struct xm_stack *st);
 /* An fd to put in an epoll set: readable when xm_stack_poll() has work. */
-int xm_stack_fd(const struct xm_stack *st);
+int xm_stack_fd(struct xm_stack *st);
+/* An fd to poll() or ppoll() for POLLIN with the timeout of
+ * xm_stack_timeout_ms(): readable when the link has frames (-1: the link
+ * has none; sleep the timeout). Cheaper for the senders than
+ * xm_stack_fd(), which nests the link's fd in an epoll set that the kernel
+ * calls back for every frame it queues, waited on or not. */
+int xm_stack_wait_fd(const struct xm_stack *st);
 /* Receive and process what the link has, run due timers, flush output.
  * Returns the number of frames processed or -errno. Never blocks. */
 int xm_stack_poll(struct xm_stack *st);

@@ -35,6 +35,7 @@
 #include <xdpmux/xdpmux.h>
 #include "lib/frame.h"
 #include "../../user/lib/link/link.h"
+#include "../../user/lib/core/stack.h"
 
 #define PORT_IN  7100
 #define PORT_OUT 7200
@@ -603,6 +604,57 @@ Test(afxdp_link, blocking_recv_spins_and_catches_a_datagram, .fini = teardown)
 	cr_assert_geq(s.spin_hits, 1, "the datagram was not caught spinning");
 
 	xm_close(fd);
+	xm_stack_close(st);
+}
+
+/* How many fds an epoll set watches (its /proc fdinfo "tfd:" lines). */
+static int epoll_watched(int epfd)
+{
+	char path[64], line[256];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		n += !strncmp(line, "tfd:", 4);
+	fclose(f);
+	return n;
+}
+
+/* The link's fd sits in the stack's epoll set only once an application
+ * asks for xm_stack_fd(): an fd in an epoll set calls the set back for
+ * every frame queued on it, on the sender's CPU, waited on or not. A
+ * program that sleeps on xm_stack_wait_fd() (xdpmux run) spares the
+ * senders that; both fds become readable for a datagram. */
+Test(afxdp_link, link_fd_joins_the_stack_epoll_set_only_when_asked, .fini = teardown)
+{
+	struct xm_stack_opts o = XM_STACK_OPTS_INIT;
+	struct xm_clock clock = xm_clock_monotonic();
+	struct xm_stack *st;
+	struct pollfd p;
+	struct epoll_event ev;
+	int err, epfd;
+
+	setup();
+	err = xm_stack_open_link(link_open(), &clock, &o, &st);
+	cr_assert_eq(err, 0, "stack open: %s", strerror(-err));
+	bind_udp(PORT_IN);
+	cr_assert_eq(epoll_watched(st->epfd), 1, "before xm_stack_fd(): the timerfd alone");
+	p = (struct pollfd){ .fd = xm_stack_wait_fd(st), .events = POLLIN };
+	cr_assert_geq(p.fd, 0);
+	cr_assert_eq(poll(&p, 1, 0), 0, "nothing sent yet");
+	runf("ip netns exec %s sh -c 'printf wake | "
+	     "socat -u - UDP4-SENDTO:198.18.6.1:%d'", peer_ns, PORT_IN);
+	/* A bound on a hang, not a timing assertion. */
+	cr_assert_eq(poll(&p, 1, 5000), 1, "the wait fd did not wake for a frame");
+	epfd = xm_stack_fd(st);
+	cr_assert_eq(epfd, st->epfd);
+	cr_assert_eq(epoll_watched(epfd), 2, "asked for: the link's fd joined");
+	cr_assert_eq(xm_stack_fd(st), epfd);
+	cr_assert_eq(epoll_watched(epfd), 2, "asked again: added once");
+	cr_assert_eq(epoll_wait(epfd, &ev, 1, 5000), 1, "the stack fd misses the frame");
 	xm_stack_close(st);
 }
 

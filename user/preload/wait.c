@@ -50,7 +50,7 @@ int pl_sleep(struct pollfd *kfds, nfds_t nk, uint64_t until_ns, const sigset_t *
 	}
 	if (nk)
 		memcpy(p, kfds, nk * sizeof(*p));
-	p[nk] = (struct pollfd){ .fd = xm_stack_fd(pl.st), .events = POLLIN };
+	p[nk] = (struct pollfd){ .fd = xm_stack_wait_fd(pl.st), .events = POLLIN };
 	p[nk + 1] = (struct pollfd){ .fd = pl.wake_fd, .events = POLLIN };
 	tmo = xm_stack_timeout_ms(pl.st);
 	if (tmo >= 0)

@@ -35,20 +35,19 @@ static int epoll_add(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* The link's fd joins the set when xm_stack_fd() is first asked for, not
+ * before: an fd in an epoll set calls the set back for every frame the
+ * kernel queues on it, on the sender's CPU, even while nobody waits, and a
+ * program that waits with xm_stack_wait_fd() (xdpmux run) never needs it. */
 static int event_fd_open(struct xm_stack *st)
 {
-	int lfd = st->link->ops->poll_fd(st->link), r;
-
 	st->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (st->epfd < 0)
 		return -errno;
 	st->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (st->timerfd < 0)
 		return -errno;
-	r = epoll_add(st->epfd, st->timerfd);
-	if (r == 0 && lfd >= 0)
-		r = epoll_add(st->epfd, lfd);
-	return r;
+	return epoll_add(st->epfd, st->timerfd);
 }
 
 static void seed_rand(struct xm_stack *st)
@@ -183,9 +182,27 @@ void xm_stack_close(struct xm_stack *st)
 	free(st);
 }
 
-int xm_stack_fd(const struct xm_stack *st)
+int xm_stack_fd(struct xm_stack *st)
 {
-	return st ? st->epfd : -EINVAL;
+	int lfd, r;
+
+	if (!st)
+		return -EINVAL;
+	lfd = st->link->ops->poll_fd(st->link);
+	if (!st->epfd_has_link && lfd >= 0) {
+		r = epoll_add(st->epfd, lfd);
+		if (r < 0)
+			return r;
+		st->epfd_has_link = true;
+	}
+	return st->epfd;
+}
+
+int xm_stack_wait_fd(const struct xm_stack *st)
+{
+	if (!st)
+		return -EINVAL;
+	return st->link->ops->poll_fd(st->link);
 }
 
 /* Keep the timerfd no later than the earliest timer so that an application
@@ -222,6 +239,7 @@ int xm_stack_poll(struct xm_stack *st)
 {
 	struct xm_frame f[XM_RX_BATCH];
 	int total = 0;
+	bool timed;
 
 	if (!st)
 		return -EINVAL;
@@ -235,7 +253,9 @@ int xm_stack_poll(struct xm_stack *st)
 			st->stats.rx_bytes += f[i].len;
 			if (f[i].len > st->info.mtu + XM_ETH_HLEN)
 				st->stats.rx_superframes++;
+			xm_now_hold(st);
 			xm_eth_input(st, f[i].data, f[i].len);
+			xm_now_release(st);
 		}
 		if (n)
 			st->link->ops->rx_release(st->link, f, n);
@@ -245,8 +265,11 @@ int xm_stack_poll(struct xm_stack *st)
 	}
 	/* Reading the clock is not free (a VM's vDSO may trap): only when a
 	 * timer is armed. */
-	if (xm_timers_next(&st->timers) != UINT64_MAX)
+	timed = xm_timers_next(&st->timers) != UINT64_MAX;
+	if (timed) {
+		xm_now_hold(st);   /* the timers and timerfd_sync: one read */
 		xm_timers_run(st, &st->timers, xm_now(st));
+	}
 	xm_tx_flush(st);
 	xm_tx_reap(st);
 	if (st->tx_waiting) {
@@ -257,6 +280,8 @@ int xm_stack_poll(struct xm_stack *st)
 			st->tx_waiting = false;
 	}
 	timerfd_sync(st);
+	if (timed)
+		xm_now_release(st);
 	return total;
 }
 

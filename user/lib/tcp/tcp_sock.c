@@ -343,6 +343,14 @@ static int tcp_connect(struct xm_sock *s, const struct xm_ep *peer)
 	return r;
 }
 
+/* Send what the connection may: its segments share one clock read. */
+static void output(struct xm_tcp_conn *c)
+{
+	xm_now_hold(c->st);
+	xm_tcp_output(c);
+	xm_now_release(c->st);
+}
+
 static bool can_send_state(enum xm_tcp_state st)
 {
 	return st == XM_TCP_ESTABLISHED || st == XM_TCP_CLOSE_WAIT;
@@ -379,7 +387,7 @@ static ssize_t tcp_sendto(struct xm_sock *s, const void *buf, size_t len,
 					  (const uint8_t *)buf + done, n);
 			c->sndbuf.len += n;
 			done += n;
-			xm_tcp_output(c);
+			output(c);
 		}
 		if (done == len)
 			break;
@@ -524,7 +532,7 @@ static void queue_fin(struct xm_tcp_conn *c)
 		return;
 	}
 	c->fin_queued = true;
-	xm_tcp_output(c);
+	output(c);
 }
 
 static int tcp_shutdown(struct xm_sock *s, int how)
@@ -675,7 +683,7 @@ static int tcp_setsockopt(struct xm_sock *s, int level, int name,
 	case TCP_NODELAY:
 		c->nodelay = v != 0;
 		if (c->nodelay)
-			xm_tcp_output(c);   /* Linux pushes pending data */
+			output(c);   /* Linux pushes pending data */
 		return 0;
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:
