@@ -11,12 +11,14 @@
 #                         on): partial checksums and 64 KB superpackets,
 #                         taken whole by multi-buffer AF_XDP.
 #   tcp_bulk_from_xdpmux  xdpmux-perf client -> kernel socat receiver;
-#                         baseline kernel socat sender -> the same receiver.
-#   tcp_bulk_from_xdpmux_gso_off  the same xdpmux figure against a kernel
-#                         sender whose veth has TSO and GSO off: segments
-#                         of one MSS each, as xdpmux sends (AF_XDP has no
-#                         segmentation offload), so the ratio is the cost
-#                         per segment, not the 64 KB superpackets'.
+#                         baseline kernel socat sender -> the same receiver;
+#                         both at the device's defaults, so both send 64 KB
+#                         super-segments (xdpmux through its packet socket,
+#                         README "TCP segmentation offload"); target 0.8.
+#   tcp_bulk_from_xdpmux_gso_off  the same two with TSO and GSO off on the
+#                         sender's veth: both send frames of one MSS (xdpmux
+#                         follows the device), so the ratio is the cost per
+#                         segment.
 # Gbit/s: bytes / seconds. The xdpmux figure is xdpmux-perf's own (accept
 # or connect to EOF); the kernel one is the sender's wall time until the
 # receiver saw EOF, which includes socat's start (a few ms). Medians of the
