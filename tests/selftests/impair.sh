@@ -84,6 +84,13 @@ impair_wire_setup() {
 	for d in "$_iw_rk" "$_iw_da" "$_iw_db" "$_iw_dc" "$_iw_dd"; do
 		ip -n "$_iw_ns_r" link set "$d" up || xm_fail "ip link set $d up"
 	done
+	# xdpmux's super-segments (README, "TCP segmentation offload") leave
+	# its veth cut into MTU frames, as a NIC's TSO would put them on a
+	# wire: without TSO on the device the kernel segments them on the way
+	# out, so the wire drops and delays frames, not 64 KB bursts, and the
+	# stack still sends super-segments (it follows GSO, which stays on).
+	xm_in "$_iw_ns_x" ethtool -K "$IMPAIR_DEV_X" tso off >/dev/null ||
+		xm_fail "ethtool -K $IMPAIR_DEV_X tso off"
 	if ! xm_xsk_sg; then
 		xm_in "$_iw_ns_k" ethtool -K "$IMPAIR_DEV_K" tso off gso off >/dev/null ||
 			xm_fail "ethtool -K $IMPAIR_DEV_K tso off gso off"
