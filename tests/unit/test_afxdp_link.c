@@ -644,6 +644,16 @@ Test(afxdp_link, link_fd_joins_the_stack_epoll_set_only_when_asked, .fini = tear
 	cr_assert_eq(epoll_watched(st->epfd), 1, "before xm_stack_fd(): the timerfd alone");
 	p = (struct pollfd){ .fd = xm_stack_wait_fd(st), .events = POLLIN };
 	cr_assert_geq(p.fd, 0);
+	{
+		/* One queue: the XSK itself, no epoll set around it (one
+		 * wakeup callback less per frame). */
+		int dom = 0;
+		socklen_t dl = sizeof(dom);
+
+		cr_assert_eq(getsockopt(p.fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl), 0,
+			     "the wait fd of a one-queue link is no socket: %s", strerror(errno));
+		cr_assert_eq(dom, AF_XDP);
+	}
 	cr_assert_eq(poll(&p, 1, 0), 0, "nothing sent yet");
 	runf("ip netns exec %s sh -c 'printf wake | "
 	     "socat -u - UDP4-SENDTO:198.18.6.1:%d'", peer_ns, PORT_IN);

@@ -36,7 +36,7 @@ struct afxdp {
 	struct xm_kview kv;
 	struct xm_pktsock pkt;    /* tx_gso; fd -1: none */
 	struct xm_ctl *ctl;
-	int epfd;
+	int epfd;                 /* the queues' XSKs; -1 with one queue */
 	uint32_t n_q;
 	uint32_t frame_size;      /* UMEM frame size of every queue */
 	uint64_t bad_handles;     /* frames whose id names no queue of ours */
@@ -173,9 +173,14 @@ static void afxdp_kick(struct xm_link *l)
 		xm_umem_kick(a->q[i]);
 }
 
+/* With one queue its XSK itself: an epoll set around it would run one
+ * more wakeup callback per received frame, on the CPU that delivers it
+ * (on a veth the peer's sender). */
 static int afxdp_poll_fd(struct xm_link *l)
 {
-	return to_afxdp(l)->epfd;
+	struct afxdp *a = to_afxdp(l);
+
+	return a->n_q == 1 ? xm_umem_fd(a->q[0]) : a->epfd;
 }
 
 static int afxdp_accounting(struct xm_link *l, struct xm_frame_accounting *acc)
@@ -394,10 +399,16 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 	}
 	a->q = calloc(a->n_q, sizeof(*a->q));
 	a->qid = calloc(a->n_q, sizeof(*a->qid));
-	a->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!a->q || !a->qid || a->epfd < 0) {
-		err = a->epfd < 0 ? -errno : -ENOMEM;
+	if (!a->q || !a->qid) {
+		err = -ENOMEM;
 		goto fail;
+	}
+	if (a->n_q > 1) {
+		a->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (a->epfd < 0) {
+			err = -errno;
+			goto fail;
+		}
 	}
 	for (i = 0; i < a->n_q; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
@@ -415,7 +426,8 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 						xm_ctl_xsks_fd(a->ctl));
 		if (err)
 			goto fail;
-		if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, xm_umem_fd(a->q[i]), &ev)) {
+		if (a->epfd >= 0 &&
+		    epoll_ctl(a->epfd, EPOLL_CTL_ADD, xm_umem_fd(a->q[i]), &ev)) {
 			err = -errno;
 			goto fail;
 		}
