@@ -323,6 +323,8 @@ static ssize_t xs_sendfile(struct pl_xs *xs, int in, off_t *offset, size_t count
 	size_t done = 0;
 	ssize_t r = 0;
 
+	if (offset && pos < 0)
+		errno = EINVAL;   /* as Linux; lseek failing set errno itself */
 	if (pos < 0)
 		return -1;
 	while (done < count) {
