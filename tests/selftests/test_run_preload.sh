@@ -39,6 +39,8 @@
 #    without it EADDRINUSE); UDP ancillary data (PKTINFO in and out on a
 #    wildcard server, IPv4 and IPv6, TOS/TCLASS both ways, TTL, receive
 #    timestamps, MSG_CTRUNC, EINVAL for an unknown control message);
+#    sendfile (offset or file position, past the end, a rewritten and a
+#    truncated file, corked after a header, EBADF, EINVAL);
 #  - XDPMUX_DEBUG=1 logs the decisions: a wildcard bind moves, a loopback
 #    connect stays with the kernel (and works);
 #  - no binding is left once each program has exited;
@@ -500,6 +502,8 @@ xm_step "SO_REUSEPORT: two TCP listeners and two UDP sockets on one port share t
 features reuse 7041 "$XM_A4" 7041
 xm_step "UDP ancillary data: PKTINFO in and out, TOS/TCLASS, TTL, timestamps, MSG_CTRUNC"
 features udp 7042 "$XM_A4" "$XM_A6" 7042
+xm_step "sendfile: offset or file position, past the end, rewritten, corked, truncated, errors"
+features sendfile 7043 "$XM_A4" 7043
 
 xm_step "a loopback connection stays with the kernel"
 xm_in "$ns_a" socat -u TCP-LISTEN:7004,bind=127.0.0.1 STDOUT >"$work/lo.out" 2>&1 &

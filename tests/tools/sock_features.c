@@ -27,6 +27,14 @@
  *     length; with IP(V6)_MTU_DISCOVER DO a datagram that would fragment
  *     fails with EMSGSIZE; with IP(V6)_RECVERR MSG_ERRQUEUE gives EAGAIN;
  *     an unknown control message fails with EINVAL.
+ *   sock_features sendfile-server PORT   / sendfile-peer ADDR PORT
+ *     sendfile from a file: with an offset (it advances, the file
+ *     position stays) and without (the position advances), a count past
+ *     the end (to the end), at the end (0), 0 bytes, after a rewrite (the
+ *     new bytes), corked after a header (as nginx), after a truncation
+ *     (shorter, 0 past the new end); a write-only file gives EBADF, a
+ *     negative offset EINVAL. The peer sends back what it reads, which
+ *     must be the file's bytes at each call.
  * Prints "listening" when the peer may start, then what it checked; exit 0 when all held, 1 with "FAIL: why".
  */
 #define _GNU_SOURCE
@@ -45,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -615,6 +624,153 @@ static int udp_peer(const char *a4, const char *a6, int port)
 	return 0;
 }
 
+/* ---- sendfile ---- */
+
+#define SF_SIZE 4096
+
+/* Byte i of the file's generation gen: each rewrite changes every byte. */
+static uint8_t sf_byte(int gen, size_t i)
+{
+	return (uint8_t)(i * 31 + (size_t)gen * 101 + 7);
+}
+
+/* Rewrite the file as generation gen, len bytes long. */
+static void sf_fill(int f, int gen, size_t len)
+{
+	static uint8_t b[SF_SIZE];
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = sf_byte(gen, i);
+	CHECK(pwrite(f, b, len, 0) == (ssize_t)len && ftruncate(f, (off_t)len) == 0,
+	      "rewrite the file");
+}
+
+struct sf_stream {
+	uint8_t b[1 << 16];
+	size_t len;
+};
+
+/* sendfile(d, f, off, count) must return want; what it sent is generation
+ * gen's bytes from where it read (off, or the file position). */
+static void sf_send(int d, int f, off_t *off, size_t count, ssize_t want, int gen,
+		    struct sf_stream *exp, const char *what)
+{
+	off_t from = off ? *off : lseek(f, 0, SEEK_CUR);
+	ssize_t r = sendfile(d, f, off, count);
+
+	CHECK(r == want, "%s: sendfile returned %zd, not %zd", what, r, want);
+	for (ssize_t i = 0; i < r; i++)
+		exp->b[exp->len++] = sf_byte(gen, (size_t)from + (size_t)i);
+	CHECK(!off || *off == from + r, "%s: offset %lld, not %lld", what,
+	      (long long)*off, (long long)(from + r));
+	CHECK(off || lseek(f, 0, SEEK_CUR) == from + r, "%s: file position %lld, not %lld",
+	      what, (long long)lseek(f, 0, SEEK_CUR), (long long)(from + r));
+	printf("%s: %zd\n", what, r);
+}
+
+/* Read the peer's echo of all sent so far and compare: the kernel sends
+ * the page cache's pages by reference (through a veth, into the peer's
+ * receive queue too), so the file is rewritten only once the peer has
+ * copied out what was sent. */
+static void sf_sync(int d, const struct sf_stream *exp, struct sf_stream *got)
+{
+	while (got->len < exp->len) {
+		ssize_t r = recv(d, got->b + got->len, exp->len - got->len, 0);
+
+		CHECK(r > 0, "the peer's echo: %zd at %zu of %zu", r, got->len, exp->len);
+		got->len += (size_t)r;
+	}
+	for (size_t i = 0; i < exp->len; i++)
+		CHECK(got->b[i] == exp->b[i], "byte %zu: 0x%02x, sent 0x%02x", i, got->b[i],
+		      exp->b[i]);
+}
+
+static int sendfile_server(int port)
+{
+	static struct sf_stream exp, got;
+	char path[] = "/tmp/xm-sendfile.XXXXXX";
+	int err = 0, lfd = listener(AF_INET, SOCK_STREAM, port, false, &err);
+	int d, f, wo;
+	off_t off;
+
+	CHECK(lfd >= 0, "bind tcp/%d: %s", port, strerror(err));
+	printf("listening\n");
+	d = accept(lfd, NULL, NULL);
+	CHECK(d >= 0, "accept");
+	f = mkstemp(path);
+	wo = open(path, O_WRONLY);
+	CHECK(f >= 0 && wo >= 0 && unlink(path) == 0, "temporary file");
+	sf_fill(f, 1, SF_SIZE);
+	off = 100;
+	sf_send(d, f, &off, 1000, 1000, 1, &exp, "offset 100, 1000 bytes (the position stays)");
+	CHECK(lseek(f, 0, SEEK_CUR) == 0, "the file position moved");
+	CHECK(lseek(f, 10, SEEK_SET) == 10, "lseek");
+	sf_send(d, f, NULL, 500, 500, 1, &exp, "no offset: from the position 10, 500 bytes");
+	off = 4000;
+	sf_send(d, f, &off, 1000, 96, 1, &exp, "1000 bytes at 4000 of 4096: to the end");
+	sf_send(d, f, &off, 10, 0, 1, &exp, "at the end");
+	CHECK(lseek(f, 4090, SEEK_SET) == 4090, "lseek");
+	sf_send(d, f, NULL, 100, 6, 1, &exp, "no offset, 100 bytes at 4090: to the end");
+	off = 0;
+	sf_send(d, f, &off, 0, 0, 1, &exp, "0 bytes");
+	sf_sync(d, &exp, &got);
+	sf_fill(f, 2, SF_SIZE);
+	off = 0;
+	sf_send(d, f, &off, 300, 300, 2, &exp, "after a rewrite: the new bytes");
+	sf_sync(d, &exp, &got);
+	sf_fill(f, 3, SF_SIZE);
+	set_int(d, IPPROTO_TCP, TCP_CORK, 1);   /* as nginx: header, body, uncork */
+	CHECK(send(d, "HDR", 3, 0) == 3, "corked header");
+	memcpy(exp.b + exp.len, "HDR", 3);
+	exp.len += 3;
+	off = 0;
+	sf_send(d, f, &off, SF_SIZE, SF_SIZE, 3, &exp, "corked, after a header: the whole file");
+	set_int(d, IPPROTO_TCP, TCP_CORK, 0);
+	sf_sync(d, &exp, &got);
+	sf_fill(f, 4, 2000);
+	off = 1500;
+	sf_send(d, f, &off, 1000, 500, 4, &exp, "truncated to 2000: 1000 at 1500 gives 500");
+	off = 3000;
+	sf_send(d, f, &off, 100, 0, 4, &exp, "past the new end");
+	errno = 0;
+	CHECK(sendfile(d, wo, NULL, 10) == -1 && errno == EBADF, "a write-only file: not EBADF");
+	off = -1;
+	errno = 0;
+	CHECK(sendfile(d, f, &off, 10) == -1 && errno == EINVAL, "offset -1: not EINVAL");
+	printf("write-only file: EBADF; offset -1: EINVAL\n");
+	CHECK(shutdown(d, SHUT_WR) == 0, "shutdown");
+	sf_sync(d, &exp, &got);
+	CHECK(recv(d, got.b, 1, 0) == 0, "the peer's echo: more than was sent");
+	printf("the peer read the %zu bytes sent\n", got.len);
+	close(d);
+	close(f);
+	close(wo);
+	close(lfd);
+	printf("ok\n");
+	return 0;
+}
+
+/* Send back all that comes, until the server's FIN. */
+static int sendfile_peer(const char *addr, int port)
+{
+	static uint8_t buf[1 << 16];
+	int d = connect_to(addr, port, SOCK_STREAM);
+	size_t total = 0;
+	ssize_t r, w;
+
+	while ((r = recv(d, buf, sizeof(buf), 0)) > 0) {
+		for (ssize_t sent = 0; sent < r; sent += w) {
+			w = send(d, buf + sent, (size_t)(r - sent), 0);
+			CHECK(w > 0, "peer send");
+		}
+		total += (size_t)r;
+	}
+	CHECK(r == 0, "peer read");
+	close(d);
+	printf("peer: read and sent back %zu\n", total);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -630,8 +786,13 @@ int main(int argc, char **argv)
 		return udp_server(atoi(argv[2]));
 	if (argc == 5 && !strcmp(argv[1], "udp-peer"))
 		return udp_peer(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 3 && !strcmp(argv[1], "sendfile-server"))
+		return sendfile_server(atoi(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "sendfile-peer"))
+		return sendfile_peer(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: sock_features tcp-server PORT | tcp-peer ADDR PORT |\n"
 			"  reuse-server PORT | reuse-peer ADDR PORT |\n"
-			"  udp-server PORT | udp-peer ADDR4 ADDR6 PORT\n");
+			"  udp-server PORT | udp-peer ADDR4 ADDR6 PORT |\n"
+			"  sendfile-server PORT | sendfile-peer ADDR PORT\n");
 	return 2;
 }

@@ -49,17 +49,28 @@ int pl_cork_set(struct pl_xs *xs, bool on)
 	return on ? 0 : pl_cork_flush(xs);
 }
 
+uint8_t *pl_cork_room(struct pl_xs *xs, size_t len)
+{
+	if (!xs->corked || xs->type != SOCK_STREAM || xs->cork_len + len > CORK_MAX)
+		return NULL;
+	if (!xs->cork_buf && !(xs->cork_buf = malloc(CORK_MAX)))
+		return NULL;
+	return xs->cork_buf + xs->cork_len;
+}
+
 bool pl_cork_take(struct pl_xs *xs, const void *buf, size_t len)
 {
+	uint8_t *room;
+
 	if (!xs->corked || xs->type != SOCK_STREAM)
 		return false;
 	if (xs->cork_len + len > CORK_MAX) {
 		pl_cork_flush(xs);
 		return false;
 	}
-	if (!xs->cork_buf && !(xs->cork_buf = malloc(CORK_MAX)))
+	if (!(room = pl_cork_room(xs, len)))
 		return false;
-	memcpy(xs->cork_buf + xs->cork_len, buf, len);
+	memcpy(room, buf, len);
 	xs->cork_len += len;
 	return true;
 }

@@ -316,22 +316,32 @@ int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 
 /* sendfile to an xdpmux socket: the file is read in pieces and sent; what
  * the socket did not take is not consumed from the file (offset, or the
- * file position when offset is NULL). Lock held. */
+ * file position when offset is NULL). A corked socket's piece is read
+ * straight into the cork (the body of a corked HTTP reply: one copy
+ * less). Lock held. */
 static ssize_t xs_sendfile(struct pl_xs *xs, int in, off_t *offset, size_t count)
 {
 	off_t pos = offset ? *offset : lseek(in, 0, SEEK_CUR);
 	size_t done = 0;
 	ssize_t r = 0;
 
+	if (offset && pos < 0)
+		errno = EINVAL;   /* as Linux; lseek failing set errno itself */
 	if (pos < 0)
 		return -1;
 	while (done < count) {
 		size_t want = count - done < DGRAM_MAX ? count - done : DGRAM_MAX;
-		ssize_t n = pread(in, dgram_buf, want, pos + (off_t)done), s;
+		uint8_t *room = pl_cork_room(xs, want);
+		ssize_t n = pread(in, room ? room : dgram_buf, want, pos + (off_t)done), s;
 
 		if (n <= 0) {
 			r = n;
 			break;
+		}
+		if (room) {
+			xs->cork_len += (size_t)n;
+			done += (size_t)n;
+			continue;
 		}
 		s = xs_send(xs, dgram_buf, (size_t)n, done ? MSG_DONTWAIT : 0, NULL, 0);
 		if (s < 0) {

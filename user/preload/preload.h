@@ -199,6 +199,10 @@ int pl_cork_set(struct pl_xs *xs, bool on);
 /* While corked, keep len bytes of a stream send to go out with what
  * follows: true when they were kept (the send is done). Lock held. */
 bool pl_cork_take(struct pl_xs *xs, const void *buf, size_t len);
+/* Where len more bytes may be written into the cork by the caller, who
+ * then adds what it wrote to cork_len (sendfile reads the file straight
+ * in); NULL when not corked or they would not fit. Lock held. */
+uint8_t *pl_cork_room(struct pl_xs *xs, size_t len);
 /* Send what the cork holds (before a send that does not fit, at close). */
 int pl_cork_flush(struct pl_xs *xs);
 
