@@ -20,17 +20,6 @@
 #define TCP_PSH 0x08
 #define TCP_CWR 0x80
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* n bytes at off of the payload's pieces, to dst. */
 static void payload_copy(const struct xm_link_gso *g, uint32_t off, uint8_t *dst,
 			 uint32_t n)
@@ -67,8 +56,8 @@ int xm_gso_segment(const struct xm_link_gso *g, uint8_t *buf, uint32_t cap,
 		return -EINVAL;
 	memcpy(ip.src, g->hdr + l3 + (g->v6 ? 8 : 12), xm_addr_len(ip.family));
 	memcpy(ip.dst, g->hdr + l3 + (g->v6 ? 24 : 16), xm_addr_len(ip.family));
-	seq = get32(g->hdr + g->l4_off + 4);
-	id = (uint16_t)(g->hdr[l3 + 4] << 8 | g->hdr[l3 + 5]);
+	seq = xm_get32(g->hdr + g->l4_off + 4);
+	id = xm_get16(g->hdr + l3 + 4);
 	do {
 		uint32_t k = plen - off < g->gso_size ? plen - off : g->gso_size;
 		bool last = off + k == plen;
@@ -77,23 +66,20 @@ int xm_gso_segment(const struct xm_link_gso *g, uint8_t *buf, uint32_t cap,
 		memcpy(buf, g->hdr, g->hlen);
 		payload_copy(g, off, buf + g->hlen, k);
 		if (g->v6) {
-			put16(ih + 4, thlen + k);
+			xm_put16(ih + 4, thlen + k);
 		} else {
-			put16(ih + 2, XM_IPV4_HLEN + thlen + k);
-			put16(ih + 4, (uint16_t)(id + n));
-			put16(ih + 10, 0);
-			put16(ih + 10, xm_csum_fold(xm_csum_add(0, ih, XM_IPV4_HLEN)));
+			xm_put16(ih + 2, XM_IPV4_HLEN + thlen + k);
+			xm_put16(ih + 4, (uint16_t)(id + n));
+			xm_put16(ih + 10, 0);
+			xm_put16(ih + 10, xm_csum_fold(xm_csum_add(0, ih, XM_IPV4_HLEN)));
 		}
-		th[4] = (uint8_t)((seq + off) >> 24);
-		th[5] = (uint8_t)((seq + off) >> 16);
-		th[6] = (uint8_t)((seq + off) >> 8);
-		th[7] = (uint8_t)(seq + off);
+		xm_put32(th + 4, seq + off);
 		if (!last)
 			th[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
 		if (n)
 			th[13] &= (uint8_t)~TCP_CWR;
-		put16(th + 16, 0);
-		put16(th + 16, xm_l4_csum(&ip, th, thlen + k, NULL, 0));
+		xm_put16(th + 16, 0);
+		xm_put16(th + 16, xm_l4_csum(&ip, th, thlen + k, NULL, 0));
 		emit(ctx, buf, g->hlen + k);
 		off += k;
 		n++;

@@ -138,39 +138,27 @@ static uint8_t *eth_put(const struct xm_stack *st, uint8_t *p,
 	return p + XM_ETH_HLEN;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 static void ipv4_put(uint8_t *p, const struct xm_ipinfo *ip, uint32_t tot,
 		     uint16_t id, uint16_t frag)
 {
 	p[0] = 0x45;
 	p[1] = ip->tos;
-	put16(p + 2, (uint16_t)tot);
-	put16(p + 4, id);
-	put16(p + 6, frag);
+	xm_put16(p + 2, (uint16_t)tot);
+	xm_put16(p + 4, id);
+	xm_put16(p + 6, frag);
 	p[8] = ip->hop_limit ? ip->hop_limit : XM_IP_TTL_DEFAULT;
 	p[9] = ip->proto;
-	put16(p + 10, 0);
+	xm_put16(p + 10, 0);
 	memcpy(p + 12, ip->src, 4);
 	memcpy(p + 16, ip->dst, 4);
-	put16(p + 10, xm_csum_fold(xm_csum_add(0, p, XM_IPV4_HLEN)));
+	xm_put16(p + 10, xm_csum_fold(xm_csum_add(0, p, XM_IPV4_HLEN)));
 }
 
 static void ipv6_put(uint8_t *p, const struct xm_ipinfo *ip, uint32_t plen,
 		     uint8_t next)
 {
-	put32(p, 0x60000000u | (uint32_t)ip->tos << 20);
-	put16(p + 4, (uint16_t)plen);
+	xm_put32(p, 0x60000000u | (uint32_t)ip->tos << 20);
+	xm_put16(p + 4, (uint16_t)plen);
 	p[6] = next;
 	p[7] = ip->hop_limit ? ip->hop_limit : XM_IP_TTL_DEFAULT;
 	memcpy(p + 8, ip->src, 16);
@@ -237,8 +225,8 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 			p += iph;
 			p[0] = ip->proto;
 			p[1] = 0;
-			put16(p + 2, (uint16_t)(off | (more ? 1 : 0)));
-			put32(p + 4, id);
+			xm_put16(p + 2, (uint16_t)(off | (more ? 1 : 0)));
+			xm_put32(p + 4, id);
 			p += XM_IPV6_FRAG_HLEN;
 		} else {
 			ipv6_put(p, ip, n, ip->proto);
@@ -355,7 +343,7 @@ int xm_ip_output_gso(struct xm_stack *st, const struct xm_ipinfo *ip,
 	/* The device completes the checksum of each segment from the
 	 * pseudo-header sum over the whole (tcp_gso_segment adjusts the
 	 * length per segment). */
-	put16(hdr + 16, (uint16_t)~xm_csum_fold(xm_csum_pseudo(ip, hlen + plen)));
+	xm_put16(hdr + 16, (uint16_t)~xm_csum_fold(xm_csum_pseudo(ip, hlen + plen)));
 	p = eth_put(st, frame, mac, v6 ? XM_ETH_P_IPV6 : XM_ETH_P_IP);
 	if (v6) {
 		ipv6_put(p, ip, hlen + plen, ip->proto);

@@ -51,6 +51,29 @@ static inline uint32_t xm_addr_len(int family)
 	return family == 10 /* AF_INET6 */ ? 16 : 4;
 }
 
+/* Network byte order fields of the headers the stack reads and builds. */
+static inline uint16_t xm_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t xm_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void xm_put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void xm_put32(uint8_t *p, uint32_t v)
+{
+	xm_put16(p, v >> 16);
+	xm_put16(p + 2, v);
+}
+
 /* ---- csum.c: RFC 1071 Internet checksum ---- */
 
 /* Ones' complement sum of buf folded into 32 bits, added to sum. */

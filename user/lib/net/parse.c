@@ -21,11 +21,6 @@
 #define NH_DSTOPTS  60
 #define TCP_HLEN_MIN 20
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 int xm_eth_parse(const uint8_t *frame, uint32_t len, unsigned max_tags,
 		 struct xm_l2 *out)
 {
@@ -34,13 +29,13 @@ int xm_eth_parse(const uint8_t *frame, uint32_t len, unsigned max_tags,
 
 	if (len < XM_ETH_HLEN)
 		return XM_PARSE_MALFORMED;
-	type = rd16(frame + 12);
+	type = xm_get16(frame + 12);
 	out->ntags = 0;
 	/* IEEE 802.1Q tags, 802.1ad (QinQ) outer ones: 4 bytes each. */
 	while (out->ntags < max_tags && (type == ETH_P_8021Q || type == ETH_P_8021AD)) {
 		if (off + 4 > len)
 			return XM_PARSE_MALFORMED;
-		type = rd16(frame + off + 2);
+		type = xm_get16(frame + off + 2);
 		off += 4;
 		out->ntags++;
 	}
@@ -57,7 +52,7 @@ int xm_ipv4_parse(const uint8_t *pkt, uint32_t len, struct xm_l3 *out)
 	if (len < XM_IPV4_HLEN || (pkt[0] >> 4) != 4)
 		return XM_PARSE_MALFORMED;
 	ihl = (pkt[0] & 0xf) * 4u;
-	tot = rd16(pkt + 2);
+	tot = xm_get16(pkt + 2);
 	/* Ethernet pads short frames: trust the total length, not len. */
 	if (ihl < XM_IPV4_HLEN || tot < ihl || tot > len)
 		return XM_PARSE_MALFORMED;
@@ -70,13 +65,13 @@ int xm_ipv4_parse(const uint8_t *pkt, uint32_t len, struct xm_l3 *out)
 	memcpy(out->ip.dst, pkt + 16, 4);
 	out->l4_off = ihl;
 	out->end = tot;
-	frag = rd16(pkt + 6);
+	frag = xm_get16(pkt + 6);
 	if (frag & (IP_MF | IP_OFFSET)) {
 		out->frag = true;
 		out->fr.family = AF_INET;
 		out->fr.proto = pkt[9];
 		out->fr.tos = out->ip.tos;
-		out->fr.id = rd16(pkt + 4);
+		out->fr.id = xm_get16(pkt + 4);
 		out->fr.offset = (uint32_t)(frag & IP_OFFSET) * 8;
 		out->fr.more = !!(frag & IP_MF);
 		memcpy(out->fr.src, out->ip.src, 4);
@@ -111,7 +106,7 @@ int xm_ipv6_parse(const uint8_t *pkt, uint32_t len, const struct xm_ip_limits *l
 
 	if (len < XM_IPV6_HLEN || (pkt[0] >> 4) != 6)
 		return XM_PARSE_MALFORMED;
-	plen = rd16(pkt + 4);
+	plen = xm_get16(pkt + 4);
 	end = XM_IPV6_HLEN + plen;
 	/* Payload length 0 is either nothing (No Next Header, RFC 8200 4.7)
 	 * or a jumbogram (RFC 2675), which no Ethernet link carries: the
@@ -135,7 +130,7 @@ int xm_ipv6_parse(const uint8_t *pkt, uint32_t len, const struct xm_ip_limits *l
 
 			if (off + XM_IPV6_FRAG_HLEN > end)
 				return XM_PARSE_MALFORMED;
-			fo = rd16(pkt + off + 2);
+			fo = xm_get16(pkt + off + 2);
 			out->fr.family = AF_INET6;
 			out->fr.proto = pkt[off];
 			out->fr.tos = out->ip.tos;
@@ -186,7 +181,7 @@ int xm_udp_hdr_check(const uint8_t *l4, uint32_t len, bool whole)
 		return XM_PARSE_MALFORMED;
 	if (!whole)
 		return XM_PARSE_OK;
-	ulen = rd16(l4 + 4);
+	ulen = xm_get16(l4 + 4);
 	return ulen < XM_UDP_HLEN || ulen > len ? XM_PARSE_MALFORMED : XM_PARSE_OK;
 }
 

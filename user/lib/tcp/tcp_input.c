@@ -18,16 +18,6 @@
 
 #define PAWS_24DAYS_US (24ull * 86400 * 1000000)
 
-static uint32_t get16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Sequence space a segment occupies: data plus SYN and FIN. */
 static uint32_t seg_space(const struct xm_tcp_seg *s)
 {
@@ -719,12 +709,12 @@ void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,
 	case XM_CSUM_GOOD:
 		break;
 	}
-	seg.sport = (uint16_t)get16(l4);
-	seg.dport = (uint16_t)get16(l4 + 2);
-	seg.seq = get32(l4 + 4);
-	seg.ack = get32(l4 + 8);
+	seg.sport = xm_get16(l4);
+	seg.dport = xm_get16(l4 + 2);
+	seg.seq = xm_get32(l4 + 4);
+	seg.ack = xm_get32(l4 + 8);
 	seg.flags = l4[13] & 0x3f;
-	seg.wnd = get16(l4 + 14);
+	seg.wnd = xm_get16(l4 + 14);
 	seg.data = l4 + doff;
 	seg.len = len - doff;
 	if (xm_tcp_opts_parse(l4 + XM_TCP_HLEN, doff - XM_TCP_HLEN,

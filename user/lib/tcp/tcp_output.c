@@ -14,20 +14,6 @@
 #include "../socket/sock.h"
 #include "tcb.h"
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static struct xm_ipinfo ipinfo(int family, const uint8_t *src,
 			       const uint8_t *dst, const struct xm_tcp_conn *c)
 {
@@ -46,7 +32,7 @@ static int emit(struct xm_stack *st, int family, const uint8_t *src,
 	struct xm_ipinfo ip = ipinfo(family, src, dst, c);
 
 	hdr[16] = hdr[17] = 0;
-	put16(hdr + 16, xm_l4_csum(&ip, hdr, hlen, payload, plen));
+	xm_put16(hdr + 16, xm_l4_csum(&ip, hdr, hlen, payload, plen));
 	return xm_ip_output(st, &ip, hdr, hlen, payload, plen);
 }
 
@@ -147,14 +133,14 @@ static uint32_t seg_hdr(struct xm_tcp_conn *c, uint8_t *hdr, uint32_t seq,
 	uint32_t wnd = xm_tcp_rcv_window(c);
 	const struct xm_sock *sock;
 
-	put16(hdr, c->lport);
-	put16(hdr + 2, c->rport);
-	put32(hdr + 4, seq);
-	put32(hdr + 8, (flags & XM_TCP_ACK) ? c->rcv_nxt : 0);
+	xm_put16(hdr, c->lport);
+	xm_put16(hdr + 2, c->rport);
+	xm_put32(hdr + 4, seq);
+	xm_put32(hdr + 8, (flags & XM_TCP_ACK) ? c->rcv_nxt : 0);
 	hdr[12] = (uint8_t)(((XM_TCP_HLEN + optlen) / 4) << 4);
 	hdr[13] = flags;
 	/* RFC 7323 2.2: the window of a SYN is never scaled. */
-	put16(hdr + 14, syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale);
+	xm_put16(hdr + 14, syn ? (wnd > 65535 ? 65535 : wnd) : wnd >> c->rcv_wscale);
 	hdr[18] = hdr[19] = 0;
 	sock = c->sock ? c->sock : c->listener ? c->listener->sock : NULL;
 	if (sock) {   /* an orphan goes on with what its socket last set */
@@ -606,10 +592,10 @@ void xm_tcp_send_reset(struct xm_stack *st, const struct xm_ipinfo *ip,
 	struct xm_tcp_stack *ts = st->tcp;
 
 	/* ip is the received datagram: answer from its destination. */
-	put16(hdr, dport);
-	put16(hdr + 2, sport);
-	put32(hdr + 4, seq);
-	put32(hdr + 8, ack);
+	xm_put16(hdr, dport);
+	xm_put16(hdr + 2, sport);
+	xm_put32(hdr + 4, seq);
+	xm_put32(hdr + 8, ack);
 	hdr[12] = (XM_TCP_HLEN / 4) << 4;
 	hdr[13] = flags;
 	if (emit(st, ip->family, ip->dst, ip->src, NULL, hdr, XM_TCP_HLEN, NULL, 0) == 0 && ts)
