@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../net/net.h"
 #include "options.h"
 
 #define LEN_MSS        4
@@ -16,31 +17,6 @@
 #define LEN_TS         10
 #define LEN_SACK_BASE  2
 #define LEN_SACK_BLOCK 8
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* One option with a length byte: kind at p[0], length p[1] == olen. */
 static int parse_one(const uint8_t *p, uint8_t olen, bool syn,
@@ -51,7 +27,7 @@ static int parse_one(const uint8_t *p, uint8_t olen, bool syn,
 		if (olen != LEN_MSS)
 			return -EINVAL;
 		if (syn) {
-			o->mss = get_be16(p + 2);
+			o->mss = xm_get16(p + 2);
 			o->mss_ok = o->mss != 0;   /* 0 is no MSS at all */
 		}
 		return 0;
@@ -74,8 +50,8 @@ static int parse_one(const uint8_t *p, uint8_t olen, bool syn,
 		if (olen != LEN_TS)
 			return -EINVAL;
 		o->ts_ok = true;
-		o->tsval = get_be32(p + 2);
-		o->tsecr = get_be32(p + 6);
+		o->tsval = xm_get32(p + 2);
+		o->tsecr = xm_get32(p + 6);
 		return 0;
 	case XM_TCPOPT_SACK:
 		if (olen < LEN_SACK_BASE + LEN_SACK_BLOCK ||
@@ -87,8 +63,8 @@ static int parse_one(const uint8_t *p, uint8_t olen, bool syn,
 		for (uint8_t i = LEN_SACK_BASE; i < olen; i += LEN_SACK_BLOCK) {
 			if (o->nsack == XM_TCP_SACK_MAX)
 				break;
-			o->sack[o->nsack].start = get_be32(p + i);
-			o->sack[o->nsack].end = get_be32(p + i + 4);
+			o->sack[o->nsack].start = xm_get32(p + i);
+			o->sack[o->nsack].end = xm_get32(p + i + 4);
 			o->nsack++;
 		}
 		return 0;
@@ -134,7 +110,7 @@ uint32_t xm_tcp_opts_build(uint8_t *p, uint32_t cap,
 	if (syn && o->mss_ok && room - n >= 4) {
 		p[n++] = XM_TCPOPT_MSS;
 		p[n++] = LEN_MSS;
-		put_be16(p + n, o->mss);
+		xm_put16(p + n, o->mss);
 		n += 2;
 	}
 	bool sack_perm_done = false;
@@ -150,8 +126,8 @@ uint32_t xm_tcp_opts_build(uint8_t *p, uint32_t cap,
 		}
 		p[n++] = XM_TCPOPT_TS;
 		p[n++] = LEN_TS;
-		put_be32(p + n, o->tsval);
-		put_be32(p + n + 4, o->tsecr);
+		xm_put32(p + n, o->tsval);
+		xm_put32(p + n + 4, o->tsecr);
 		n += 8;
 	}
 	if (syn && o->sack_ok && !sack_perm_done && room - n >= 4) {
@@ -176,8 +152,8 @@ uint32_t xm_tcp_opts_build(uint8_t *p, uint32_t cap,
 		p[n++] = XM_TCPOPT_SACK;
 		p[n++] = (uint8_t)(LEN_SACK_BASE + nb * LEN_SACK_BLOCK);
 		for (uint32_t i = 0; i < nb; i++) {
-			put_be32(p + n, o->sack[i].start);
-			put_be32(p + n + 4, o->sack[i].end);
+			xm_put32(p + n, o->sack[i].start);
+			xm_put32(p + n + 4, o->sack[i].end);
 			n += LEN_SACK_BLOCK;
 		}
 	}
