@@ -351,6 +351,71 @@ Test(tcp_recovery, rfc8985_tail_loss_probe_repairs_a_lost_tail_before_the_rto)
 	pair_finish(&p, c, s, l);
 }
 
+Test(tcp_recovery, rfc8985_pto_of_an_acked_flight_does_not_probe_the_next)
+{
+	/* A flight acked in full leaves no probe due (RFC 8985 7.2). The
+	 * next goes just before the first one's PTO would have expired: its
+	 * probe counts from its own send, and its ACK, a round trip later,
+	 * comes first. Over a lossless link nothing is sent twice. (Kept,
+	 * the first flight's PTO fired 100 us after the second went and
+	 * resent its last segment: xdpmux-httpd's retransmissions on a
+	 * lossless veth.) */
+	static uint8_t out[2 * SEG];
+	struct xm_tcp_conn *sc;
+	uint64_t stale, tlp, rtx;
+	struct pair p;
+	int l, c, s;
+
+	sc = pair_nodelay_delayed(&p, 59, MS, &l, &c, &s);
+	tlp = p.b->tcp->stats.tlp_probes;
+	rtx = p.b->tcp->stats.retrans_segs;
+	send_all(s, out, sizeof(out));
+	cr_assert(xm_timer_armed(&sc->t_loss) && sc->loss_timer_tlp, "the PTO runs");
+	stale = sc->t_loss.deadline;
+	while (sc->snd_una != sc->snd_max)
+		cr_assert(pair_step(&p));
+	cr_assert_lt(xm_sim_now(p.sim) + MS, stale, "acked well before its PTO");
+	cr_assert(!xm_timer_armed(&sc->t_loss), "nothing out: no probe due, no wakeup for one");
+	pair_run(&p, stale - MS / 10 - xm_sim_now(p.sim));
+	send_all(s, out, sizeof(out));
+	while (sc->snd_una != sc->snd_max)
+		cr_assert(pair_step(&p));
+	cr_assert_eq(p.b->tcp->stats.tlp_probes, tlp, "no probe: every ACK came in time");
+	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx, "nothing sent twice");
+	pair_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, rfc8985_pto_restarts_with_each_new_flight)
+{
+	/* RFC 8985 7.2, as Linux tcp_write_xmit: the PTO starts again with
+	 * new data sent (not the probe itself). The ACKs slow down to 8 ms
+	 * a way, after a round trip of 2 ms: a second flight sent 1 ms
+	 * before the first one's PTO is not probed when that PTO would have
+	 * expired, 1.5 ms after it went, but a PTO after its own send. */
+	static const struct xm_sim_impair slow = { .delay_ns = 8 * MS };
+	static uint8_t out[2 * SEG];
+	struct xm_tcp_conn *sc;
+	uint64_t sent0, pto, sent1, tlp;
+	struct pair p;
+	int l, c, s;
+
+	sc = pair_nodelay_delayed(&p, 61, MS, &l, &c, &s);
+	xm_link_sim_set_impair(p.la, &slow);
+	tlp = p.b->tcp->stats.tlp_probes;
+	sent0 = xm_sim_now(p.sim);
+	send_all(s, out, sizeof(out));
+	cr_assert(xm_timer_armed(&sc->t_loss) && sc->loss_timer_tlp, "the PTO runs");
+	pto = sc->t_loss.deadline - sent0;
+	pair_run(&p, pto - MS);
+	sent1 = xm_sim_now(p.sim);
+	send_all(s, out, sizeof(out));
+	cr_assert_eq(sc->t_loss.deadline, sent1 + pto, "the PTO counts from the second flight");
+	pair_run(&p, 3 * MS / 2);
+	cr_assert_eq(p.b->tcp->stats.tlp_probes, tlp, "no probe before a PTO passed");
+	xm_link_sim_set_impair(p.la, &pass);
+	pair_finish(&p, c, s, l);
+}
+
 /* B sends total bytes to A as fast as the windows allow. */
 static void bulk(struct pair *p, int from, int to, size_t total)
 {

@@ -428,7 +428,7 @@ bool xm_tcp_sends_data(const struct xm_tcp_conn *c)
 void xm_tcp_output(struct xm_tcp_conn *c)
 {
 	struct xm_tcp_stack *ts;
-	bool sent = false, tso_refused;
+	bool sent = false, probe = c->tlp_force, tso_refused;
 
 	if (!xm_tcp_sends_data(c)) {
 		/* The handshake, FIN-WAIT-2 and TIME-WAIT send only ACKs. */
@@ -577,7 +577,10 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		}
 	}
 	c->frto_new = false;
-	if (sent && !xm_timer_armed(&c->t_loss))
+	/* RFC 8985 7.2: the PTO starts again after data that was not
+	 * itself the probe (as Linux tcp_write_xmit), so that it counts
+	 * from the newest segment sent, whose ACK cannot be back yet. */
+	if (sent && !probe)
 		xm_tcp_tlp_schedule(c);
 	if (!sent && c->ack_now)
 		send_segment(c, c->snd_nxt, 0, XM_TCP_ACK);

@@ -116,8 +116,16 @@ void xm_tcp_tlp_schedule(struct xm_tcp_conn *c)
 
 	if (!xm_tcp_rack_on(c) || c->in_recovery || c->rto_recovery || c->tlp_on ||
 	    c->persist || c->snd_una == c->snd_max || !c->rto.has_sample ||
-	    !xm_tcp_sends_data(c))
+	    !xm_tcp_sends_data(c)) {
+		/* No probe is due, so none may stay armed: a PTO left from
+		 * a flight the peer has since acked in full would fire for
+		 * the next one, however recently it went, and resend data
+		 * the peer is still acking (Linux: one timer for RTO and
+		 * PTO, cleared by tcp_rearm_rto once nothing is out). */
+		if (xm_timer_armed(&c->t_loss) && c->loss_timer_tlp)
+			xm_timer_cancel(&c->st->timers, &c->t_loss);
 		return;
+	}
 	if (xm_timer_armed(&c->t_loss) && !c->loss_timer_tlp)
 		return;   /* the reordering timer comes first (RFC 8985 7.2) */
 	/* RFC 8985 7.2: PTO = 2*SRTT, plus the peer's worst delayed ACK
