@@ -443,6 +443,39 @@ Test(tcp_recovery, rfc2883_dsacks_for_every_retransmission_undo_the_reduction)
 	abort_finish(&p, c, s, l);
 }
 
+Test(tcp_recovery, undone_recovery_begun_in_slow_start_ends_with_the_cwnd_it_had)
+{
+	/* Linux tcp_try_undo_dsack / tcp_fastretrans_alert: an undone
+	 * recovery leaves with the cwnd undo restored. A recovery that began
+	 * in slow start restored an infinite ssthresh too; deflating cwnd to
+	 * it at the full ACK (RFC 6582 3.2 step 3) made cwnd unbounded. The
+	 * first segment is only late, the last lost: the original's ACK is
+	 * partial, the retransmission's D-SACK undoes the recovery, and the
+	 * full ACK comes once the last segment is repaired. */
+	static uint8_t out[10 * SEG];
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t undos;
+	int l, c, s;
+
+	sc = crafted(&p, 59, out, sizeof(out), &l, &c, &s, &f);
+	cr_assert_eq(f.end - f.una, 10 * SEG);
+	cr_assert_gt(f.ssthresh, 1000 * f.cwnd, "slow start: ssthresh is infinite");
+	undos = p.b->tcp->stats.dsack_undos;
+	sack_ack(&p, sc, f.una, f.una + SEG, f.end - SEG);
+	cr_assert(sc->in_recovery);
+	inject(p.b, sc, sc->rcv_nxt, f.end - SEG, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(sc->in_recovery, "a partial ACK");
+	sack_ack(&p, sc, f.end - SEG, f.una, f.una + SEG);
+	cr_assert_eq(p.b->tcp->stats.dsack_undos, undos + 1);
+	inject(p.b, sc, sc->rcv_nxt, f.end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(!sc->in_recovery);
+	cr_assert_eq(sc->cc.cwnd, f.cwnd, "cwnd %u after the undone recovery, %u before it",
+		     sc->cc.cwnd, f.cwnd);
+	abort_finish(&p, c, s, l);
+}
+
 Test(tcp_recovery, rfc8985_6_2_reo_wnd_is_zero_until_reordering_is_seen)
 {
 	struct xm_rack r = { 0 };

@@ -259,9 +259,15 @@ void xm_tcp_recovery_start(struct xm_tcp_conn *c)
 
 void xm_tcp_recovery_end(struct xm_tcp_conn *c, uint64_t now)
 {
+	uint32_t cwnd = c->cc.cwnd;
+
 	c->cc.ops->on_recovery_end(&c->cc, now);
-	if (c->undone && c->cc.cwnd < c->prior_cwnd)
-		c->cc.cwnd = c->prior_cwnd;
+	/* An undone recovery keeps the cwnd undo restored, not the deflation
+	 * to ssthresh (Linux tcp_fastretrans_alert: no tcp_end_cwnd_reduction
+	 * after tcp_try_undo_recovery): undo restored ssthresh too, infinite
+	 * when the recovery began in slow start. */
+	if (c->undone)
+		c->cc.cwnd = cwnd;
 	if (xm_tcp_rack_on(c))
 		xm_rack_recovery_end(&c->rack, c->snd_una, c->undone);
 }
