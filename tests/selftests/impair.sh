@@ -231,7 +231,7 @@ _impair_expect() {
 
 # _impair_show PROG: xdpmux's loss and reordering counters.
 _impair_show() {
-	grep -E "stack\.tcp_(segs_out|retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|dsacks_in|dsack_undos|ooo_segs) " \
+	grep -E "stack\.tcp_(segs_out|retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|dsacks_in|dsack_undos|eifel_undos|ooo_segs) " \
 		"$_iw_dir/$1.log" | sed 's/^ *stack\.tcp_//' | tr -s ' ' | tr '\n' ' '
 }
 
@@ -289,7 +289,7 @@ impair_kval() {
 }
 
 impair_xm_counters() {
-	grep -E "stack\.tcp_(retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|tlp_recoveries|dsacks_in|dsack_undos|frto_undos) " \
+	grep -E "stack\.tcp_(retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|tlp_recoveries|dsacks_in|dsack_undos|frto_undos|eifel_undos) " \
 		"$1" | sed 's/^ */    /'
 }
 

@@ -7,60 +7,7 @@
  * F-RTO (RFC 5682) with crafted ACKs, and the PRR (RFC 6937) and RACK rules
  * as functions.
  */
-#include "tcp_inject.h"
-
-#define MS 1000000ull
-#define SEG 1448u      /* payload of a 1500-byte frame with timestamps */
-
-static struct xm_sim_impair drop = { .delay_ns = MS, .loss_ppm = 1000000 };
-static struct xm_sim_impair pass = { .delay_ns = MS };
-
-static void send_all(int fd, const uint8_t *p, size_t n)
-{
-	cr_assert_eq(xm_send(fd, p, n, MSG_DONTWAIT), (ssize_t)n);
-}
-
-/* An ACK from A of una with one SACK block [s, e). */
-static void sack_ack(struct pair *p, struct xm_tcp_conn *sc, uint32_t una,
-		     uint32_t s, uint32_t e)
-{
-	uint8_t o[12] = { 1, 1, 5, 10 };   /* NOP NOP, SACK with one block */
-
-	fb_be32_put(o + 4, s);
-	fb_be32_put(o + 8, e);
-	inject_opts(p->b, sc, sc->rcv_nxt, una, XM_TCP_ACK, NULL, 0, o, sizeof(o));
-}
-
-/* B's flight as it left: what a recovery and its undo are checked against. */
-struct flight {
-	uint32_t una, end, cwnd, ssthresh;
-};
-
-/* A connection whose B end sends n bytes of out that never reach A (A's
- * ACKs are crafted), half a round trip ago; returns B's end. */
-static struct xm_tcp_conn *crafted(struct pair *p, uint64_t seed, const uint8_t *out,
-				   size_t n, int *l, int *c, int *s, struct flight *f)
-{
-	struct xm_tcp_conn *sc = pair_nodelay_delayed(p, seed, MS, l, c, s);
-
-	cr_assert(sc->sack_ok && xm_tcp_rack_on(sc));
-	xm_link_sim_set_impair(p->lb, &drop);
-	send_all(*s, out, n);
-	*f = (struct flight){ .una = sc->snd_una, .end = sc->snd_max,
-			      .cwnd = sc->cc.cwnd, .ssthresh = sc->cc.ssthresh };
-	pair_run(p, MS / 2);
-	return sc;
-}
-
-/* The injected ACKs desynchronised the two ends: abort, then finish. */
-static void abort_finish(struct pair *p, int c, int s, int l)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	xm_link_sim_set_impair(p->lb, &pass);
-	xm_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	pair_finish(p, c, s, l);
-}
+#include "tcp_crafted.h"
 
 Test(tcp_recovery, rfc8985_lost_retransmission_is_repaired_without_the_rto)
 {
@@ -176,17 +123,6 @@ Test(tcp_recovery, rfc6675_first_retransmission_goes_whatever_cwnd_says)
 		     "the reduced cwnd alone would not let it out");
 	cr_assert_eq(p.b->tcp->stats.retrans_segs, rtx + 1, "the first segment went again");
 	abort_finish(&p, c, s, l);
-}
-
-/* Step B (its sender) through its next retransmission timeout. */
-static void until_rto(struct pair *p, struct xm_tcp_conn *sc)
-{
-	uint64_t rto = p->b->tcp->stats.rto_fires;
-
-	while (p->b->tcp->stats.rto_fires == rto) {
-		cr_assert(xm_timer_armed(&sc->t_rtx));
-		cr_assert(pair_step_until(p, sc->t_rtx.deadline));
-	}
 }
 
 Test(tcp_recovery, rfc5682_timeout_is_spurious_when_never_retransmitted_data_is_acked)
@@ -505,6 +441,39 @@ Test(tcp_recovery, rfc2883_dsacks_for_every_retransmission_undo_the_reduction)
 	cr_assert_geq(sc->cc.ssthresh, ssthresh < cwnd / 4 * 3 ? ssthresh : cwnd / 4 * 3,
 		      "ssthresh restored");
 	cr_assert_eq(sc->rack.reo_wnd_mult, 2, "RFC 8985 6.2 step 4: the DSACK widens reo_wnd");
+	abort_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, undone_recovery_begun_in_slow_start_ends_with_the_cwnd_it_had)
+{
+	/* Linux tcp_try_undo_dsack / tcp_fastretrans_alert: an undone
+	 * recovery leaves with the cwnd undo restored. A recovery that began
+	 * in slow start restored an infinite ssthresh too; deflating cwnd to
+	 * it at the full ACK (RFC 6582 3.2 step 3) made cwnd unbounded. The
+	 * first segment is only late, the last lost: the original's ACK is
+	 * partial, the retransmission's D-SACK undoes the recovery, and the
+	 * full ACK comes once the last segment is repaired. */
+	static uint8_t out[10 * SEG];
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t undos;
+	int l, c, s;
+
+	sc = crafted(&p, 59, out, sizeof(out), &l, &c, &s, &f);
+	cr_assert_eq(f.end - f.una, 10 * SEG);
+	cr_assert_gt(f.ssthresh, 1000 * f.cwnd, "slow start: ssthresh is infinite");
+	undos = p.b->tcp->stats.dsack_undos;
+	sack_ack(&p, sc, f.una, f.una + SEG, f.end - SEG);
+	cr_assert(sc->in_recovery);
+	inject(p.b, sc, sc->rcv_nxt, f.end - SEG, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(sc->in_recovery, "a partial ACK");
+	sack_ack(&p, sc, f.end - SEG, f.una, f.una + SEG);
+	cr_assert_eq(p.b->tcp->stats.dsack_undos, undos + 1);
+	inject(p.b, sc, sc->rcv_nxt, f.end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert(!sc->in_recovery);
+	cr_assert_eq(sc->cc.cwnd, f.cwnd, "cwnd %u after the undone recovery, %u before it",
+		     sc->cc.cwnd, f.cwnd);
 	abort_finish(&p, c, s, l);
 }
 

@@ -83,6 +83,7 @@ static const struct {
 	F(tcp_dsacks_out),
 	F(tcp_dsack_undos),
 	F(tcp_frto_undos),
+	F(tcp_eifel_undos),
 	F(tcp_mem_bytes),
 	F(tcp_mem_peak),
 	F(tcp_mem_max),

@@ -153,7 +153,8 @@ static void mark_rtx(struct xm_rack *r, uint32_t s, uint32_t e, uint64_t now)
 		g = at(r, k);
 		g->xmit_us = now;
 		g->order = r->sends;
-		set_flags(r, g, (uint8_t)(g->flags | XM_RACK_RETRANS | XM_RACK_EVER_RTX));
+		set_flags(r, g, (uint8_t)((g->flags | XM_RACK_RETRANS | XM_RACK_EVER_RTX) &
+					  ~XM_RACK_TIMED_OUT));
 	}
 }
 
@@ -387,8 +388,8 @@ uint32_t xm_rack_detect(struct xm_rack *r, uint64_t now_us, uint32_t reo_wnd_us,
 			continue;
 		if (rtx)
 			seen_rtx++;
-		else if (g->flags & XM_RACK_LOST)
-			continue;   /* already due for retransmission */
+		else if (g->flags & (XM_RACK_LOST | XM_RACK_TIMED_OUT))
+			continue;   /* due for retransmission, or trusted */
 		/* Records never resent are in sending order: once one is
 		 * not (yet) lost, none after it is; only retransmitted
 		 * records further on remain to be looked at. */
@@ -399,7 +400,8 @@ uint32_t xm_rack_detect(struct xm_rack *r, uint64_t now_us, uint32_t reo_wnd_us,
 		}
 		remaining = (int64_t)(g->xmit_us + r->rtt_us + reo_wnd_us) - (int64_t)now_us;
 		if (remaining <= 0) {
-			set_flags(r, g, (uint8_t)((g->flags | XM_RACK_LOST) & ~XM_RACK_RETRANS));
+			set_flags(r, g, (uint8_t)((g->flags | XM_RACK_LOST | XM_RACK_TIMED_OUT) &
+					       ~XM_RACK_RETRANS));
 			lost++;
 			continue;
 		}

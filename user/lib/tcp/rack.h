@@ -31,6 +31,11 @@
 #define XM_RACK_LOST     0x02u
 #define XM_RACK_RETRANS  0x04u
 #define XM_RACK_EVER_RTX 0x08u          /* sent more than once, ever */
+/* RACK's time rule marked it lost: the rule does not look at it again
+ * until it is resent, also when an undo clears LOST (Linux takes it off
+ * tsorted_sent_queue). An undo that proved the episode reordering trusts
+ * it to arrive; if it does not, the RTO resends it. */
+#define XM_RACK_TIMED_OUT 0x10u
 
 #define XM_RACK_SEGS_MAX (1u << 17)
 #define XM_RACK_DUPTHRESH 3u            /* RFC 8985 6.2 step 4 DupThresh */

@@ -163,6 +163,10 @@ struct xm_tcp_conn {
 	bool frto_new;                   /* RFC 5682 2.b: new data, not resends */
 	bool frto_probed;                /* 2.b done for this timeout */
 	uint32_t undo_marker, undo_retrans;
+	/* RFC 3522 RetransmitTS (Linux retrans_stamp): our TSval of the
+	 * episode's first retransmission, once there was one */
+	bool undo_ts_on;
+	uint32_t undo_tsval;
 	uint32_t prior_cwnd, prior_ssthresh;
 	/* receiver: a D-SACK block for the next ACK (RFC 2883 4) */
 	bool dsack_pending;
@@ -219,7 +223,7 @@ struct xm_tcp_stats {
 	uint64_t listen_drops, mem_drops, timeouts;
 	uint64_t rto_fires, fast_recoveries, persist_probes;
 	uint64_t rack_losses, tlp_probes, tlp_recoveries;
-	uint64_t dsacks_in, dsacks_out, dsack_undos, frto_undos;
+	uint64_t dsacks_in, dsacks_out, dsack_undos, frto_undos, eifel_undos;
 };
 
 struct xm_tcp_stack {
@@ -368,6 +372,10 @@ void xm_tcp_recovery_start(struct xm_tcp_conn *c);
 void xm_tcp_recovery_end(struct xm_tcp_conn *c, uint64_t now);
 void xm_tcp_recovery_rto(struct xm_tcp_conn *c);
 void xm_tcp_undo_init(struct xm_tcp_conn *c);
+/* An ACK advanced snd_una to @seg->ack, before the recovery it may end
+ * ends: undo a timeout's recovery, or a fast recovery at its full ACK,
+ * that the ACK's timestamp shows spurious (RFC 3522). */
+void xm_tcp_eifel_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg);
 /* A data segment [seq, seq + len) went out. */
 void xm_tcp_recovery_sent(struct xm_tcp_conn *c, uint32_t seq, uint32_t len);
 /* Retransmit what RACK marked lost while cwnd allows. */

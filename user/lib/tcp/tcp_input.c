@@ -222,6 +222,7 @@ static void new_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 	 * SACKed bytes (which the advance may have swallowed). */
 	delivered = (int64_t)acked + c->sb.sacked_bytes - sacked_before;
 
+	xm_tcp_eifel_ack(c, seg);
 	if (c->rto_recovery && seq_ge(c->snd_una, c->recover)) {
 		c->rto_recovery = false;
 		if (xm_tcp_rack_on(c))

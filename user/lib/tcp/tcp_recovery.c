@@ -4,8 +4,9 @@
  * RACK loss detection and its reordering timer (RFC 8985 6), tail loss
  * probes (RFC 8985 7), Proportional Rate Reduction of cwnd during fast
  * recovery (RFC 6937), DSACK reception (RFC 2883) and the undo of
- * retransmissions the DSACKs prove spurious (with their cwnd reduction,
- * as Linux tcp_try_undo_dsack).
+ * retransmissions the DSACKs (as Linux tcp_try_undo_dsack) or the
+ * timestamps (RFC 3522 Eifel detection) prove spurious, with their cwnd
+ * reduction.
  *
  * Connections without SACK, or whose send records could not be kept
  * (rack.ok false), use RFC 5681/6582/6675 in tcp_input.c/tcp_output.c.
@@ -41,6 +42,7 @@ void xm_tcp_undo_init(struct xm_tcp_conn *c)
 	c->undo_retrans = 0;
 	c->undo_on = true;
 	c->undone = false;
+	c->undo_ts_on = false;
 }
 
 static void undo(struct xm_tcp_conn *c, uint64_t *counter)
@@ -70,6 +72,47 @@ static void undo(struct xm_tcp_conn *c, uint64_t *counter)
 		xm_rack_unmark_lost(&c->rack);
 		xm_rack_recovery_end(&c->rack, c->snd_una, c->undone);
 	}
+}
+
+/* RFC 3522 2 (Eifel detection), as Linux tcp_packet_delayed: an ACK that
+ * advances SND.UNA echoes a TSval older than the episode's first
+ * retransmission: what it acknowledges arrived as sent before that, the
+ * original; the retransmission was not needed. Only once a retransmission
+ * of this episode went (an echo of older data says nothing before), and
+ * not for a TSecr of 0, which echoes nothing (RFC 7323 3.2). */
+static bool eifel_spurious(const struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	return c->ts_ok && seg->opts.ts_ok && seg->opts.tsecr && c->undo_on &&
+	       c->undo_ts_on && seq_lt(seg->opts.tsecr, c->undo_tsval);
+}
+
+void xm_tcp_eifel_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	/* Linux tcp_try_undo_loss (any ACK advancing SND.UNA after a
+	 * timeout) and tcp_try_undo_recovery (the full ACK). */
+	if (xm_tcp_rack_on(c) && eifel_spurious(c, seg) &&
+	    (c->rto_recovery || (c->in_recovery && seq_ge(c->snd_una, c->recover))))
+		undo(c, &c->st->tcp->stats.eifel_undos);
+}
+
+/* RFC 3522 on a partial ACK of a fast recovery (Linux
+ * tcp_try_undo_partial): the hole was filled by the original, late, not
+ * by its retransmission: reordering, not loss. Undo the reduction now and
+ * clear the LOST marks, so that the rest of the flight, as likely only
+ * late, is not resent; the recovery itself runs to its full ACK, PRR off
+ * (as after a D-SACK undo). */
+static void eifel_partial(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
+			  uint32_t acked)
+{
+	if (!acked || !c->in_recovery || !eifel_spurious(c, seg))
+		return;
+	c->rack.reordering_seen = true;   /* Linux tcp_check_sack_reordering */
+	/* RFC 8985 6.2 step 4 widens reo_wnd for the DSACK of a spurious
+	 * retransmission; this ACK shows the same a round trip before the
+	 * DSACK comes (which then widens it no more in this round). */
+	xm_rack_dsack(&c->rack, c->snd_una, c->snd_nxt);
+	undo(c, &c->st->tcp->stats.eifel_undos);
+	xm_rack_unmark_lost(&c->rack);
 }
 
 /* RFC 2883 4.2 / Linux: every retransmission of the episode the peer
@@ -180,7 +223,15 @@ static void rack_detect(struct xm_tcp_conn *c)
 	uint64_t wait;
 	uint32_t reo = xm_rack_reo_wnd(&c->rack, c->in_recovery || c->rto_recovery,
 				       c->rto.srtt_us, c->mss);
-	uint32_t lost = xm_rack_detect(&c->rack, xm_tcp_now_us(c), reo, &wait);
+	uint32_t lost;
+
+	/* A recovery undone, its retransmissions in flight: what RACK would
+	 * mark now was sent with the originals shown late, and is as likely
+	 * late too; mark nothing until the retransmissions are acknowledged
+	 * (Linux tcp_try_undo_partial, with retrans_out). */
+	if (c->in_recovery && c->undone && c->rack.nretrans)
+		return;
+	lost = xm_rack_detect(&c->rack, xm_tcp_now_us(c), reo, &wait);
 
 	c->st->tcp->stats.rack_losses += lost;
 	if (lost && !c->in_recovery && !c->rto_recovery)
@@ -250,6 +301,7 @@ void xm_tcp_recovery_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
 	if (c->frto)
 		frto_step2(c, seg, acked, delivered);
 	tlp_ack(c, seg, acked != 0, delivered > acked, dsack);
+	eifel_partial(c, seg, acked);
 	rack_detect(c);
 	/* RFC 6937 3: on every ACK of the recovery, the one that started
 	 * it included. */
@@ -267,9 +319,15 @@ void xm_tcp_recovery_start(struct xm_tcp_conn *c)
 
 void xm_tcp_recovery_end(struct xm_tcp_conn *c, uint64_t now)
 {
+	uint32_t cwnd = c->cc.cwnd;
+
 	c->cc.ops->on_recovery_end(&c->cc, now);
-	if (c->undone && c->cc.cwnd < c->prior_cwnd)
-		c->cc.cwnd = c->prior_cwnd;
+	/* An undone recovery keeps the cwnd undo restored, not the deflation
+	 * to ssthresh (Linux tcp_fastretrans_alert: no tcp_end_cwnd_reduction
+	 * after tcp_try_undo_recovery): undo restored ssthresh too, infinite
+	 * when the recovery began in slow start. */
+	if (c->undone)
+		c->cc.cwnd = cwnd;
 	if (xm_tcp_rack_on(c))
 		xm_rack_recovery_end(&c->rack, c->snd_una, c->undone);
 }
@@ -293,8 +351,13 @@ void xm_tcp_recovery_sent(struct xm_tcp_conn *c, uint32_t seq, uint32_t len)
 		xm_rack_on_send(&c->rack, seq, seq + len, xm_tcp_now_us(c));
 	if (c->in_recovery)
 		xm_prr_on_send(&c->prr, len);
-	if (c->undo_on && seq_lt(seq, c->snd_max))
+	if (c->undo_on && seq_lt(seq, c->snd_max)) {
+		if (!c->undo_ts_on) {
+			c->undo_ts_on = true;
+			c->undo_tsval = xm_tcp_tsval(c);
+		}
 		c->undo_retrans++;
+	}
 }
 
 /* RFC 8985 6.2-6.3 with RFC 6675 5 (C): while the pipe leaves room in
