@@ -27,7 +27,8 @@
 #  - exec: a program that moved a socket execs socat, which binds the same
 #    port on a stack of its own and receives on it (then idles out: -T 2);
 #  - a reply sent after a poll that returned leaves though the program
-#    then sleeps (time.sleep) without calling the library again;
+#    then sleeps (time.sleep) or blocks reading a pipe nobody writes,
+#    without calling the library again;
 #  - SA_RESTART: a blocking recv restarts after a handler installed with
 #    it and fails with EINTR after one without (tools/sig_restart);
 #  - tools/sock_features, run on the kernel (the oracle) and then under
@@ -413,12 +414,14 @@ wait $ex || xm_fail "socat after exec: $(cat "$work/exec.log")"
 xm_expect_eq "$(tail -1 "$work/exec.out")" "after exec" "datagram received after exec"
 no_bindings_left "the exec'd socat"
 
-xm_step "a reply sent in an event-loop turn leaves before the program sleeps"
+xm_step "a reply sent in an event-loop turn leaves before the program blocks elsewhere"
 # The replies of a turn are held until the next wait; a loop that sends and
-# then sleeps outside the library (here 60 s) must not keep them.
+# then sleeps outside the library (here 60 s), or blocks in a read of a
+# kernel fd that never becomes readable, must not keep them.
 cat >"$work/tick.py" <<'PY'
-import select, signal, socket, sys, time
+import os, select, signal, socket, sys, time
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+idle_r, idle_w = os.pipe()   # never written
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(("0.0.0.0", 7012))
 p = select.poll()
@@ -430,19 +433,23 @@ while True:
         u.sendto(d.upper(), a)   # no other I/O between the wait and the send
         if d.startswith(b"sleep"):
             time.sleep(60)
+        elif d.startswith(b"pipe"):
+            os.read(idle_r, 1)
 PY
-nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
-	python3 "$work/tick.py" >"$work/tick.log" 2>&1 &
-tick=$!
-xm_wait_log $tick "$work/tick.log" '^ready' "the sleeping UDP server"
-# the first answer resolves the route and neighbour; the second is held
-for d in warm sleep; do
-	got=$(echo $d | xm_in "$ns_b" timeout 10 socat -T5 - "UDP:$XM_A4:7012")
-	xm_expect_eq "$got" "${d^^}" "the reply to '$d' (then time.sleep(60) in the server)"
+for tick_case in sleep pipe; do
+	nsenter --net="/run/netns/$ns_a" "$XM_BUILD/xdpmux" run "$dev_a" -- \
+		python3 "$work/tick.py" >"$work/tick.log" 2>&1 &
+	tick=$!
+	xm_wait_log $tick "$work/tick.log" '^ready' "the UDP server that blocks ($tick_case)"
+	# the first answer resolves the route and neighbour; the second is held
+	for d in warm ${tick_case}; do
+		got=$(echo $d | xm_in "$ns_b" timeout 10 socat -T5 - "UDP:$XM_A4:7012")
+		xm_expect_eq "$got" "${d^^}" "the reply to '$d' (then the server blocks: $tick_case)"
+	done
+	kill $tick
+	wait $tick || xm_fail "the blocked server ($tick_case): $(cat "$work/tick.log")"
+	no_bindings_left "the blocked server ($tick_case)"
 done
-kill $tick
-wait $tick || xm_fail "the sleeping server: $(cat "$work/tick.log")"
-no_bindings_left "the sleeping server"
 
 xm_step "SA_RESTART: a blocking recv restarts, or ends with EINTR, as on the kernel"
 # In a sanitizer build the tool carries ASan, whose runtime would have to
