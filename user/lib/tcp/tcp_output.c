@@ -547,6 +547,8 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 			 * (tcp_check_probe_timer). */
 			if (!inflight && (r == -ENOBUFS || r == -EAGAIN))
 				xm_tcp_persist_arm(c);
+			if ((r == -ENOBUFS || r == -EAGAIN) && xm_tx_in_flight(c->st))
+				xm_tcp_txwait_arm(c);
 			break;
 		}
 		len = (uint32_t)r;
