@@ -65,3 +65,33 @@ Test(tcp_txwait, sender_short_of_frames_sends_again_once_they_complete, .timeout
 	xm_link_sim_set_impair(p.la, &late);
 	pair_finish(&p, b.c, b.s, l);
 }
+
+/* Frames a receiver never frees (its reader stopped): the sender keeps
+ * looking, but ever less often, not every XM_TX_RETRY_NS for as long as
+ * the frames stay out. */
+Test(tcp_txwait, sender_looks_ever_less_often_while_frames_stay_out, .timeout = 60)
+{
+	struct xm_sim_impair held = { .tx_done_ns = UINT64_MAX };
+	struct pair p;
+	struct bulk b = { .p = &p };
+	uint64_t before, looks;
+	int l;
+
+	pair_open_gso(&p, 12, 1500, NULL, NULL, true);
+	p.a->opts.sndbuf_default = p.b->opts.rcvbuf_default = BUF;
+	l = pair_connect(&p, AF_INET, 8080, &b.c, &b.s);
+	xm_link_sim_set_impair(p.la, &held);
+	/* Until every frame is out and ACKed. */
+	pair_run_until(&p, 10 * MS, moved_all, &b);
+	before = p.a->stats.tx_no_buffer;
+	pair_run_until(&p, 100 * MS, moved_all, &b);
+	looks = p.a->stats.tx_no_buffer - before;
+	/* Every 50 us would be 2000 looks in 100 ms; backing off to 1.6 ms,
+	 * about 65. */
+	cr_assert_gt(looks, 0, "the sender stopped looking");
+	cr_assert_lt(looks, 200, "%lu looks in 100 ms", (unsigned long)looks);
+	held.tx_done_ns = 0;
+	xm_link_sim_set_impair(p.la, &held);
+	cr_assert(pair_run_until(&p, XM_TCP_PERSIST_MIN_US * 1000ull, moved_all, &b));
+	pair_finish(&p, b.c, b.s, l);
+}

@@ -176,6 +176,7 @@ struct xm_tcp_conn {
 	bool persist;
 	bool sws_override;               /* persist timeout: send a small segment */
 	uint32_t persist_backoff;
+	uint32_t txwait_backoff;         /* t_txwait found no frame this often */
 	uint8_t dack_segs;
 	bool ack_now;
 	bool quickack;
@@ -327,7 +328,10 @@ void xm_tcp_keep_arm(struct xm_tcp_conn *c);
 void xm_tcp_timewait_arm(struct xm_tcp_conn *c);
 void xm_tcp_persist_arm(struct xm_tcp_conn *c);
 /* A send failed for want of tx frames while the link has frames in
- * flight: try again when they may have come back. */
+ * flight: try again when they may have come back, XM_TX_RETRY_NS after
+ * the first failure, twice as long after each retry that found none, up
+ * to XM_TX_RETRY_NS << XM_TCP_TXWAIT_BACKOFF_MAX. */
+#define XM_TCP_TXWAIT_BACKOFF_MAX 5
 void xm_tcp_txwait_arm(struct xm_tcp_conn *c);
 void xm_tcp_finwait2_arm(struct xm_tcp_conn *c);
 

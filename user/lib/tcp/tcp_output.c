@@ -579,6 +579,8 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		}
 	}
 	c->frto_new = false;
+	if (sent)
+		c->txwait_backoff = 0;
 	if (sent && !xm_timer_armed(&c->t_loss))
 		xm_tcp_tlp_schedule(c);
 	if (!sent && c->ack_now)

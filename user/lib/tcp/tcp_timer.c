@@ -64,7 +64,8 @@ void xm_tcp_persist_arm(struct xm_tcp_conn *c)
 void xm_tcp_txwait_arm(struct xm_tcp_conn *c)
 {
 	if (!xm_timer_armed(&c->t_txwait))
-		xm_timer_arm(&c->st->timers, &c->t_txwait, xm_now(c->st) + XM_TX_RETRY_NS);
+		xm_timer_arm(&c->st->timers, &c->t_txwait,
+			     xm_now(c->st) + (XM_TX_RETRY_NS << c->txwait_backoff));
 }
 
 void xm_tcp_dack_arm(struct xm_tcp_conn *c)
@@ -188,6 +189,11 @@ static void txwait_fire(struct xm_stack *st, struct xm_timer *t)
 	(void)st;
 	if (c->state == XM_TCP_CLOSED || c->state == XM_TCP_LISTEN)
 		return;
+	/* Frames a receiver holds until its reader reads may stay out for
+	 * long: do not wake every XM_TX_RETRY_NS all that time. A segment
+	 * sent resets it (xm_tcp_output). */
+	if (c->txwait_backoff < XM_TCP_TXWAIT_BACKOFF_MAX)
+		c->txwait_backoff++;
 	xm_tcp_output(c);
 }
 
