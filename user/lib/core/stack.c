@@ -272,13 +272,9 @@ int xm_stack_poll(struct xm_stack *st)
 	}
 	xm_tx_flush(st);
 	xm_tx_reap(st);
-	if (st->tx_waiting) {
-		struct xm_frame_accounting a;
-
-		/* Nothing left to complete: no sender can gain by waking. */
-		if (st->link->ops->accounting(st->link, &a) < 0 || !a.tx_in_flight)
-			st->tx_waiting = false;
-	}
+	/* Nothing left to complete: no sender can gain by waking. */
+	if (st->tx_waiting && !xm_tx_in_flight(st))
+		st->tx_waiting = false;
 	timerfd_sync(st);
 	if (timed)
 		xm_now_release(st);
@@ -415,7 +411,6 @@ static void tx_submit(struct xm_stack *st);
 
 int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f)
 {
-	struct xm_frame_accounting a;
 	int n;
 
 	if (st->txq_n == XM_TX_BATCH)
@@ -432,9 +427,14 @@ int xm_tx_alloc(struct xm_stack *st, struct xm_frame *f)
 	if (n == 1)
 		return 0;
 	/* Waiting helps only if buffers are on their way back. */
-	if (st->link->ops->accounting(st->link, &a) == 0 && a.tx_in_flight)
-		return -EAGAIN;
-	return -ENOBUFS;
+	return xm_tx_in_flight(st) ? -EAGAIN : -ENOBUFS;
+}
+
+bool xm_tx_in_flight(struct xm_stack *st)
+{
+	struct xm_frame_accounting a;
+
+	return st->link->ops->accounting(st->link, &a) == 0 && a.tx_in_flight;
 }
 
 int xm_tx_gso(struct xm_stack *st, const struct xm_link_gso *g)

@@ -168,6 +168,9 @@ bool xm_stack_tso_env_off(void);
 bool xm_tx_room(struct xm_stack *st);
 /* Let the link reap completions (and do its other deferred work). */
 void xm_tx_reap(struct xm_stack *st);
+/* Are frames submitted and not yet completed, i.e. will tx buffers come
+ * back without anything being received? */
+bool xm_tx_in_flight(struct xm_stack *st);
 
 /* Send-buffer accounts. new: NULL when out of memory. orphan: the socket
  * closes; the account goes when its last byte is released. */

@@ -176,9 +176,11 @@ struct xm_tcp_conn {
 	struct xm_timer t_rtx;           /* RTO, persist, SYN, TIME-WAIT */
 	struct xm_timer t_dack;
 	struct xm_timer t_keep;
+	struct xm_timer t_txwait;        /* tx frames out: send again soon */
 	bool persist;
 	bool sws_override;               /* persist timeout: send a small segment */
 	uint32_t persist_backoff;
+	uint32_t txwait_backoff;         /* t_txwait found no frame this often */
 	uint8_t dack_segs;
 	bool ack_now;
 	bool quickack;
@@ -329,6 +331,12 @@ void xm_tcp_dack_arm(struct xm_tcp_conn *c);
 void xm_tcp_keep_arm(struct xm_tcp_conn *c);
 void xm_tcp_timewait_arm(struct xm_tcp_conn *c);
 void xm_tcp_persist_arm(struct xm_tcp_conn *c);
+/* A send failed for want of tx frames while the link has frames in
+ * flight: try again when they may have come back, XM_TX_RETRY_NS after
+ * the first failure, twice as long after each retry that found none, up
+ * to XM_TX_RETRY_NS << XM_TCP_TXWAIT_BACKOFF_MAX. */
+#define XM_TCP_TXWAIT_BACKOFF_MAX 5
+void xm_tcp_txwait_arm(struct xm_tcp_conn *c);
 void xm_tcp_finwait2_arm(struct xm_tcp_conn *c);
 
 /* ---- tcp_reass.c ---- */

@@ -547,6 +547,8 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 			 * (tcp_check_probe_timer). */
 			if (!inflight && (r == -ENOBUFS || r == -EAGAIN))
 				xm_tcp_persist_arm(c);
+			if ((r == -ENOBUFS || r == -EAGAIN) && xm_tx_in_flight(c->st))
+				xm_tcp_txwait_arm(c);
 			break;
 		}
 		len = (uint32_t)r;
@@ -577,6 +579,8 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		}
 	}
 	c->frto_new = false;
+	if (sent)
+		c->txwait_backoff = 0;
 	/* RFC 8985 7.2: the PTO starts again after data that was not
 	 * itself the probe (as Linux tcp_write_xmit), so that it counts
 	 * from the newest segment sent, whose ACK cannot be back yet. */

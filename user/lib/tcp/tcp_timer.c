@@ -55,6 +55,19 @@ void xm_tcp_persist_arm(struct xm_tcp_conn *c)
 	arm_us(c, &c->t_rtx, us);
 }
 
+/* A completed tx frame signals no fd and sends no ACK: with every frame
+ * out and every segment ACKed before its frame came back (a veth receiver
+ * frees a frame only when its reader has read it; the device daemon hands
+ * completions over only when it looks), nothing would run the output
+ * again until a loss timer fires, far too late for a sender that is only
+ * short of buffers. So look again as the stack's other tx waiters do. */
+void xm_tcp_txwait_arm(struct xm_tcp_conn *c)
+{
+	if (!xm_timer_armed(&c->t_txwait))
+		xm_timer_arm(&c->st->timers, &c->t_txwait,
+			     xm_now(c->st) + (XM_TX_RETRY_NS << c->txwait_backoff));
+}
+
 void xm_tcp_dack_arm(struct xm_tcp_conn *c)
 {
 	if (!xm_timer_armed(&c->t_dack))
@@ -169,6 +182,21 @@ static void dack_fire(struct xm_stack *st, struct xm_timer *t)
 	xm_tcp_send_ack(c);
 }
 
+static void txwait_fire(struct xm_stack *st, struct xm_timer *t)
+{
+	struct xm_tcp_conn *c = conn_of(t, t_txwait);
+
+	(void)st;
+	if (c->state == XM_TCP_CLOSED || c->state == XM_TCP_LISTEN)
+		return;
+	/* Frames a receiver holds until its reader reads may stay out for
+	 * long: do not wake every XM_TX_RETRY_NS all that time. A segment
+	 * sent resets it (xm_tcp_output). */
+	if (c->txwait_backoff < XM_TCP_TXWAIT_BACKOFF_MAX)
+		c->txwait_backoff++;
+	xm_tcp_output(c);
+}
+
 static void keep_fire(struct xm_stack *st, struct xm_timer *t)
 {
 	struct xm_tcp_conn *c = conn_of(t, t_keep);
@@ -200,6 +228,7 @@ void xm_tcp_timers_init(struct xm_tcp_conn *c)
 	xm_timer_init(&c->t_rtx, rtx_fire);
 	xm_timer_init(&c->t_dack, dack_fire);
 	xm_timer_init(&c->t_keep, keep_fire);
+	xm_timer_init(&c->t_txwait, txwait_fire);
 	xm_tcp_loss_timer_init(c);
 }
 
@@ -209,6 +238,7 @@ void xm_tcp_timers_stop(struct xm_tcp_conn *c)
 	xm_timer_cancel(&c->st->timers, &c->t_dack);
 	xm_timer_cancel(&c->st->timers, &c->t_keep);
 	xm_timer_cancel(&c->st->timers, &c->t_loss);
+	xm_timer_cancel(&c->st->timers, &c->t_txwait);
 	c->persist = false;
 }
 
