@@ -538,19 +538,21 @@ void xm_tcp_output(struct xm_tcp_conn *c)
 		}
 		if (r < 0)
 			r = send_segment(c, c->snd_nxt, len, flags);
-		if (r < 0) {
+		if (r == -ENOBUFS || r == -EAGAIN) {
 			/* No transmit buffer (the link's frames are all out,
 			 * e.g. held by a receiver on a veth until it reads):
 			 * with nothing in flight no ACK will come to send
 			 * again, so the persist timer retries, as Linux arms
 			 * its probe timer when a send fails with nothing out
-			 * (tcp_check_probe_timer). */
-			if (!inflight && (r == -ENOBUFS || r == -EAGAIN))
+			 * (tcp_check_probe_timer); frames still out come
+			 * back with no ACK, so look again when they may. */
+			if (!inflight)
 				xm_tcp_persist_arm(c);
-			if ((r == -ENOBUFS || r == -EAGAIN) && xm_tx_in_flight(c->st))
+			if (xm_tx_in_flight(c->st))
 				xm_tcp_txwait_arm(c);
-			break;
 		}
+		if (r < 0)
+			break;
 		len = (uint32_t)r;
 		if (rexmit) {
 			ts->stats.retrans_segs++;
