@@ -398,3 +398,26 @@ Test(tcp_sack, random_operations_match_byte_model)
 		}
 	}
 }
+
+Test(tcp_sack, rfc2883_4_dsack_is_the_first_block_below_the_ack_or_inside_the_second)
+{
+	struct xm_tcp_sack_block d;
+	struct xm_tcp_sack_block below[] = { B(900, 1000) };
+	struct xm_tcp_sack_block straddle[] = { B(900, 1100) };
+	struct xm_tcp_sack_block inside[] = { B(1500, 1600), B(1400, 1700) };
+	struct xm_tcp_sack_block apart[] = { B(1500, 1600), B(1700, 1800) };
+	struct xm_tcp_sack_block above[] = { B(1500, 1600) };
+	struct xm_tcp_sack_block empty[] = { B(900, 900) };
+
+	cr_assert(xm_sack_dsack(below, 1, 1000, &d));
+	cr_assert_eq(d.start, 900u);
+	cr_assert_eq(d.end, 1000u);
+	/* Linux tcp_check_dsack: starting below the ACK is enough. */
+	cr_assert(xm_sack_dsack(straddle, 1, 1000, &d), "straddling the ACK");
+	cr_assert_eq(d.end, 1100u);
+	cr_assert(xm_sack_dsack(inside, 2, 1000, &d), "inside the second block");
+	cr_assert_not(xm_sack_dsack(apart, 2, 1000, &d), "an ordinary SACK");
+	cr_assert_not(xm_sack_dsack(above, 1, 1000, &d), "an ordinary SACK");
+	cr_assert_not(xm_sack_dsack(empty, 1, 1000, &d));
+	cr_assert_not(xm_sack_dsack(below, 0, 1000, &d));
+}

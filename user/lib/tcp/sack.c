@@ -229,7 +229,10 @@ bool xm_sack_dsack(const struct xm_tcp_sack_block *blk, unsigned nblk,
 {
 	if (!nblk || !seq_lt(blk[0].start, blk[0].end))
 		return false;
-	if (!seq_le(blk[0].end, ack) &&
+	/* Linux tcp_check_dsack: a block starting below the ACK reports a
+	 * duplicate even when it ends above it (a receiver may report the
+	 * whole copy, not clip it at RCV.NXT). */
+	if (!seq_lt(blk[0].start, ack) &&
 	    !(nblk > 1 && seq_ge(blk[0].start, blk[1].start) &&
 	      seq_le(blk[0].end, blk[1].end)))
 		return false;

@@ -67,8 +67,8 @@ uint32_t xm_sack_high_sacked(const struct xm_sack_sb *sb);
 enum xm_sack_next xm_sack_next_seg(const struct xm_sack_sb *sb, uint32_t mss,
 				   uint32_t new_data, bool rescue_ok,
 				   uint32_t *seq, uint32_t *len);
-/* RFC 2883 4: the first block reports a duplicate (D-SACK) when it lies
- * at or below the cumulative ACK, or inside the second block; *out gets it. */
+/* RFC 2883 4: the first block reports a duplicate (D-SACK) when it starts
+ * below the cumulative ACK, or lies inside the second block; *out gets it. */
 bool xm_sack_dsack(const struct xm_tcp_sack_block *blk, unsigned nblk,
 		   uint32_t ack, struct xm_tcp_sack_block *out);
 /* Record that [seq, seq+len) was retransmitted (advances HighRxt). */
