@@ -376,6 +376,10 @@ void xm_tcp_loss_timer_init(struct xm_tcp_conn *c);
  * @acked bytes cumulatively, @delivered bytes in all (RFC 6937). */
 void xm_tcp_recovery_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
 			 uint32_t acked, uint32_t delivered);
+/* A D-SACK (RFC 2883) in seg: count it, widen RACK's reordering window,
+ * count it toward undo; whether there was one. Also for an ACK below
+ * SND.UNA, which a reordering path delivers late. */
+bool xm_tcp_dsack_in(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg);
 void xm_tcp_recovery_start(struct xm_tcp_conn *c);
 void xm_tcp_recovery_end(struct xm_tcp_conn *c, uint64_t now);
 void xm_tcp_recovery_rto(struct xm_tcp_conn *c);

@@ -376,6 +376,11 @@ static bool ack_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 		new_ack(c, seg);
 	else if (seg->ack == c->snd_una)
 		dup_ack(c, seg);
+	else if (xm_tcp_rack_on(c))
+		/* An old ACK, overtaken by a later one: its D-SACK still
+		 * tells of a needless retransmission (Linux tcp_ack
+		 * old_ack reads its SACK blocks). */
+		xm_tcp_dsack_in(c, seg);
 	/* RFC 9293 3.10.7.4: only if SND.UNA =< SEG.ACK =< SND.NXT. */
 	if (seq_ge(seg->ack, c->snd_una))
 		window_update(c, seg, acked_new);
@@ -453,13 +458,38 @@ static void syn_sent_in(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 	xm_tcp_rtx_arm(c);
 }
 
+/* Linux tcp_disordered_ack: a pure duplicate ACK (the expected sequence
+ * number, SND.UNA, a window it would not update) whose timestamp is older
+ * than TS.Recent by no more than an RTO (the peer's clock taken as 1 ms)
+ * was only overtaken by a later ACK: no old duplicate can harm, and its
+ * SACK and D-SACK blocks (RFC 2883) are news. */
+static bool disordered_ack(const struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	return (seg->flags & XM_TCP_ACK) && !seg->len &&
+	       !(seg->flags & (XM_TCP_SYN | XM_TCP_FIN)) &&
+	       seg->seq == c->rcv_nxt && seg->ack == c->snd_una &&
+	       seq_le(seg->seq, c->snd_wl1) &&
+	       !(seg->seq == c->snd_wl1 && (seg->wnd << c->snd_wscale) > c->snd_wnd) &&
+	       c->ts_recent - seg->opts.tsval <= xm_rto_timeout_us(&c->rto) / 1000;
+}
+
+/* The ACK for a segment dropped before its text is looked at, with a
+ * D-SACK (RFC 2883 4.1.1) for what of it came before (Linux
+ * tcp_send_dupack). */
+static void send_dupack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	if (seg->len && seq_lt(seg->seq, c->rcv_nxt))
+		xm_tcp_dsack_note(c, seg->seq, seq_min(seg->seq + seg->len, c->rcv_nxt));
+	xm_tcp_send_ack(c);
+}
+
 static bool paws_reject(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 {
 	struct xm_tcp_stack *ts = c->st->tcp;
 
 	if (!c->ts_ok || !seg->opts.ts_ok || (seg->flags & XM_TCP_RST))
 		return false;
-	if (!seq_lt(seg->opts.tsval, c->ts_recent))
+	if (!seq_lt(seg->opts.tsval, c->ts_recent) || disordered_ack(c, seg))
 		return false;
 	/* RFC 7323 5.5: ts_recent idle over 24 days is invalid. */
 	if (xm_tcp_now_us(c) - c->ts_recent_time > PAWS_24DAYS_US) {
@@ -511,7 +541,10 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 		return;
 	}
 	if (paws_reject(c, seg)) {
-		xm_tcp_send_ack(c);
+		/* Most often the original of a segment resent too early,
+		 * arriving after its retransmission raised TS.Recent: a
+		 * duplicate like any other (Linux tcp_send_dupack). */
+		send_dupack(c, seg);
 		return;
 	}
 	wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
@@ -529,11 +562,8 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 			 * the 2MSL timeout (RFC 9293 3.10.7.4 eighth). */
 			if (c->state == XM_TCP_TIME_WAIT && (seg->flags & XM_TCP_FIN))
 				xm_tcp_timewait_arm(c);
-			if (seg->len && seq_lt(seg->seq, c->rcv_nxt))
-				xm_tcp_dsack_note(c, seg->seq, seq_min(seg->seq + seg->len,
-								c->rcv_nxt));
 			if (!(seg->flags & XM_TCP_RST))
-				xm_tcp_send_ack(c);
+				send_dupack(c, seg);
 			else
 				ts->stats.rst_ignored++;
 			return;
@@ -610,10 +640,12 @@ void xm_tcp_conn_input(struct xm_tcp_conn *c, const struct xm_ipinfo *ip,
 		if (seq_lt(seq, c->rcv_nxt)) {
 			uint32_t d = c->rcv_nxt - seq;
 
+			/* At once, so that the D-SACK goes out before another
+			 * duplicate can replace it (Linux tcp_send_dupack). */
 			xm_tcp_dsack_note(c, seq, d >= len ? seq + len : c->rcv_nxt);
+			ack_now = true;
 			if (d >= len) {
 				len = 0;
-				ack_now = true;
 			} else {
 				seq += d;
 				p += d;

@@ -13,10 +13,46 @@ void xm_tcp_dsack_note(struct xm_tcp_conn *c, uint32_t s, uint32_t e)
 {
 	if (!c->sack_ok || !seq_lt(s, e))
 		return;
+	/* One block goes out (RFC 2883 4: only the first block reports a
+	 * duplicate). A duplicate touching the one still pending grows it
+	 * (Linux tcp_dsack_extend); any other replaces it, the newest being
+	 * what the sender most needs (Linux tcp_dsack_set). Counted once
+	 * per block that goes out, not per duplicate folded into it. */
+	if (c->dsack_pending && seq_le(s, c->dsack_end) && seq_le(c->dsack_start, e)) {
+		c->dsack_start = seq_min(s, c->dsack_start);
+		c->dsack_end = seq_max(e, c->dsack_end);
+		return;
+	}
+	if (!c->dsack_pending)
+		c->st->tcp->stats.dsacks_out++;
 	c->dsack_pending = true;
 	c->dsack_start = s;
 	c->dsack_end = e;
-	c->st->tcp->stats.dsacks_out++;
+}
+
+/* [s, e) against the out-of-order ranges: note the lowest part already
+ * held as a duplicate (Linux tcp_data_queue_ofo / tcp_ofo_queue report
+ * overlaps too, not only whole copies). Ranges never touch, so the parts
+ * are never adjacent and one block holds only one of them. Returns the
+ * index of the range holding all of [s, e), or -1. */
+static int ooo_dup(struct xm_tcp_conn *c, uint32_t s, uint32_t e)
+{
+	bool noted = false;
+
+	for (uint8_t i = 0; i < c->nooo; i++) {
+		const struct xm_tcp_range *r = &c->ooo[i];
+
+		if (!seq_lt(r->start, e) || !seq_lt(s, r->end))
+			continue;
+		if (seq_le(r->start, s) && seq_le(e, r->end)) {
+			xm_tcp_dsack_note(c, s, e);
+			return i;
+		}
+		if (!noted)
+			xm_tcp_dsack_note(c, seq_max(s, r->start), seq_min(e, r->end));
+		noted = true;
+	}
+	return -1;
 }
 
 static void ooo_insert(struct xm_tcp_conn *c, uint32_t s, uint32_t e)
@@ -67,6 +103,7 @@ bool xm_tcp_data_in(struct xm_tcp_conn *c, uint32_t seq, const uint8_t *p,
 	struct xm_tcp_stack *ts = c->st->tcp;
 	uint32_t off = c->rcvbuf.len + (seq - c->rcv_nxt);
 	uint32_t room = c->rcvbuf.cap > off ? c->rcvbuf.cap - off : 0;
+	int held;
 
 	if (len > room)
 		len = room;   /* beyond the buffer: the peer resends it */
@@ -75,17 +112,20 @@ bool xm_tcp_data_in(struct xm_tcp_conn *c, uint32_t seq, const uint8_t *p,
 	if (seq == c->rcv_nxt) {
 		bool had_ooo = c->nooo;
 
+		ooo_dup(c, seq, seq + len);
 		xm_tcp_ring_write(&c->rcvbuf, off, p, len);
 		c->rcvbuf.len += len;
 		c->rcv_nxt += len;
 		ooo_drain(c);
 		return had_ooo;   /* RFC 5681 4.2: ACK at once when filling a hole */
 	}
-	for (uint8_t i = 0; i < c->nooo; i++)
-		if (seq_le(c->ooo[i].start, seq) && seq_le(seq + len, c->ooo[i].end)) {
-			xm_tcp_dsack_note(c, seq, seq + len);
-			return true;
-		}
+	held = ooo_dup(c, seq, seq + len);
+	if (held >= 0) {
+		/* RFC 2883 4: the block holding the duplicate comes second,
+		 * so it must be the most recent (RFC 2018 4 order). */
+		c->ooo[held].stamp = ++c->ooo_clock;
+		return true;
+	}
 	if (c->nooo >= XM_TCP_OOO_MAX) {
 		bool fits = false;
 

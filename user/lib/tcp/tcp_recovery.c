@@ -274,17 +274,23 @@ static void frto_step2(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
 	}
 }
 
+bool xm_tcp_dsack_in(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
+{
+	struct xm_tcp_sack_block d;
+
+	if (!xm_sack_dsack(seg->opts.sack, seg->opts.nsack, seg->ack, &d))
+		return false;
+	c->st->tcp->stats.dsacks_in++;
+	xm_rack_dsack(&c->rack, c->snd_una, c->snd_nxt);
+	dsack_undo(c, &d);
+	return true;
+}
+
 void xm_tcp_recovery_ack(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg,
 			 uint32_t acked, uint32_t delivered)
 {
-	struct xm_tcp_sack_block d;
-	bool dsack = xm_sack_dsack(seg->opts.sack, seg->opts.nsack, seg->ack, &d);
+	bool dsack = xm_tcp_dsack_in(c, seg);
 
-	if (dsack) {
-		c->st->tcp->stats.dsacks_in++;
-		xm_rack_dsack(&c->rack, c->snd_una, c->snd_nxt);
-		dsack_undo(c, &d);
-	}
 	xm_rack_on_ack(&c->rack, c->snd_una, seg->opts.sack, seg->opts.nsack,
 		       xm_tcp_now_us(c));
 	if (!c->rack.ok)
