@@ -98,12 +98,14 @@ static void big_bufs(int fd)
 	cr_assert_eq(xm_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
 }
 
-/* Transfer total bytes A -> B over impaired links of mtu (no_gso: without
- * segmentation offload); check identity, end states, and leaks. A's and
- * B's TCP counters to *sa_out, *sb_out. */
-static void transfer_on(uint64_t seed, uint64_t total, const struct xm_sim_impair *im,
-			uint32_t isn, const char *cc, uint32_t mtu, bool no_gso,
-			struct xm_tcp_stats *sa_out, struct xm_tcp_stats *sb_out)
+/* Transfer total bytes A -> B over links of mtu impaired by ia (A's
+ * frames) and ib (B's) (no_gso: without segmentation offload); check
+ * identity, end states, and leaks. A's and B's TCP counters to *sa_out,
+ * *sb_out. */
+static void transfer_ab(uint64_t seed, uint64_t total, const struct xm_sim_impair *ia,
+			const struct xm_sim_impair *ib, uint32_t isn, const char *cc,
+			uint32_t mtu, bool no_gso, struct xm_tcp_stats *sa_out,
+			struct xm_tcp_stats *sb_out)
 {
 	struct sockaddr_in any = sin4("0.0.0.0", 5001), to = sin4(B4, 5001);
 	struct xfer x = { .total = total, .first_bad = UINT64_MAX };
@@ -111,7 +113,7 @@ static void transfer_on(uint64_t seed, uint64_t total, const struct xm_sim_impai
 	struct pair p;
 	int l, c, s = -1, r;
 
-	pair_open_gso(&p, seed, mtu, im, im, no_gso);
+	pair_open_gso(&p, seed, mtu, ia, ib, no_gso);
 	if (isn) {
 		xm_tcp_stack_get(p.a)->isn_fixed_on = true;
 		xm_tcp_stack_get(p.a)->isn_fixed = isn;
@@ -184,6 +186,14 @@ static void transfer_on(uint64_t seed, uint64_t total, const struct xm_sim_impai
 	pair_finish(&p, c, s, l);
 }
 
+/* transfer_ab with the same impairments both ways. */
+static void transfer_on(uint64_t seed, uint64_t total, const struct xm_sim_impair *im,
+			uint32_t isn, const char *cc, uint32_t mtu, bool no_gso,
+			struct xm_tcp_stats *sa_out, struct xm_tcp_stats *sb_out)
+{
+	transfer_ab(seed, total, im, im, isn, cc, mtu, no_gso, sa_out, sb_out);
+}
+
 static void transfer(uint64_t seed, uint64_t total, const struct xm_sim_impair *im,
 		     uint32_t isn, const char *cc)
 {
@@ -224,8 +234,35 @@ Test(tcp_sim, reorder_100mb, .timeout = 120)
 {
 	struct xm_sim_impair im = { .delay_ns = DELAY, .reorder_ppm = 100000,
 				    .reorder_ns = 3 * MS };
+	struct xm_tcp_stats sa, sb;
 
-	transfer(130, 100ull * MB, &im, 0, NULL);
+	transfer_on(130, 100ull * MB, &im, 0, NULL, 9000, false, &sa, &sb);
+	/* RFC 2883: with nothing lost or duplicated, A recognises every
+	 * D-SACK B sends, also in an ACK that a later one overtook; only
+	 * PAWS (RFC 7323 5, as Linux) drops an overtaken ACK whose
+	 * timestamp is older and that is not a duplicate of the latest. */
+	cr_assert_gt(sb.dsacks_out, 0, "the reordering made spurious retransmissions");
+	cr_assert_leq(sa.dsacks_in, sb.dsacks_out);
+	cr_assert_geq(sa.dsacks_in + sa.paws_drops, sb.dsacks_out,
+		      "seed 130: A got %lu of B's %lu D-SACKs, PAWS dropped %lu ACKs",
+		      (unsigned long)sa.dsacks_in, (unsigned long)sb.dsacks_out,
+		      (unsigned long)sa.paws_drops);
+}
+
+Test(tcp_sim, reordered_data_every_dsack_sent_is_recognised, .timeout = 120)
+{
+	/* RFC 2883 4: every duplicate B gets (spurious retransmissions of
+	 * data the link reordered) reaches A as a D-SACK A recognises, the
+	 * duplicates above RCV.NXT included; B's ACKs go in order. */
+	struct xm_sim_impair ia = { .delay_ns = DELAY, .reorder_ppm = 100000,
+				    .reorder_ns = 3 * MS };
+	struct xm_sim_impair ib = { .delay_ns = DELAY };
+	struct xm_tcp_stats sa, sb;
+
+	transfer_ab(131, 100ull * MB, &ia, &ib, 0, NULL, 9000, false, &sa, &sb);
+	cr_assert_gt(sb.dsacks_out, 0, "the reordering made spurious retransmissions");
+	cr_assert_eq(sa.dsacks_in, sb.dsacks_out, "seed 131: A got %lu of B's %lu D-SACKs",
+		     (unsigned long)sa.dsacks_in, (unsigned long)sb.dsacks_out);
 }
 
 Test(tcp_sim, duplication_100mb, .timeout = 120)
