@@ -5,8 +5,8 @@
  * RFC 1071 sum of its own bytes, checked here from the frames a raw peer
  * collects with the test library's independent checksum, for a datagram
  * in one frame, one cut into fragments (the sum, taken before cutting,
- * in the first), a TCP SYN, and the UDP sum that comes out zero (sent as
- * all ones, RFC 768).
+ * in the first), a TCP SYN, the UDP sum that comes out zero (sent as
+ * all ones, RFC 768), and one that waited for its neighbour.
  */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
@@ -145,4 +145,21 @@ Test(tx_csum, tcp_syn_carries_its_sum)
 	cr_assert_neq(l4[16] << 8 | l4[17], 0);
 	cr_assert_eq(l4_verify(AF_INET, ip, IPPROTO_TCP, l4, lens[0] - XM_ETH_HLEN - 20), 0);
 	xm_close(fd);
+}
+
+/* A datagram that waits for its neighbour is stored with the field still
+ * zero and summed when it finally goes. */
+Test(tx_csum, udp_held_for_its_neighbour_is_summed_when_it_goes)
+{
+	uint8_t pay[300];
+	const uint8_t *ip = got[0] + XM_ETH_HLEN;
+
+	for (size_t i = 0; i < sizeof(pay); i++)
+		pay[i] = (uint8_t)(i * 131u + 7);
+	xm_link_sim_set_neigh_ready(e.la, xm_sim_now(e.sim) + 5000000);
+	cr_assert_eq(udp_send_collect(AF_INET, 0, pay, sizeof(pay)), 0);
+	env_advance(&e, 200000000);
+	cr_assert_eq(env_collect(&e, got, lens, 8), 1);
+	cr_assert_eq(l4_verify(AF_INET, ip, IPPROTO_UDP, ip + 20, 8 + sizeof(pay)), 0);
+	cr_assert_neq(frame_udp_field(AF_INET, 0), 0);
 }
