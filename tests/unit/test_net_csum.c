@@ -72,3 +72,22 @@ Test(net_csum, l4_checksum_verifies_to_zero)
 	ip.family = AF_INET;
 	cr_assert_neq(xm_l4_csum(&ip, h, 8, pay, 11), c);
 }
+
+/* The sum while copying: the same sum as xm_csum_add, dst an exact copy,
+ * and nothing written past it, at every tail length and alignment. */
+Test(net_csum, copy_sums_as_add_and_copies_exactly)
+{
+	uint8_t src[200], dst[216];
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 2654435761u >> 7);
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; off + len <= sizeof(src); len++) {
+			memset(dst, 0xa5, sizeof(dst));
+			cr_assert_eq(xm_csum_copy(0x1234, dst + 8 + off, src + off, len),
+				     xm_csum_add(0x1234, src + off, len), "off %zu len %zu", off, len);
+			cr_assert_eq(memcmp(dst + 8 + off, src + off, len), 0, "off %zu len %zu", off, len);
+			cr_assert_eq(dst[8 + off + len], 0xa5, "written past, len %zu", len);
+			cr_assert_eq(dst[7 + off], 0xa5, "written before, len %zu", len);
+		}
+}

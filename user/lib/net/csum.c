@@ -13,7 +13,15 @@
  * no byte swap per word. A bulk sender sums every payload byte it sends,
  * so this loop is hot.
  */
-uint32_t xm_csum_add(uint32_t sum, const void *buf, size_t len)
+/*
+ * The sum, and with dst a copy of buf made in the same pass: a sender that
+ * sums a segment as it writes it into the frame reads the payload once
+ * (Linux's csum_partial_copy_nocheck does the same for its senders without
+ * checksum offload). Always inlined so that dst == NULL (xm_csum_add)
+ * costs the plain sum nothing.
+ */
+static inline __attribute__((always_inline)) uint32_t
+csum_pass(uint32_t sum, uint8_t *dst, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	uint64_t s0 = 0, s1 = 0, c0 = 0, c1 = 0, w[4], s;
@@ -22,6 +30,10 @@ uint32_t xm_csum_add(uint32_t sum, const void *buf, size_t len)
 
 	while (len >= 32) {
 		memcpy(w, p, 32);
+		if (dst) {
+			memcpy(dst, w, 32);
+			dst += 32;
+		}
 		c0 += __builtin_add_overflow(s0, w[0], &s0);
 		c1 += __builtin_add_overflow(s1, w[1], &s1);
 		c0 += __builtin_add_overflow(s0, w[2], &s0);
@@ -29,6 +41,8 @@ uint32_t xm_csum_add(uint32_t sum, const void *buf, size_t len)
 		p += 32;
 		len -= 32;
 	}
+	if (dst)   /* the short tail: copied here, summed below */
+		memcpy(dst, p, len);
 	while (len >= 8) {
 		memcpy(w, p, 8);
 		c0 += __builtin_add_overflow(s0, w[0], &s0);
@@ -67,6 +81,16 @@ uint32_t xm_csum_add(uint32_t sum, const void *buf, size_t len)
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return (uint32_t)s;
+}
+
+uint32_t xm_csum_add(uint32_t sum, const void *buf, size_t len)
+{
+	return csum_pass(sum, NULL, buf, len);
+}
+
+uint32_t xm_csum_copy(uint32_t sum, void *dst, const void *src, size_t len)
+{
+	return csum_pass(sum, dst, src, len);
 }
 
 uint16_t xm_csum_fold(uint32_t sum)

@@ -128,6 +128,32 @@ static void l4_copy(uint8_t *to, uint32_t off, uint32_t n, const uint8_t *hdr,
 		memcpy(to, payload + (off - hlen), n);
 }
 
+/* The L4 checksum of a whole datagram (hdr + payload under ip's
+ * pseudo-header) for ip->l4_csum_off. RFC 768: a UDP sum of zero goes
+ * as all ones, zero meaning none; TCP has no such value (RFC 9293 3.1). */
+static uint16_t l4_csum_final(const struct xm_ipinfo *ip, uint32_t sum)
+{
+	uint16_t c = xm_csum_fold(sum);
+
+	return c == 0 && ip->proto == IPPROTO_UDP ? 0xffff : c;
+}
+
+/* l4_copy of a whole datagram into one frame, summing it as it goes
+ * (ip->l4_csum_off set). hlen is even (TCP and UDP headers are; a
+ * datagram queued for its neighbour comes back whole as hdr), so the
+ * payload's 16-bit words keep their alignment in the sum. */
+static void l4_copy_csum(uint8_t *to, const struct xm_ipinfo *ip,
+			 const uint8_t *hdr, uint32_t hlen,
+			 const uint8_t *payload, uint32_t plen)
+{
+	uint32_t sum = xm_csum_pseudo(ip, hlen + plen);
+
+	sum = xm_csum_copy(sum, to, hdr, hlen);
+	if (plen)
+		sum = xm_csum_copy(sum, to + hlen, payload, plen);
+	xm_put16(to + ip->l4_csum_off, l4_csum_final(ip, sum));
+}
+
 static uint8_t *eth_put(const struct xm_stack *st, uint8_t *p,
 			const uint8_t mac[6], uint16_t type)
 {
@@ -179,10 +205,20 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 	bool frag = total + iph > mtu;
 	struct xm_frame f[MAX_FRAGS];
 	uint32_t chunk, id = 0, n_frames;
+	uint16_t csum = 0;
 
 	if (frag) {
 		chunk = (mtu - iph - (v6 ? XM_IPV6_FRAG_HLEN : 0)) & ~7u;
 		id = v6 ? ++st->ipv6_id : (uint16_t)++st->ipv4_id;
+		/* The sum covers every fragment's bytes but goes in the
+		 * first: take it before cutting. */
+		if (ip->l4_csum_off) {
+			uint32_t sum = xm_csum_add(xm_csum_pseudo(ip, total), hdr, hlen);
+
+			if (plen)
+				sum = xm_csum_add(sum, payload, plen);
+			csum = l4_csum_final(ip, sum);
+		}
 	} else {
 		chunk = total;
 	}
@@ -232,7 +268,12 @@ static int send_frames(struct xm_stack *st, const struct xm_ipinfo *ip,
 			ipv6_put(p, ip, n, ip->proto);
 			p += iph;
 		}
-		l4_copy(p, off, n, hdr, hlen, payload);
+		if (!frag && ip->l4_csum_off)
+			l4_copy_csum(p, ip, hdr, hlen, payload, plen);
+		else
+			l4_copy(p, off, n, hdr, hlen, payload);
+		if (frag && ip->l4_csum_off && i == 0)
+			xm_put16(p + ip->l4_csum_off, csum);   /* chunk > hlen */
 		f[i].len = (uint32_t)(p + n - f[i].data);
 		f[i].owner = owner;
 		xm_tx_queue(st, &f[i]);

@@ -44,6 +44,11 @@ struct xm_ipinfo {
 	 * an IPv4 packet (DONT). */
 	bool no_frag;
 	bool df_off;
+	/* Output: nonzero, the offset in the transport header of its
+	 * checksum field, left zero by the transport: IP output sums the
+	 * segment as it copies it into the frame (one pass over the
+	 * payload, not two). 0: the transport filled the field. */
+	uint8_t l4_csum_off;
 };
 
 static inline uint32_t xm_addr_len(int family)
@@ -78,6 +83,9 @@ static inline void xm_put32(uint8_t *p, uint32_t v)
 
 /* Ones' complement sum of buf folded into 32 bits, added to sum. */
 uint32_t xm_csum_add(uint32_t sum, const void *buf, size_t len);
+/* xm_csum_add of src while copying it to dst (len bytes; they must not
+ * overlap). */
+uint32_t xm_csum_copy(uint32_t sum, void *dst, const void *src, size_t len);
 /* Fold and complement. */
 uint16_t xm_csum_fold(uint32_t sum);
 /* Pseudo-header sum for UDP/TCP (RFC 768, RFC 8200 8.1). */

@@ -31,8 +31,9 @@ static int emit(struct xm_stack *st, int family, const uint8_t *src,
 {
 	struct xm_ipinfo ip = ipinfo(family, src, dst, c);
 
+	/* Summed by IP output as it copies the segment into the frame. */
 	hdr[16] = hdr[17] = 0;
-	xm_put16(hdr + 16, xm_l4_csum(&ip, hdr, hlen, payload, plen));
+	ip.l4_csum_off = 16;
 	return xm_ip_output(st, &ip, hdr, hlen, payload, plen);
 }
 

@@ -124,7 +124,6 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 	struct xm_ipinfo ip = { .proto = IPPROTO_UDP };
 	uint8_t h[XM_UDP_HLEN];
 	uint32_t ulen;
-	uint16_t csum;
 	int r;
 
 	(void)flags;
@@ -171,12 +170,9 @@ static ssize_t udp_sendto(struct xm_sock *s, const void *buf, size_t len,
 	h[3] = (uint8_t)to->port;
 	h[4] = (uint8_t)(ulen >> 8);
 	h[5] = (uint8_t)ulen;
+	/* Summed by IP output as it copies the datagram into its frames. */
 	h[6] = h[7] = 0;
-	csum = xm_l4_csum(&ip, h, XM_UDP_HLEN, buf, (uint32_t)len);
-	if (!csum)
-		csum = 0xffff;   /* RFC 768: zero means "no checksum" */
-	h[6] = (uint8_t)(csum >> 8);
-	h[7] = (uint8_t)csum;
+	ip.l4_csum_off = 6;
 	r = xm_ip_output_owned(st, &ip, h, XM_UDP_HLEN, buf, (uint32_t)len,
 			       s->pcb.udp.wmem);
 	xm_tx_flush(st);
