@@ -230,6 +230,8 @@ struct xm_stack_stats {
 	uint64_t tcp_dsack_undos;    /* cwnd reductions undone: spurious */
 	uint64_t tcp_frto_undos;     /* timeouts found spurious (F-RTO) */
 	uint64_t tcp_eifel_undos;    /* recoveries found spurious by timestamps */
+	uint64_t tcp_dsacks_dubious; /* D-SACKs beyond our retransmissions:
+				      * the network's duplicates, ignored */
 	uint64_t tcp_mem_bytes;      /* gauge: TCP buffer bytes held now */
 	uint64_t tcp_mem_peak;       /* the most tcp_mem_bytes has been */
 	uint64_t tcp_mem_max;        /* the bound (xm_stack_opts.tcp_mem_max) */

@@ -444,6 +444,75 @@ Test(tcp_recovery, rfc2883_dsacks_for_every_retransmission_undo_the_reduction)
 	abort_finish(&p, c, s, l);
 }
 
+Test(tcp_recovery, rfc2883_dsack_of_data_never_resent_neither_undoes_nor_widens)
+{
+	/* Linux tcp_dsack_seen: a D-SACK for more than was ever resent
+	 * reports the network's duplicate of an original (RFC 2883 4.1.3),
+	 * not a needless retransmission. In a recovery whose one
+	 * retransmission is still unanswered, such a D-SACK of the second
+	 * segment must not undo the reduction nor widen reo_wnd; the
+	 * retransmission's own D-SACK, which follows, still does both. */
+	static uint8_t out[8 * SEG];
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t undos, in, dubious;
+	uint32_t cwnd_cut;
+	int l, c, s;
+
+	sc = crafted(&p, 61, out, sizeof(out), &l, &c, &s, &f);
+	undos = p.b->tcp->stats.dsack_undos;
+	in = p.b->tcp->stats.dsacks_in;
+	dubious = p.b->tcp->stats.dsacks_dubious;
+	sack_ack(&p, sc, f.una, f.una + SEG, f.end);
+	cr_assert(sc->in_recovery);
+	cr_assert_eq(sc->info.total_retrans, 1, "the first segment went again, once");
+	cwnd_cut = sc->cc.cwnd;
+	cr_assert_lt(cwnd_cut, f.cwnd);
+	/* The original of the first segment arrives: the full ACK. */
+	inject(p.b, sc, sc->rcv_nxt, f.end, XM_TCP_ACK, NULL, 0, NULL);
+	/* A copy of the second segment, made by the network, and a copy
+	 * of the first, made by the network too: two duplicates reported
+	 * against one retransmission. The first of them is believed (as
+	 * Linux does, by count), the second is not. */
+	sack_ack(&p, sc, f.end, f.una + SEG, f.una + 2 * SEG);
+	cr_assert_eq(p.b->tcp->stats.dsacks_in, in + 1);
+	cr_assert_eq(p.b->tcp->stats.dsack_undos, undos + 1,
+		     "one D-SACK per retransmission undoes (RFC 2883 4.2)");
+	sack_ack(&p, sc, f.end, f.una + 2 * SEG, f.una + 3 * SEG);
+	cr_assert_eq(p.b->tcp->stats.dsacks_in, in + 2);
+	cr_assert_eq(p.b->tcp->stats.dsacks_dubious, dubious + 1,
+		     "a second duplicate for one retransmission is the network's");
+	cr_assert_eq(sc->dsack_dups, 2);
+	abort_finish(&p, c, s, l);
+}
+
+Test(tcp_recovery, rfc2883_dsack_with_nothing_ever_resent_is_ignored)
+{
+	/* No retransmission at all: whatever the peer reports duplicate,
+	 * the network duplicated; reo_wnd stays where it was and nothing
+	 * is undone or counted as our error. */
+	static uint8_t out[4 * SEG];
+	struct xm_tcp_conn *sc;
+	struct flight f;
+	struct pair p;
+	uint64_t in, dubious;
+	uint32_t mult;
+	int l, c, s;
+
+	sc = crafted(&p, 67, out, sizeof(out), &l, &c, &s, &f);
+	inject(p.b, sc, sc->rcv_nxt, f.end, XM_TCP_ACK, NULL, 0, NULL);
+	cr_assert_eq(sc->info.total_retrans, 0);
+	in = p.b->tcp->stats.dsacks_in;
+	dubious = p.b->tcp->stats.dsacks_dubious;
+	mult = sc->rack.reo_wnd_mult;
+	sack_ack(&p, sc, f.end, f.una, f.una + SEG);
+	cr_assert_eq(p.b->tcp->stats.dsacks_in, in + 1, "still a D-SACK received");
+	cr_assert_eq(p.b->tcp->stats.dsacks_dubious, dubious + 1);
+	cr_assert_eq(sc->rack.reo_wnd_mult, mult, "RFC 8985 6.2: reo_wnd is not widened");
+	abort_finish(&p, c, s, l);
+}
+
 Test(tcp_recovery, undone_recovery_begun_in_slow_start_ends_with_the_cwnd_it_had)
 {
 	/* Linux tcp_try_undo_dsack / tcp_fastretrans_alert: an undone

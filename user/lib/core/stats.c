@@ -84,6 +84,7 @@ static const struct {
 	F(tcp_dsack_undos),
 	F(tcp_frto_undos),
 	F(tcp_eifel_undos),
+	F(tcp_dsacks_dubious),
 	F(tcp_mem_bytes),
 	F(tcp_mem_peak),
 	F(tcp_mem_max),

@@ -168,6 +168,9 @@ struct xm_tcp_conn {
 	bool undo_ts_on;
 	uint32_t undo_tsval;
 	uint32_t prior_cwnd, prior_ssthresh;
+	/* segments the peer's D-SACKs reported duplicate, over the
+	 * connection (Linux dsack_dups), against info.total_retrans */
+	uint32_t dsack_dups;
 	/* receiver: a D-SACK block for the next ACK (RFC 2883 4) */
 	bool dsack_pending;
 	uint32_t dsack_start, dsack_end;
@@ -226,6 +229,7 @@ struct xm_tcp_stats {
 	uint64_t rto_fires, fast_recoveries, persist_probes;
 	uint64_t rack_losses, tlp_probes, tlp_recoveries;
 	uint64_t dsacks_in, dsacks_out, dsack_undos, frto_undos, eifel_undos;
+	uint64_t dsacks_dubious;
 };
 
 struct xm_tcp_stack {

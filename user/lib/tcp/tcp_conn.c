@@ -135,6 +135,7 @@ void xm_tcp_stats_fill(const struct xm_stack *st, struct xm_stack_stats *o)
 	o->tcp_dsack_undos = t->dsack_undos;
 	o->tcp_frto_undos = t->frto_undos;
 	o->tcp_eifel_undos = t->eifel_undos;
+	o->tcp_dsacks_dubious = t->dsacks_dubious;
 	o->tcp_mem_bytes = ts->mem;
 	o->tcp_mem_peak = ts->mem_peak;
 	o->tcp_mem_max = ts->mem_max;

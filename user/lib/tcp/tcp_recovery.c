@@ -281,6 +281,16 @@ bool xm_tcp_dsack_in(struct xm_tcp_conn *c, const struct xm_tcp_seg *seg)
 	if (!xm_sack_dsack(seg->opts.sack, seg->opts.nsack, seg->ack, &d))
 		return false;
 	c->st->tcp->stats.dsacks_in++;
+	/* Linux tcp_dsack_seen: when the peer has now reported more
+	 * duplicates than we ever resent, this one is the network's (a
+	 * duplicated original) or a broken receiver's: it says nothing of
+	 * our retransmissions, so it neither undoes a reduction nor widens
+	 * the reordering window. */
+	c->dsack_dups += (d.end - d.start + c->mss - 1) / c->mss;
+	if (c->dsack_dups > c->info.total_retrans) {
+		c->st->tcp->stats.dsacks_dubious++;
+		return false;
+	}
 	xm_rack_dsack(&c->rack, c->snd_una, c->snd_nxt);
 	dsack_undo(c, &d);
 	return true;
