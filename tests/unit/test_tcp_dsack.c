@@ -136,6 +136,39 @@ Test(tcp_dsack, a_partly_duplicate_segment_is_acked_at_once)
 	rcv_finish(&r);
 }
 
+Test(tcp_dsack, every_out_of_order_range_reordering_makes_is_held_and_its_duplicate_reported)
+{
+	/* Linux keeps every out-of-order segment its buffer takes: a path
+	 * that reorders a tenth of a full window leaves hundreds of holes,
+	 * and data dropped for want of a range is resent for nothing. Up to
+	 * XM_TCP_OOO_MAX ranges are held; past it a segment that needs a
+	 * new one is a counted drop, one that touches a range still merges;
+	 * a duplicate of any held range is a D-SACK. */
+	const uint32_t n = XM_TCP_OOO_MAX;
+	struct rcv r;
+
+	rcv_open(&r, 64);
+	for (uint32_t k = 1; k <= n; k++)
+		rcv_seg(&r, 2 * k, 1);
+	cr_assert_eq(r.sc->nooo, n);
+	cr_assert_eq(r.p.b->tcp->stats.mem_drops, 0);
+	cr_assert_eq(r.sc->rcv_nxt, r.base);
+	rcv_seg(&r, 2 * n + 2, 1);
+	cr_assert_eq(r.p.b->tcp->stats.mem_drops, 1, "a range past the bound is dropped");
+	cr_assert_eq(r.sc->nooo, n);
+	rcv_seg(&r, 3, 1);   /* joins [2, 3) and [4, 5) */
+	cr_assert_eq(r.p.b->tcp->stats.mem_drops, 1);
+	cr_assert_eq(r.sc->nooo, n - 1);
+	cr_assert_eq(r.sc->ooo[0].start, r.base + 2);
+	cr_assert_eq(r.sc->ooo[0].end, r.base + 5);
+	rcv_seg(&r, 1000, 1);
+	rcv_check(&r, 1, 1);
+	rcv_seg(&r, 0, 2);
+	cr_assert_eq(r.sc->rcv_nxt, r.base + 5, "the hole's filling drains the merged range");
+	cr_assert_eq(r.sc->nooo, n - 2);
+	rcv_finish(&r);
+}
+
 Test(tcp_dsack, a_pending_dsack_grows_by_a_touching_duplicate_else_is_replaced)
 {
 	/* Linux tcp_dsack_extend / tcp_dsack_set: one block goes out; a

@@ -67,7 +67,11 @@ const char *xm_tcp_state_name(enum xm_tcp_state s);
 #define XM_TCP_KEEPINTVL_S   75u
 #define XM_TCP_KEEPCNT       9u
 #define XM_TCP_PERSIST_MIN_US 200000u
-#define XM_TCP_OOO_MAX       32u        /* out-of-order ranges kept */
+/* Out-of-order ranges kept: the holes a reordering path leaves in a full
+ * window (Linux keeps every out-of-order segment its buffer takes). The
+ * bound caps the linear scans one segment costs when a peer makes many
+ * tiny ranges on purpose; the array grows only as far as it is needed. */
+#define XM_TCP_OOO_MAX       1024u
 #define XM_TCP_RCVBUF_INIT   65536u     /* receive ring before auto-tuning */
 #define XM_TCP_MEM_MAX       (1ull << 30) /* all TCP buffers of one stack */
 #define XM_TCP_CONN_MAX      65536u     /* connections of one stack */
@@ -121,8 +125,8 @@ struct xm_tcp_conn {
 	uint32_t last_ack_sent;
 	struct xm_tcp_ring rcvbuf;       /* in-order data, then OOO space */
 	uint32_t rcvbuf_max;             /* SO_RCVBUF: auto-tuning ceiling */
-	struct xm_tcp_range ooo[XM_TCP_OOO_MAX];
-	uint8_t nooo;
+	struct xm_tcp_range *ooo;        /* by start; ooo_cap of them */
+	uint16_t nooo, ooo_cap;
 	uint32_t ooo_clock;              /* orders ranges by recency for SACK */
 	bool fin_rcvd;
 	uint32_t fin_seq;                /* peer's FIN sequence when ooo */
@@ -350,6 +354,7 @@ bool xm_tcp_data_in(struct xm_tcp_conn *c, uint32_t seq, const uint8_t *p,
 		    uint32_t len);
 /* RFC 2883 4: report [s, e), received twice, first in the next ACK. */
 void xm_tcp_dsack_note(struct xm_tcp_conn *c, uint32_t s, uint32_t e);
+void xm_tcp_ooo_free(struct xm_tcp_conn *c);
 
 /* ---- tcp_input.c ---- */
 void xm_tcp_input(struct xm_stack *st, const struct xm_ipinfo *ip,

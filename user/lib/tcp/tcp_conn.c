@@ -217,6 +217,7 @@ void xm_tcp_conn_free(struct xm_tcp_conn *c)
 	xm_tcp_port_put(c);
 	ring_free(ts, &c->sndbuf);
 	ring_free(ts, &c->rcvbuf);
+	xm_tcp_ooo_free(c);
 	xm_rack_free(&c->rack);
 	ts->nconns--;
 	free(c);
@@ -547,6 +548,8 @@ void xm_tcp_buffers_release(struct xm_tcp_conn *c)
 	xm_rack_free(&c->rack);
 	if (!c->rcvbuf.len)
 		ring_free(ts, &c->rcvbuf);
+	if (!c->nooo)
+		xm_tcp_ooo_free(c);
 }
 
 uint32_t xm_tcp_ring_write(struct xm_tcp_ring *r, uint32_t off,

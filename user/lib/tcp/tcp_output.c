@@ -73,7 +73,7 @@ static uint8_t sack_blocks_recent(const struct xm_tcp_conn *c,
 	while (k < XM_TCP_SACK_MAX) {
 		int best = -1;
 
-		for (uint8_t i = 0; i < c->nooo; i++)
+		for (uint16_t i = 0; i < c->nooo; i++)
 			if (c->ooo[i].stamp < below &&
 			    (best < 0 || c->ooo[i].stamp > c->ooo[best].stamp))
 				best = i;

@@ -4,6 +4,7 @@
  * ranges kept beside it (merged, SACKed by recency), and the D-SACK
  * blocks (RFC 2883) for data that came twice.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/stack.h"
@@ -39,7 +40,7 @@ static int ooo_dup(struct xm_tcp_conn *c, uint32_t s, uint32_t e)
 {
 	bool noted = false;
 
-	for (uint8_t i = 0; i < c->nooo; i++) {
+	for (uint16_t i = 0; i < c->nooo; i++) {
 		const struct xm_tcp_range *r = &c->ooo[i];
 
 		if (!seq_lt(r->start, e) || !seq_lt(s, r->end))
@@ -55,9 +56,48 @@ static int ooo_dup(struct xm_tcp_conn *c, uint32_t s, uint32_t e)
 	return -1;
 }
 
+/* Room for one more range: false when the bound is reached or memory is
+ * short (the segment is dropped and the peer resends it, as Linux drops
+ * what its out-of-order queue cannot take). The array is counted in the
+ * stack's TCP memory, as the rings are. */
+static bool ooo_room(struct xm_tcp_conn *c)
+{
+	struct xm_tcp_stack *ts = c->st->tcp;
+	struct xm_tcp_range *n;
+	uint32_t cap;
+	size_t add;
+
+	if (c->nooo < c->ooo_cap)
+		return true;
+	if (c->ooo_cap >= XM_TCP_OOO_MAX)
+		return false;
+	cap = c->ooo_cap ? 2u * c->ooo_cap : 16u;
+	if (cap > XM_TCP_OOO_MAX)
+		cap = XM_TCP_OOO_MAX;
+	add = sizeof(*n) * (size_t)(cap - c->ooo_cap);
+	if (ts->mem + add > ts->mem_max)
+		return false;
+	n = realloc(c->ooo, sizeof(*n) * (size_t)cap);
+	if (!n)
+		return false;
+	ts->mem += add;
+	c->ooo = n;
+	c->ooo_cap = (uint16_t)cap;
+	return true;
+}
+
+void xm_tcp_ooo_free(struct xm_tcp_conn *c)
+{
+	c->st->tcp->mem -= sizeof(*c->ooo) * (size_t)c->ooo_cap;
+	free(c->ooo);
+	c->ooo = NULL;
+	c->nooo = c->ooo_cap = 0;
+}
+
+/* [s, e) into the ranges; ooo_room said there is room for a new one. */
 static void ooo_insert(struct xm_tcp_conn *c, uint32_t s, uint32_t e)
 {
-	uint8_t i, j;
+	uint16_t i, j;
 
 	/* Merge with every range it overlaps or touches. */
 	for (i = 0; i < c->nooo;) {
@@ -126,12 +166,12 @@ bool xm_tcp_data_in(struct xm_tcp_conn *c, uint32_t seq, const uint8_t *p,
 		c->ooo[held].stamp = ++c->ooo_clock;
 		return true;
 	}
-	if (c->nooo >= XM_TCP_OOO_MAX) {
+	if (!ooo_room(c)) {
 		bool fits = false;
 
-		for (uint8_t i = 0; i < c->nooo; i++)
-			if (seq_le(c->ooo[i].start, seq + len) && seq_ge(c->ooo[i].end, seq))
-				fits = true;
+		/* One that touches a range merges into it: no new range. */
+		for (uint16_t i = 0; i < c->nooo && !fits; i++)
+			fits = seq_le(c->ooo[i].start, seq + len) && seq_ge(c->ooo[i].end, seq);
 		if (!fits) {
 			ts->stats.mem_drops++;
 			return true;
