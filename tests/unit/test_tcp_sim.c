@@ -176,8 +176,8 @@ static void transfer_ab(uint64_t seed, uint64_t total, const struct xm_sim_impai
 		    (unsigned long)sa.retrans_segs, (unsigned long)sa.rto_fires,
 		    (unsigned long)sa.rack_losses, (unsigned long)sa.tlp_probes,
 		    (unsigned long)sa.dsack_undos, (unsigned long)sb.segs_out,
-		    (unsigned long)sb.ooo_segs, (unsigned long)sb.mem_drops, (unsigned long)sb.dsacks_out,
-		    (unsigned long)sa.bad_csum,
+		    (unsigned long)sb.ooo_segs, (unsigned long)sb.mem_drops,
+		    (unsigned long)sb.dsacks_out, (unsigned long)sa.bad_csum,
 		    (unsigned long)sb.bad_csum);
 	if (sa_out)
 		*sa_out = sa;

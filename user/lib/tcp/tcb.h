@@ -299,6 +299,10 @@ uint32_t xm_tcp_ring_read(const struct xm_tcp_ring *r, uint32_t off,
 void xm_tcp_ring_consume(struct xm_tcp_ring *r, uint32_t n);
 int xm_tcp_ring_grow(struct xm_tcp_stack *ts, struct xm_tcp_ring *r,
 		     uint32_t cap);
+/* The stack's TCP memory (rings, out-of-order ranges) against its bound:
+ * whether add more bytes fit, and taking them (the peak follows). */
+bool xm_tcp_mem_fits(const struct xm_tcp_stack *ts, uint64_t add);
+void xm_tcp_mem_charge(struct xm_tcp_stack *ts, uint64_t add);
 
 /* ---- tcp_info.c ---- */
 /* TCP_INFO: struct tcp_info of c, truncated to *len as Linux does. */

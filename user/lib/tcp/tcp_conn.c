@@ -490,13 +490,25 @@ uint16_t xm_tcp_rcv_mss(const struct xm_stack *st, int family)
 	return mss_of(mtu, family);
 }
 
+bool xm_tcp_mem_fits(const struct xm_tcp_stack *ts, uint64_t add)
+{
+	return ts->mem + add <= ts->mem_max;
+}
+
+void xm_tcp_mem_charge(struct xm_tcp_stack *ts, uint64_t add)
+{
+	ts->mem += add;
+	if (ts->mem > ts->mem_peak)
+		ts->mem_peak = ts->mem;
+}
+
 int xm_tcp_ring_grow(struct xm_tcp_stack *ts, struct xm_tcp_ring *r, uint32_t cap)
 {
 	uint8_t *b;
 
 	if (cap <= r->cap)
 		return 0;
-	if (ts->mem + cap - r->cap > ts->mem_max) {
+	if (!xm_tcp_mem_fits(ts, cap - r->cap)) {
 		ts->stats.mem_drops++;
 		return -ENOBUFS;
 	}
@@ -511,9 +523,7 @@ int xm_tcp_ring_grow(struct xm_tcp_stack *ts, struct xm_tcp_ring *r, uint32_t ca
 		memcpy(b + first, r->buf, r->head);
 		free(r->buf);
 	}
-	ts->mem += cap - r->cap;
-	if (ts->mem > ts->mem_peak)
-		ts->mem_peak = ts->mem;
+	xm_tcp_mem_charge(ts, cap - r->cap);
 	r->buf = b;
 	r->cap = cap;
 	r->head = 0;

@@ -75,12 +75,12 @@ static bool ooo_room(struct xm_tcp_conn *c)
 	if (cap > XM_TCP_OOO_MAX)
 		cap = XM_TCP_OOO_MAX;
 	add = sizeof(*n) * (size_t)(cap - c->ooo_cap);
-	if (ts->mem + add > ts->mem_max)
+	if (!xm_tcp_mem_fits(ts, add))
 		return false;
 	n = realloc(c->ooo, sizeof(*n) * (size_t)cap);
 	if (!n)
 		return false;
-	ts->mem += add;
+	xm_tcp_mem_charge(ts, add);
 	c->ooo = n;
 	c->ooo_cap = (uint16_t)cap;
 	return true;
