@@ -16,9 +16,16 @@
 #                         super-segments (xdpmux through its packet socket,
 #                         README "TCP segmentation offload"); target 0.8.
 #   tcp_bulk_from_xdpmux_gso_off  the same two with TSO and GSO off on the
-#                         sender's veth: both send frames of one MSS (xdpmux
-#                         follows the device), so the ratio is the cost per
-#                         segment.
+#                         sender's veth: both hand the kernel GSO skbs that
+#                         it cuts into frames of one MSS in software before
+#                         the veth (Linux's TCP builds GSO skbs whatever the
+#                         device says; xdpmux does as it does).
+#   tcp_bulk_from_xdpmux_frames  xdpmux without super-segments
+#                         (XDPMUX_TSO=0: one AF_XDP frame per MSS, as a
+#                         client of the device daemon or a program without
+#                         CAP_NET_RAW sends) against the same GSO-off
+#                         kernel sender: the cost per segment of AF_XDP's
+#                         copy mode and of the stack.
 # Gbit/s: bytes / seconds. The xdpmux figure is xdpmux-perf's own (accept
 # or connect to EOF); the kernel one is the sender's wall time until the
 # receiver saw EOF, which includes socat's start (a few ms). Medians of the
@@ -90,13 +97,14 @@ to_xdpmux() {
 
 # from_xdpmux PORT [PERF_FILE]: xdpmux-perf client -> socat receiver in
 # ns_k; Gbit/s. With PERF_FILE, the client runs under `perf record -g`.
+# from_xdpmux PORT [PERF_FILE [ENV...]]: ENV for xdpmux-perf.
 from_xdpmux() {
-	local port=$1 rpid sent secs rec=()
+	local port=$1 rpid sent secs rec=() envs=("${@:3}")
 	xm_in "$ns_k" timeout $limit socat -u -b 262144 "TCP4-LISTEN:$port,reuseaddr" OPEN:/dev/null &
 	rpid=$!
 	xm_wait_port "$ns_k" tcp "$port"
 	[ -n "${2:-}" ] && rec=(perf record -q -g -o "$2" --)
-	nsenter --net="/run/netns/$ns_x" timeout $limit "${rec[@]}" "$perf" "$dev_x" client "$K4" "$port" \
+	nsenter --net="/run/netns/$ns_x" env "${envs[@]}" timeout $limit "${rec[@]}" "$perf" "$dev_x" client "$K4" "$port" \
 		--bytes $bytes --json >"$logs/cli.json" 2>"$logs/cli.err" ||
 		{ kill $rpid 2>/dev/null; wait $rpid; return 1; }
 	wait $rpid
@@ -107,7 +115,7 @@ from_xdpmux() {
 }
 
 xm_step "$rounds round(s) of $mib MiB each way"
-to_x=() to_xd=() to_k=() from_x=() from_k=() from_kn=() from_xn=()
+to_x=() to_xd=() to_k=() from_x=() from_k=() from_kn=() from_xn=() from_xf=()
 port=9100
 for r in $(seq "$rounds"); do
 	port=$((port + 10))
@@ -129,8 +137,10 @@ for r in $(seq "$rounds"); do
 		skip "kernel (TSO/GSO off)->kernel round $r failed"; fi
 	if v=$(from_xdpmux $((port + 6))); then from_xn+=("$v"); else
 		skip "xdpmux (GSO off)->kernel round $r: $(tail -3 "$logs/cli.err" 2>/dev/null)"; fi
+	if v=$(from_xdpmux $((port + 7)) "" XDPMUX_TSO=0); then from_xf+=("$v"); else
+		skip "xdpmux (frames)->kernel round $r: $(tail -3 "$logs/cli.err" 2>/dev/null)"; fi
 	xm_in "$ns_x" ethtool -K "$dev_x" tso on gso on >/dev/null || xm_fail "ethtool -K $dev_x tso on gso on"
-	echo "round $r: to_xdpmux ${to_x[*]:-}, default peer ${to_xd[*]:-} (kernel ${to_k[*]:-}); from_xdpmux ${from_x[*]:-} (kernel ${from_k[*]:-}); TSO/GSO off: from_xdpmux ${from_xn[*]:-} (kernel ${from_kn[*]:-}) Gbit/s"
+	echo "round $r: to_xdpmux ${to_x[*]:-}, default peer ${to_xd[*]:-} (kernel ${to_k[*]:-}); from_xdpmux ${from_x[*]:-} (kernel ${from_k[*]:-}); TSO/GSO off: from_xdpmux ${from_xn[*]:-}, frames ${from_xf[*]:-} (kernel ${from_kn[*]:-}) Gbit/s"
 done
 
 if [ ${#to_x[@]} -gt 0 ] && [ ${#to_k[@]} -gt 0 ]; then
@@ -156,4 +166,10 @@ if [ ${#from_xn[@]} -gt 0 ] && [ ${#from_kn[@]} -gt 0 ]; then
 		"$(bench_median "${from_kn[@]}")" kernel_tcp_gso_off true
 else
 	skip "tcp_bulk_from_xdpmux_gso_off: no successful round"
+fi
+if [ ${#from_xf[@]} -gt 0 ] && [ ${#from_kn[@]} -gt 0 ]; then
+	bench_record tcp_bulk_from_xdpmux_frames Gbit/s "$(bench_median "${from_xf[@]}")" \
+		"$(bench_median "${from_kn[@]}")" kernel_tcp_gso_off true
+else
+	skip "tcp_bulk_from_xdpmux_frames: no successful round"
 fi

@@ -73,8 +73,11 @@ struct xm_stack_opts {
 	 * super-segments of up to 64 KB through an AF_PACKET socket (the
 	 * kernel segments them, or a veth hands them whole to its peer).
 	 * Also XDPMUX_TSO=0 in the environment. Off by itself when the
-	 * device has GSO off (ethtool -K DEV gso off), without CAP_NET_RAW,
-	 * and for a client of the device daemon. */
+	 * device bounds GSO packets to one segment (ip link set DEV
+	 * gso_max_segs 1, as for Linux's TCP), without CAP_NET_RAW, and for
+	 * a client of the device daemon. A device with TSO and GSO off still
+	 * gets super-segments, cut by the kernel in software, as Linux's TCP
+	 * sends them. */
 	bool no_tso;
 	/* Microseconds a blocking call (xm_recv, xm_accept, xm_poll, ...)
 	 * keeps polling the link before it sleeps, as Linux's busy_read:

@@ -289,7 +289,7 @@ impair_kval() {
 }
 
 impair_xm_counters() {
-	grep -E "stack\.tcp_(retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|tlp_recoveries|dsacks_in|dsacks_dubious|dsack_undos|frto_undos|eifel_undos) " \
+	grep -E "stack\.tcp_(segs_out|tso_sends|tso_segs|retrans_segs|rto_fires|fast_recoveries|rack_losses|tlp_probes|tlp_recoveries|dsacks_in|dsacks_dubious|dsack_undos|frto_undos|eifel_undos) " \
 		"$1" | sed 's/^ */    /'
 }
 

@@ -57,8 +57,8 @@ attach generic
 # The kernel's TCP always builds GSO bursts, segmented after tc: one
 # segment per burst (for connections made from then on) lets the egress
 # filter see each wire frame. xdpmux's super-segments likewise reach the
-# ingress filter whole: GSO off on dev_a (read as each xdpmux-perf opens
-# its stack) makes it send wire frames.
+# ingress filter whole unless cut first: GSO off on dev_a makes the
+# kernel cut them into wire frames before the veth, as it cuts its own.
 impair() {
 	local obj=$logs/impair.o flags=()
 	xm_in "$ns_b" tc qdisc del dev "$dev_b" clsact 2>/dev/null

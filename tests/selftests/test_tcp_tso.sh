@@ -9,8 +9,13 @@
 #  - TSO off but GSO on (as a NIC without TSO): the stack still sends
 #    super-segments, and the kernel cuts them in software before the
 #    veth (tcp_gso_segment): the peer gets frames of one MTU, intact;
-#  - ethtool -K DEV gso off on xdpmux's side, read when the stack opens:
-#    no super-segment, the peer gets frames of one MTU;
+#  - TSO, GSO and checksum offload off (ethtool -K DEV tso off gso off tx
+#    off): the stack still sends super-segments, as Linux's TCP builds GSO
+#    skbs whatever the device says (sk_setup_caps), and the kernel cuts
+#    and sums them in software: the peer gets frames of one MTU, intact;
+#  - ip link set DEV gso_max_segs 1 on xdpmux's side, read when the stack
+#    opens (it bounds Linux's GSO skbs to one segment too): no
+#    super-segment, the peer gets frames of one MTU;
 #  - XDPMUX_TSO=0 with GSO on: the same.
 # In every case the link loses nothing, so the stack retransmits next to
 # nothing: at most one segment in 5,000 sent (a tail loss probe when the
@@ -80,21 +85,33 @@ fetch() {
 
 mtu_frame=$(($(ip -n "$ns_a" -j link show "$dev_a" | jq '.[0].mtu') + 14))
 
-# case_run WHAT OFFLOAD SENDS SIZE [ENV...]: with ethtool -K OFFLOAD off on
-# dev_a (restored after; "-": none), serve and fetch (ENV for the
-# server); SENDS "some" or "none" super-segments sent, the peer's packets
+# offload OFF on|off: "-" nothing; "segs" dev_a's gso_max_segs 1 (off)
+# or 65535 (on); else ethtool -K dev_a with each of OFF's features.
+offload() {
+	local f args=()
+	case $1 in
+	-) return 0 ;;
+	segs) xm_in "$ns_a" ip link set "$dev_a" gso_max_segs $([ "$2" = off ] && echo 1 || echo 65535) ||
+		xm_fail "ip link set $dev_a gso_max_segs" ;;
+	*) for f in $1; do args+=("$f" "$2"); done
+		xm_in "$ns_a" ethtool -K "$dev_a" "${args[@]}" >/dev/null ||
+			xm_fail "ethtool -K $dev_a ${args[*]}" ;;
+	esac
+}
+
+# case_run WHAT OFFLOAD SENDS SIZE [ENV...]: with OFFLOAD off on dev_a
+# (see offload; restored after), serve and fetch (ENV for the server);
+# SENDS "some" or "none" super-segments sent, the peer's packets
 # averaging SIZE "large" (more than one MTU frame: received whole) or
 # "mtu".
 case_run() {
 	local what=$1 off=$2 want_sends=$3 want_size=$4 sends rtx segs
 	shift 4
-	[ "$off" = - ] || xm_in "$ns_a" ethtool -K "$dev_a" $off off >/dev/null ||
-		xm_fail "ethtool -K $dev_a $off off"
+	offload "$off" off
 	serve "$@"
 	fetch "$what"
 	stop
-	[ "$off" = - ] || xm_in "$ns_a" ethtool -K "$dev_a" $off on >/dev/null ||
-		xm_fail "ethtool -K $dev_a $off on"
+	offload "$off" on
 	sends=$(xstat tcp_tso_sends)
 	case $want_sends in
 	some) [ "${sends:-0}" -gt 0 ] || xm_fail "$what: no super-segment sent: $(grep tcp_ "$logs/httpd.log")" ;;
@@ -114,8 +131,10 @@ xm_step "GSO on: super-segments, received whole ($mib MiB over IPv4 and IPv6)"
 case_run "GSO on" - some large
 xm_step "ethtool -K $dev_a tso off: super-segments, cut by the kernel's GSO"
 case_run "TSO off" tso some mtu
-xm_step "ethtool -K $dev_a gso off: frames of one MTU"
-case_run "GSO off" gso none mtu
+xm_step "ethtool -K $dev_a tso off gso off tx off: super-segments, cut and summed by the kernel's GSO"
+case_run "TSO, GSO and checksum offload off" "tso gso tx" some mtu
+xm_step "ip link set $dev_a gso_max_segs 1: frames of one MTU"
+case_run "gso_max_segs 1" segs none mtu
 xm_step "XDPMUX_TSO=0: frames of one MTU"
 case_run "XDPMUX_TSO=0" - none mtu XDPMUX_TSO=0
 echo "PASS"

@@ -89,7 +89,17 @@ Test(tcp_recovery, tso_super_segment_is_recorded_per_mss_and_a_hole_inside_is_re
 	cr_assert_eq(sc->rack.q[sc->rack.head].start, una);
 	cr_assert_eq(sc->rack.q[sc->rack.head].end, una + SEG, "resent as one MSS");
 	cr_assert(sc->rack.q[sc->rack.head].flags & XM_RACK_RETRANS);
-	cr_assert_eq(p.b->tcp->stats.tso_sends, 1, "no super-segment in recovery");
+	/* New data may leave as super-segments in recovery, as Linux's
+	 * tcp_write_xmit sends TSO skbs in any state; what was sent before
+	 * never goes again in one. */
+	cr_assert_leq((p.b->tcp->stats.tso_segs - 10) * SEG, sc->snd_max - (una + 10 * SEG),
+		      "only new data in super-segments");
+	for (uint32_t i = 0; i < sc->rack.n; i++) {
+		const struct xm_rack_seg *r = &sc->rack.q[(sc->rack.head + i) % sc->rack.cap];
+
+		if (r->flags & XM_RACK_RETRANS)
+			cr_assert_eq(r->end - r->start, SEG, "a retransmission of one MSS");
+	}
 	cr_assert_eq(p.b->tcp->stats.rto_fires, rto, "no timeout was needed");
 	abort_finish(&p, c, s, l);
 }

@@ -432,10 +432,10 @@ int xm_link_afxdp_open(const char *dev, const struct xm_afxdp_opts *o,
 			goto fail;
 		}
 	}
-	/* Without it (no CAP_NET_RAW, GSO off) TCP sends frames of one
+	/* Without it (no CAP_NET_RAW) TCP sends frames of one
 	 * MTU, as before: never a reason to fail the open. */
 	if (!o->no_gso)
-		xm_pktsock_open(&a->pkt, dev, a->kv.ifindex);
+		xm_pktsock_open(&a->pkt, a->kv.ifindex);
 	*out = &a->link;
 	return 0;
 

@@ -1,16 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include <endian.h>
 #include <errno.h>
-#include <net/if.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/sockios.h>
 #include <linux/virtio_net.h>
 
 #include "pktsock.h"
@@ -19,23 +14,10 @@
  * its tx completion (a veth at once, when the peer has taken it). */
 #define PKTSOCK_SNDBUF (4 << 20)
 
-/* ETHTOOL_GGSO: the device's "generic-segmentation-offload" feature. */
-static int gso_on(int fd, const char *dev)
-{
-	struct ethtool_value v = { .cmd = ETHTOOL_GGSO };
-	struct ifreq ifr = { 0 };
-
-	strncpy(ifr.ifr_name, dev, IF_NAMESIZE - 1);
-	ifr.ifr_data = (void *)&v;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		return errno == EOPNOTSUPP ? 0 : -errno;
-	return v.data ? 1 : 0;
-}
-
-int xm_pktsock_open(struct xm_pktsock *p, const char *dev, int ifindex)
+int xm_pktsock_open(struct xm_pktsock *p, int ifindex)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex };
-	int one = 1, sndbuf = PKTSOCK_SNDBUF, on, err;
+	int one = 1, sndbuf = PKTSOCK_SNDBUF, err;
 
 	p->fd = -1;
 	p->ifindex = ifindex;
@@ -44,11 +26,6 @@ int xm_pktsock_open(struct xm_pktsock *p, const char *dev, int ifindex)
 	p->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (p->fd < 0)
 		return -errno;
-	on = gso_on(p->fd, dev);
-	if (on <= 0) {
-		xm_pktsock_close(p);
-		return on;
-	}
 	/* Not PACKET_QDISC_BYPASS: its direct path (__dev_direct_xmit)
 	 * drops a GSO skb the device cannot take whole (TSO off, GSO on)
 	 * instead of segmenting it, as dev_queue_xmit does. */

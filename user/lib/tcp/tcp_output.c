@@ -233,8 +233,8 @@ static int send_segment(struct xm_tcp_conn *c, uint32_t seq, uint32_t len,
  * the same way (every segment carries a copy of one header). */
 static bool tso_ok(const struct xm_tcp_conn *c, bool rexmit)
 {
-	return c->st->tso && !rexmit && !c->tlp_force && !c->in_recovery &&
-	       !c->rto_recovery && !c->dupacks &&
+	return c->st->tso && !rexmit && !c->tlp_force &&
+	       !c->rto_recovery &&
 	       /* SACK blocks would be repeated in every segment. */
 	       !(c->sack_ok && (c->nooo || c->dsack_pending));
 }
