@@ -264,6 +264,17 @@ int xm_accept(int fd, struct sockaddr *addr, socklen_t *len);
 /* flags: SOCK_NONBLOCK, SOCK_CLOEXEC (accepted, moot); others EINVAL. */
 int xm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 ssize_t xm_send(int fd, const void *buf, size_t len, int flags);
+/* As sendfile(2) to a socket: up to count bytes of in_fd from *offset
+ * (NULL: from its file position, which then advances; else *offset
+ * advances and the position stays), waiting as a send does. A stream
+ * socket reads them straight into its send buffer, one copy fewer than
+ * read() and send(); others get them through a buffer, up to 64 KiB a
+ * datagram. Fewer than count at the file's end; 0 at it. in_fd must be a
+ * file it can read at an offset (EINVAL for a pipe or socket). */
+ssize_t xm_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
+/* The same with send flags: MSG_DONTWAIT, MSG_NOSIGNAL, MSG_MORE. */
+ssize_t xm_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count,
+			  int flags);
 ssize_t xm_recv(int fd, void *buf, size_t len, int flags);
 ssize_t xm_sendto(int fd, const void *buf, size_t len, int flags,
 		  const struct sockaddr *to, socklen_t tolen);

@@ -314,11 +314,28 @@ int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	XS_CALL(fd, "sendmmsg", real.sendmmsg(fd, v, n, flags), xs_sendmmsg(xs, fd, v, n, flags));
 }
 
-/* sendfile to an xdpmux socket: the file is read in pieces and sent; what
- * the socket did not take is not consumed from the file (offset, or the
- * file position when offset is NULL). A corked socket's piece is read
- * straight into the cork (the body of a corked HTTP reply: one copy
- * less). Lock held. */
+struct file_args {
+	int in;
+	off_t pos;
+	size_t count;
+};
+
+static ssize_t sendfile_op(struct pl_xs *xs, void *arg)
+{
+	struct file_args *a = arg;
+	off_t pos = a->pos;
+
+	return xm_sendfile_flags(xs->xfd, a->in, &pos, a->count,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* sendfile to an xdpmux socket; what the socket did not take is not
+ * consumed from the file (offset, or the file position when offset is
+ * NULL). A corked socket's piece is read straight into the cork (the body
+ * of a corked HTTP reply: one copy less); a stream's rest goes by
+ * xm_sendfile, from the file straight into the connection's send buffer;
+ * a datagram socket's in pieces through a buffer. EPIPE raises SIGPIPE,
+ * as the kernel's sendfile does. Lock held. */
 static ssize_t xs_sendfile(struct pl_xs *xs, int in, off_t *offset, size_t count)
 {
 	off_t pos = offset ? *offset : lseek(in, 0, SEEK_CUR);
@@ -332,8 +349,24 @@ static ssize_t xs_sendfile(struct pl_xs *xs, int in, off_t *offset, size_t count
 	while (done < count) {
 		size_t want = count - done < DGRAM_MAX ? count - done : DGRAM_MAX;
 		uint8_t *room = pl_cork_room(xs, want);
-		ssize_t n = pread(in, room ? room : dgram_buf, want, pos + (off_t)done), s;
+		ssize_t n, s;
 
+		if (!room && xs->type == SOCK_STREAM) {
+			struct file_args a = { in, pos + (off_t)done, count - done };
+
+			/* What the cork holds goes first (a full cork). */
+			if (xs->cork_len && pl_cork_flush(xs) < 0) {
+				r = -1;
+				break;
+			}
+			r = pl_block(xs, done != 0, EPOLLOUT, sendfile_op, &a);
+			if (r < 0 && errno == EPIPE)
+				raise(SIGPIPE);
+			if (r > 0)
+				done += (size_t)r;
+			break;
+		}
+		n = pread(in, room ? room : dgram_buf, want, pos + (off_t)done);
 		if (n <= 0) {
 			r = n;
 			break;

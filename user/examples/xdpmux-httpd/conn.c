@@ -202,12 +202,25 @@ bool conn_step(struct srv *s, struct conn *c, uint64_t now_ms)
 			continue;
 		}
 		if (c->file_left) {
-			c->out_off = c->out_len = 0;
-			if (!fill_from_file(c)) {
-				/* End the connection: the client sees a short body. */
-				s->stats.errors++;
+			/* The rest of the body straight from the file into the
+			 * connection's send buffer. */
+			off_t off = (off_t)c->file_off;
+
+			n = xm_sendfile_flags(c->fd, c->file->fd, &off,
+					      c->file_left, MSG_DONTWAIT);
+			if (n < 0 && errno == EAGAIN)
+				return true;
+			if (n <= 0) {
+				/* The file shrank or failed under us, or the
+				 * connection did: the client sees a short body. */
+				if (n == 0 || (errno != EPIPE && errno != ECONNRESET))
+					s->stats.errors++;
 				return false;
 			}
+			c->file_off += (uint64_t)n;
+			c->file_left -= (uint64_t)n;
+			s->stats.bytes_sent += (uint64_t)n;
+			c->last_ms = now_ms;
 			continue;
 		}
 		if (c->file) {

@@ -76,6 +76,12 @@ struct xm_proto {
 	ssize_t (*sendto)(struct xm_sock *s, const void *buf, size_t len,
 			  int flags, const struct xm_ep *to,
 			  const struct xm_pktmeta *meta);
+	/* Optional: as sendto to the connected peer, with the bytes of file
+	 * fd from off on, read straight into the protocol's send buffer; 0
+	 * at the file's end. Without it the socket layer reads them into a
+	 * buffer of its own and calls sendto. */
+	ssize_t (*sendfile)(struct xm_sock *s, int fd, off_t off, size_t len,
+			    int flags);
 	ssize_t (*recvfrom)(struct xm_sock *s, void *buf, size_t len,
 			    int flags, struct xm_ep *from, struct xm_pktmeta *meta);
 	/* POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP as poll(2) has

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "../core/stack.h"
 #include "sock.h"
@@ -267,17 +268,46 @@ int xm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	return c->fd;
 }
 
-/* Send or receive, waiting as the socket's flags and timeouts say. */
-static ssize_t io_wait(struct xm_sock *s, bool send, void *buf, size_t len, int flags,
-		       struct xm_ep *ep, struct xm_pktmeta *meta)
+/* A send of file fd's bytes from off on: straight into the protocol's
+ * send buffer where it takes them so, else through a buffer here (one
+ * piece of at most 64 KiB a call, as a datagram would carry). */
+static ssize_t file_send(struct xm_sock *s, int fd, off_t off, size_t len,
+			 int flags)
+{
+	uint8_t *buf;
+	ssize_t n, r;
+
+	if (s->proto->sendfile)
+		return s->proto->sendfile(s, fd, off, len, flags);
+	if (len > 65536)
+		len = 65536;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	do
+		n = pread(fd, buf, len, off);
+	while (n < 0 && errno == EINTR);
+	r = n < 0 ? -errno : n ? s->proto->sendto(s, buf, (size_t)n, flags, NULL, NULL) : 0;
+	free(buf);
+	return r;
+}
+
+/* Send or receive, waiting as the socket's flags and timeouts say; a
+ * send with file >= 0 sends that file's bytes from off on, not buf's. */
+static ssize_t io_wait(struct xm_sock *s, bool send, void *buf, int file, off_t off,
+		       size_t len, int flags, struct xm_ep *ep, struct xm_pktmeta *meta)
 {
 	bool polled = send;   /* sending needs no prior receive */
 	uint64_t deadline = deadline_after(s->st, send ? s->sndtimeo_ns : s->rcvtimeo_ns);
 	ssize_t r;
 
 	for (;;) {
-		r = send ? s->proto->sendto(s, buf, len, flags, ep, meta)
-			 : s->proto->recvfrom(s, buf, len, flags, ep, meta);
+		if (!send)
+			r = s->proto->recvfrom(s, buf, len, flags, ep, meta);
+		else if (file >= 0)
+			r = file_send(s, file, off, len, flags);
+		else
+			r = s->proto->sendto(s, buf, len, flags, ep, meta);
 		if (r != -EAGAIN)
 			return r;
 		r = block_step(s->st, s->nonblock || (flags & MSG_DONTWAIT),
@@ -295,7 +325,7 @@ ssize_t xm_sock_sendto(struct xm_sock *s, const void *buf, size_t len, int flags
 	if (len && !buf)
 		return -EFAULT;
 	/* io_wait writes neither through a send */
-	return io_wait(s, true, (void *)buf, len, flags, (struct xm_ep *)to,
+	return io_wait(s, true, (void *)buf, -1, 0, len, flags, (struct xm_ep *)to,
 		       (struct xm_pktmeta *)meta);
 }
 
@@ -325,12 +355,47 @@ ssize_t xm_send(int fd, const void *buf, size_t len, int flags)
 	return xm_sendto(fd, buf, len, flags, NULL, 0);
 }
 
+ssize_t xm_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count,
+			  int flags)
+{
+	struct xm_sock *s = xm_fd_get(out_fd);
+	off_t pos;
+	ssize_t r;
+
+	if (!s)
+		return -1;
+	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE))
+		return fail(-EINVAL);
+	pos = offset ? *offset : lseek(in_fd, 0, SEEK_CUR);
+	if (pos < 0)
+		/* A negative offset, or no position to read from (a pipe,
+		 * a socket): as Linux's sendfile from what it cannot map. */
+		return fail(offset || errno == ESPIPE ? -EINVAL : -errno);
+	if (count > 0x7ffff000)   /* Linux's MAX_RW_COUNT */
+		count = 0x7ffff000;
+	if (!count)
+		return 0;
+	r = io_wait(s, true, NULL, in_fd, pos, count, flags, NULL, NULL);
+	if (r < 0)
+		return fail((int)r);
+	if (offset)
+		*offset = pos + (off_t)r;
+	else
+		lseek(in_fd, pos + (off_t)r, SEEK_SET);
+	return r;
+}
+
+ssize_t xm_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+	return xm_sendfile_flags(out_fd, in_fd, offset, count, 0);
+}
+
 ssize_t xm_sock_recvfrom(struct xm_sock *s, void *buf, size_t len, int flags,
 			 struct xm_ep *from, struct xm_pktmeta *meta)
 {
 	if (flags & MSG_ERRQUEUE)
 		return -EAGAIN;   /* never waits; ICMP errors stay with the kernel */
-	return io_wait(s, false, buf, len, flags, from, meta);
+	return io_wait(s, false, buf, -1, 0, len, flags, from, meta);
 }
 
 ssize_t xm_recvfrom(int fd, void *buf, size_t len, int flags,

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "../core/timer.h"
 #include "cc.h"
@@ -296,6 +297,11 @@ uint32_t xm_tcp_ring_write(struct xm_tcp_ring *r, uint32_t off,
 			   const uint8_t *p, uint32_t n);
 uint32_t xm_tcp_ring_read(const struct xm_tcp_ring *r, uint32_t off,
 			  uint8_t *p, uint32_t n);
+/* Up to n bytes of file fd at foff into the ring at off, straight from
+ * the page cache (a file sent needs no buffer of the application's):
+ * the bytes read (0 at the file's end), or -errno. */
+ssize_t xm_tcp_ring_pread(struct xm_tcp_ring *r, uint32_t off, int fd,
+			  off_t foff, uint32_t n);
 void xm_tcp_ring_consume(struct xm_tcp_ring *r, uint32_t n);
 int xm_tcp_ring_grow(struct xm_tcp_stack *ts, struct xm_tcp_ring *r,
 		     uint32_t cap);

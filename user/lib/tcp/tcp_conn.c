@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 
 #include "../core/stack.h"
 #include "../socket/sock.h"
@@ -562,36 +563,63 @@ void xm_tcp_buffers_release(struct xm_tcp_conn *c)
 		xm_tcp_ooo_free(c);
 }
 
-uint32_t xm_tcp_ring_write(struct xm_tcp_ring *r, uint32_t off,
-			   const uint8_t *p, uint32_t n)
+/* The ring's bytes [off, off + n) as up to two pieces (it wraps); the
+ * count is cut at the ring's end. Returns how many pieces. */
+static int ring_spans(const struct xm_tcp_ring *r, uint32_t off, uint32_t n,
+		      struct iovec sp[2])
 {
 	uint32_t pos, first;
 
-	if (off >= r->cap)
+	if (off >= r->cap || !n)
 		return 0;
 	if (n > r->cap - off)
 		n = r->cap - off;
 	pos = (r->head + off) % r->cap;
 	first = r->cap - pos < n ? r->cap - pos : n;
-	memcpy(r->buf + pos, p, first);
-	memcpy(r->buf, p + first, n - first);
-	return n;
+	sp[0] = (struct iovec){ r->buf + pos, first };
+	sp[1] = (struct iovec){ r->buf, n - first };
+	return n > first ? 2 : 1;
+}
+
+uint32_t xm_tcp_ring_write(struct xm_tcp_ring *r, uint32_t off,
+			   const uint8_t *p, uint32_t n)
+{
+	struct iovec sp[2];
+	int k = ring_spans(r, off, n, sp);
+
+	if (k > 0)
+		memcpy(sp[0].iov_base, p, sp[0].iov_len);
+	if (k > 1)
+		memcpy(sp[1].iov_base, p + sp[0].iov_len, sp[1].iov_len);
+	return k ? (uint32_t)(sp[0].iov_len + (k > 1 ? sp[1].iov_len : 0)) : 0;
 }
 
 uint32_t xm_tcp_ring_read(const struct xm_tcp_ring *r, uint32_t off,
 			  uint8_t *p, uint32_t n)
 {
-	uint32_t pos, first;
+	struct iovec sp[2];
+	int k = ring_spans(r, off, n, sp);
 
-	if (off >= r->cap)
+	if (k > 0)
+		memcpy(p, sp[0].iov_base, sp[0].iov_len);
+	if (k > 1)
+		memcpy(p + sp[0].iov_len, sp[1].iov_base, sp[1].iov_len);
+	return k ? (uint32_t)(sp[0].iov_len + (k > 1 ? sp[1].iov_len : 0)) : 0;
+}
+
+ssize_t xm_tcp_ring_pread(struct xm_tcp_ring *r, uint32_t off, int fd,
+			  off_t foff, uint32_t n)
+{
+	struct iovec sp[2];
+	int k = ring_spans(r, off, n, sp);
+	ssize_t got;
+
+	if (!k)
 		return 0;
-	if (n > r->cap - off)
-		n = r->cap - off;
-	pos = (r->head + off) % r->cap;
-	first = r->cap - pos < n ? r->cap - pos : n;
-	memcpy(p, r->buf + pos, first);
-	memcpy(p + first, r->buf, n - first);
-	return n;
+	do
+		got = preadv(fd, sp, k, foff);
+	while (got < 0 && errno == EINTR);
+	return got < 0 ? -errno : got;
 }
 
 void xm_tcp_ring_consume(struct xm_tcp_ring *r, uint32_t n)

@@ -356,18 +356,40 @@ static bool can_send_state(enum xm_tcp_state st)
 	return st == XM_TCP_ESTABLISHED || st == XM_TCP_CLOSE_WAIT;
 }
 
-static ssize_t tcp_sendto(struct xm_sock *s, const void *buf, size_t len,
-			  int flags, const struct xm_ep *to,
-			  const struct xm_pktmeta *meta)
+/* What a send puts into the send ring: the caller's bytes, or (buf
+ * NULL) those of file fd from off on. */
+struct send_src {
+	const uint8_t *buf;
+	int fd;
+	off_t off;
+};
+
+/* Append up to n bytes of src, done bytes in, to the send ring: how many,
+ * 0 at the file's end, or -errno. */
+static ssize_t src_append(struct xm_tcp_conn *c, const struct send_src *src,
+			  size_t done, uint32_t n)
+{
+	ssize_t r = n;
+
+	if (src->buf)
+		xm_tcp_ring_write(&c->sndbuf, c->sndbuf.len, src->buf + done, n);
+	else
+		r = xm_tcp_ring_pread(&c->sndbuf, c->sndbuf.len, src->fd,
+				      src->off + (off_t)done, n);
+	if (r > 0)
+		c->sndbuf.len += (uint32_t)r;
+	return r;
+}
+
+static ssize_t tcp_send(struct xm_sock *s, const struct send_src *src,
+			size_t len, int flags)
 {
 	struct xm_tcp_conn *c = s->pcb.tcp.conn;
 	bool block = !(s->nonblock || (flags & MSG_DONTWAIT));
 	uint64_t deadline = deadline_after(s->st, s->sndtimeo_ns);
 	size_t done = 0;
-	int r;
+	ssize_t r;
 
-	(void)to;   /* Linux ignores the address of a connected TCP socket */
-	(void)meta;
 	if (flags & MSG_FASTOPEN)
 		return -EOPNOTSUPP;   /* no TCP Fast Open: as Linux with it off */
 	if (s->so_error && (!c || c->state == XM_TCP_CLOSED))
@@ -383,10 +405,10 @@ static ssize_t tcp_sendto(struct xm_sock *s, const void *buf, size_t len,
 		uint32_t n = len - done > room ? room : (uint32_t)(len - done);
 
 		if (n) {
-			xm_tcp_ring_write(&c->sndbuf, c->sndbuf.len,
-					  (const uint8_t *)buf + done, n);
-			c->sndbuf.len += n;
-			done += n;
+			r = src_append(c, src, done, n);
+			if (r <= 0)   /* the file ended or failed */
+				return done ? (ssize_t)done : r;
+			done += (size_t)r;
 			output(c);
 		}
 		if (done == len)
@@ -404,6 +426,25 @@ static ssize_t tcp_sendto(struct xm_sock *s, const void *buf, size_t len,
 		}
 	}
 	return done ? (ssize_t)done : -EAGAIN;
+}
+
+static ssize_t tcp_sendto(struct xm_sock *s, const void *buf, size_t len,
+			  int flags, const struct xm_ep *to,
+			  const struct xm_pktmeta *meta)
+{
+	struct send_src src = { .buf = buf, .fd = -1 };
+
+	(void)to;   /* Linux ignores the address of a connected TCP socket */
+	(void)meta;
+	return tcp_send(s, &src, len, flags);
+}
+
+static ssize_t tcp_sendfile(struct xm_sock *s, int fd, off_t off, size_t len,
+			    int flags)
+{
+	struct send_src src = { .fd = fd, .off = off };
+
+	return tcp_send(s, &src, len, flags);
 }
 
 /* Receive-buffer auto-tuning within SO_RCVBUF (as Linux
@@ -802,6 +843,7 @@ const struct xm_proto xm_proto_tcp = {
 	.listen = tcp_listen,
 	.accept = tcp_accept,
 	.sendto = tcp_sendto,
+	.sendfile = tcp_sendfile,
 	.recvfrom = tcp_recvfrom,
 	.poll = tcp_poll,
 	.shutdown = tcp_shutdown,
